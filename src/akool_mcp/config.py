@@ -1,0 +1,106 @@
+"""One settings model, built once at start-up and passed down; nothing reads the environment at import."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BASE_URL = "https://openapi.akool.com"
+
+
+class Backend(StrEnum):
+    AUTO = "auto"
+    AKOOL = "akool"
+    LOCAL = "local"
+
+
+def default_data_dir() -> Path:
+    """Per-user data directory, following XDG on Linux and the platform habit elsewhere."""
+    xdg = os.environ.get("XDG_DATA_HOME")
+    if xdg:
+        return Path(xdg) / "akool-mcp"
+    if os.name == "nt":  # pragma: no cover - not exercised on the CI platform
+        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "akool-mcp"
+    return Path.home() / ".local" / "share" / "akool-mcp"
+
+
+class Settings(BaseSettings):
+    """Every knob of akool-mcp. Environment variables are the field names upper-cased, prefixed AKOOL_."""
+
+    model_config = SettingsConfigDict(env_prefix="AKOOL_", extra="ignore", frozen=True)
+
+    # Akool cloud
+    api_key: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    base_url: AnyHttpUrl | None = None
+    backend: Backend = Backend.AUTO
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 2
+
+    # MCP server over HTTP
+    mcp_token: SecretStr | None = None
+    allowed_origins: list[str] = Field(default_factory=list)
+
+    # Local engine
+    data_dir: Path = Field(default_factory=default_data_dir)
+    local_api_key: SecretStr | None = None
+    local_client_id: str | None = None
+    local_client_secret: SecretStr | None = None
+    max_concurrent_renders: Annotated[int, Field(ge=1, le=16)] = 1
+    render_preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
+    ] = "veryfast"
+    allow_private_urls: bool = False
+    public_url: AnyHttpUrl | None = None
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+
+    @field_validator("api_key", "client_secret", "mcp_token", "local_api_key", "local_client_secret")
+    @classmethod
+    def _blank_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            return None
+        return value
+
+    @field_validator("client_id", "local_client_id")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @property
+    def has_akool_credentials(self) -> bool:
+        return self.api_key is not None or (self.client_id is not None and self.client_secret is not None)
+
+    @property
+    def effective_backend(self) -> Literal["akool", "local"]:
+        """`auto` means Akool when credentials are configured, else the built-in local engine."""
+        if self.backend is Backend.AUTO:
+            return "akool" if self.has_akool_credentials else "local"
+        return "akool" if self.backend is Backend.AKOOL else "local"
+
+    @property
+    def resolved_base_url(self) -> str:
+        return str(self.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message says which variable to fix."""
+
+
+def check_settings(settings: Settings) -> None:
+    """Reject combinations that would only fail later, with a message naming the variable."""
+    if settings.backend is Backend.AKOOL and not settings.has_akool_credentials:
+        raise ConfigError(
+            "AKOOL_BACKEND=akool needs credentials: set AKOOL_API_KEY (recommended), or both "
+            "AKOOL_CLIENT_ID and AKOOL_CLIENT_SECRET. Or leave AKOOL_BACKEND unset to use the local engine."
+        )
+    if (settings.client_id is None) != (settings.client_secret is None) and settings.api_key is None:
+        missing = "AKOOL_CLIENT_SECRET" if settings.client_secret is None else "AKOOL_CLIENT_ID"
+        raise ConfigError(f"{missing} is missing: AKOOL_CLIENT_ID and AKOOL_CLIENT_SECRET go together.")
