@@ -1,0 +1,168 @@
+"""Turn friendly parameters (an avatar, some speech, a background, a placement) into Akool's request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from akool_mcp.errors import InputError
+from akool_mcp.models import (
+    CANVAS_HEIGHT,
+    CANVAS_WIDTH,
+    AvatarSource,
+    ContractViolation,
+    Element,
+    TalkingVideoRequest,
+    validate_talking_video,
+)
+
+DEFAULT_BACKGROUND = "#EEF1F6"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the avatar sits: its centre on the 3840x2160 canvas, its box size, and a uniform scale."""
+
+    center_x: float = CANVAS_WIDTH / 2
+    center_y: float = CANVAS_HEIGHT / 2
+    width: float = CANVAS_WIDTH
+    height: float = CANVAS_HEIGHT
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    avatar_id: str | None = None
+    avatar_url: str | None = None
+    avatar_from: int | None = None  # known from the avatar list when avatar_id is given
+    text: str | None = None
+    voice_id: str | None = None
+    audio_url: str | None = None
+    background: str | None = DEFAULT_BACKGROUND
+    placement: Placement = Placement()
+    webhook_url: str | None = None
+    elements: list[dict[str, Any]] | None = None
+
+
+def _exactly_one(a: str | None, b: str | None, names: tuple[str, str], what: str) -> None:
+    if bool(a) == bool(b):
+        raise InputError(f"{names[0]}/{names[1]}", f"give exactly one {what}: {names[0]} or {names[1]}.")
+
+
+def build_request(spec: VideoSpec, *, allow_local_paths: bool = False) -> TalkingVideoRequest:
+    """Build and validate the request; errors name the tool's parameter (or the element field)."""
+    if spec.elements is not None:
+        elements = _parse_elements(spec.elements)
+        has_url_avatar = any(el.type == "avatar" and el.url for el in elements)
+        avatar_from = AvatarSource.USER if has_url_avatar else (spec.avatar_from or AvatarSource.OFFICIAL)
+    else:
+        _exactly_one(spec.avatar_id, spec.avatar_url, ("avatar_id", "avatar_url"), "avatar")
+        if spec.audio_url and (spec.text or spec.voice_id):
+            raise InputError("audio_url/text", "give either audio_url, or text with voice_id, not both.")
+        if not spec.audio_url and not spec.text:
+            raise InputError("text", "give the words to speak (text with voice_id), or audio_url of recorded speech.")
+        if spec.text and not spec.voice_id:
+            raise InputError("voice_id", "is needed with text: call list_voices and pick a voice_id.")
+        elements = _elements_from_spec(spec)
+        avatar_from = AvatarSource.USER if spec.avatar_url else (spec.avatar_from or AvatarSource.OFFICIAL)
+    request = TalkingVideoRequest(
+        width=CANVAS_WIDTH,
+        height=CANVAS_HEIGHT,
+        avatar_from=int(avatar_from),
+        elements=elements,
+        webhookUrl=spec.webhook_url or None,
+    )
+    try:
+        validate_talking_video(request, allow_local_paths=allow_local_paths)
+    except ContractViolation as exc:
+        raise InputError(_tool_field(exc.field, spec), exc.message) from exc
+    return request
+
+
+def _parse_elements(raw: list[dict[str, Any]]) -> list[Element]:
+    elements: list[Element] = []
+    for i, item in enumerate(raw):
+        try:
+            elements.append(Element.model_validate(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise InputError(f"elements[{i}].{loc}", first["msg"]) from exc
+    return elements
+
+
+def _elements_from_spec(spec: VideoSpec) -> list[Element]:
+    p = spec.placement
+    elements: list[Element] = []
+    if spec.background:
+        bg = spec.background.strip()
+        elements.append(
+            Element(
+                type="image",
+                url=bg,
+                width=CANVAS_WIDTH,
+                height=CANVAS_HEIGHT,
+                scale_x=1,
+                scale_y=1,
+                offset_x=CANVAS_WIDTH / 2,
+                offset_y=CANVAS_HEIGHT / 2,
+                layer_number=0,
+            )
+        )
+    elements.append(
+        Element(
+            type="avatar",
+            avatar_id=spec.avatar_id or None,
+            url=spec.avatar_url or None,
+            width=p.width,
+            height=p.height,
+            scale_x=p.scale,
+            scale_y=p.scale,
+            offset_x=p.center_x,
+            offset_y=p.center_y,
+            layer_number=1,
+        )
+    )
+    if spec.audio_url:
+        elements.append(Element(type="audio", url=spec.audio_url))
+    else:
+        elements.append(Element(type="audio", input_text=spec.text, voice_id=spec.voice_id))
+    return elements
+
+
+# The request's field names mapped back to the tool's parameter names, so the model knows what to change.
+def _tool_field(field: str, spec: VideoSpec) -> str:
+    if spec.elements is not None:
+        return field
+    mapping = {
+        ".url": None,
+        ".scale_x": "avatar_scale",
+        ".scale_y": "avatar_scale",
+        ".offset_x": "avatar_x",
+        ".offset_y": "avatar_y",
+        ".width": "avatar_width",
+        ".height": "avatar_height",
+        ".input_text": "text",
+        ".voice_id": "voice_id",
+    }
+    for suffix, name in mapping.items():
+        if field.endswith(suffix) and field.startswith("elements["):
+            if suffix == ".url":
+                index = int(field[len("elements[") : field.index("]")])
+                kind = _kind_at(spec, index)
+                return {"image": "background", "avatar": "avatar_url", "audio": "audio_url"}.get(kind, field)
+            if name and name.startswith("avatar_") and _kind_at(spec, _index(field)) == "image":
+                return "background"
+            return name or field
+    return field
+
+
+def _index(field: str) -> int:
+    return int(field[len("elements[") : field.index("]")])
+
+
+def _kind_at(spec: VideoSpec, index: int) -> str:
+    kinds = (["image"] if spec.background else []) + ["avatar", "audio"]
+    return kinds[index] if 0 <= index < len(kinds) else ""

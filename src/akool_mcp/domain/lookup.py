@@ -1,0 +1,45 @@
+"""Finding avatars by the ids a model is likely to hold."""
+
+from __future__ import annotations
+
+import re
+
+from akool_mcp.client import AkoolClient
+from akool_mcp.errors import InputError, NotFoundError
+from akool_mcp.models import Avatar
+
+_RECORD_ID = re.compile(r"^[0-9a-f]{24}$")
+PAGE_SIZE = 100
+MAX_PAGES = 20
+
+
+def is_record_id(value: str) -> bool:
+    return bool(_RECORD_ID.match(value))
+
+
+async def find_by_avatar_id(client: AkoolClient, avatar_id: str) -> Avatar | None:
+    """Walk the avatar list (all sources) for an avatar_id; None if no page has it."""
+    for page in range(1, MAX_PAGES + 1):
+        listing = await client.list_avatars(page=page, size=PAGE_SIZE)
+        for item in listing.result:
+            if item.avatar_id == avatar_id:
+                return item
+        if len(listing.result) < PAGE_SIZE or page * PAGE_SIZE >= listing.count:
+            return None
+    return None
+
+
+async def resolve_avatar(client: AkoolClient, id_or_avatar_id: str) -> Avatar:
+    """The avatar's current detail, given its record `_id` or its `avatar_id`."""
+    key = id_or_avatar_id.strip()
+    if not key:
+        raise InputError("id", "is empty: give the avatar's record id or its avatar_id from list_avatars.")
+    if is_record_id(key):
+        try:
+            return await client.get_avatar(key)
+        except NotFoundError:
+            pass  # an avatar_id may look like a record id; try the list before giving up
+    found = await find_by_avatar_id(client, key)
+    if found is None:
+        raise InputError("id", f"no avatar has the id or avatar_id {key!r}; call list_avatars to see valid ones.")
+    return await client.get_avatar(found.id) if found.id else found
