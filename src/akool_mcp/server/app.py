@@ -1,0 +1,70 @@
+"""build_server(): the MCPServer with its lifespan and tools."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+import httpx2
+from mcp.server.mcpserver import MCPServer
+
+from akool_mcp import __version__
+from akool_mcp.config import Settings
+from akool_mcp.domain.follow import Clock
+from akool_mcp.server.backend import open_backend
+from akool_mcp.tools import avatars, videos
+from akool_mcp.tools.state import AppState
+
+_WORKFLOW = """\
+This server makes talking-avatar videos (3840x2160 MP4) with {where}.
+
+Workflow:
+1. Pick an avatar: list_avatars (source "official" for ready-made ones). Or upload the user's own with
+   create_avatar (a ~1 minute video or a photo of a face) and follow it with get_avatar until completed.
+2. Pick a voice with list_voices, unless the user gives recorded speech (audio_url).
+3. create_talking_video once, with avatar_id (or avatar_url), text + voice_id (or audio_url), and
+   optionally a background colour/image and placement.{cost}
+4. Follow it with get_video_status(video_id, wait_seconds=45); repeat until done, then give the user
+   the video URL.
+"""
+
+
+def instructions_for(backend: str) -> str:
+    if backend == "local":
+        return _WORKFLOW.format(
+            where="the built-in local engine (offline, on this machine; no Akool account needed; video URLs "
+            "are local file paths)",
+            cost=" Rendering happens on this computer and takes about as long as the speech.",
+        )
+    return _WORKFLOW.format(
+        where="Akool's cloud API", cost=" Each video and avatar upload is billed to the user's Akool credit."
+    )
+
+
+def build_server(
+    settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None, clock: Clock | None = None
+) -> MCPServer[AppState]:
+    """The server; `transport` replaces the network (tests pass an httpx2 MockTransport)."""
+    backend = "akool" if transport is not None else settings.effective_backend
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
+        async with open_backend(settings, transport=transport) as (client, opened):
+            yield AppState(
+                client=client,
+                backend=opened,
+                allow_local_paths=opened == "local" and transport is None,
+                clock=clock or Clock(),
+            )
+
+    server = MCPServer[AppState](
+        "akool-mcp",
+        title="Akool talking avatars",
+        version=__version__,
+        instructions=instructions_for(backend),
+        lifespan=lifespan,
+        log_level=settings.log_level,
+    )
+    avatars.register(server)
+    videos.register(server)
+    return server

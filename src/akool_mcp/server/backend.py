@@ -1,0 +1,61 @@
+"""Opening the one shared HTTP client, against Akool's cloud or the built-in local engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Literal
+
+import httpx2
+import structlog
+
+from akool_mcp.client import AkoolClient, ApiKey, ClientCredentials, Credentials, NoCredentials
+from akool_mcp.config import Settings
+
+log = structlog.get_logger(__name__)
+
+LOCAL_BASE_URL = "http://akool-local.invalid"
+USER_AGENT = "akool-mcp/0.1"
+
+
+def credentials_from(settings: Settings) -> Credentials:
+    if settings.api_key is not None:
+        return ApiKey(settings.api_key.get_secret_value())
+    if settings.client_id is not None and settings.client_secret is not None:
+        return ClientCredentials(settings.client_id, settings.client_secret.get_secret_value())
+    return NoCredentials()
+
+
+def http_client(base_url: str, settings: Settings, transport: httpx2.AsyncBaseTransport | None) -> httpx2.AsyncClient:
+    # Reads can be slow on a busy service; connecting should not be. Pooling is bounded so a burst of
+    # tool calls cannot open unbounded sockets.
+    timeout = httpx2.Timeout(settings.timeout, connect=min(10.0, settings.timeout))
+    limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30)
+    return httpx2.AsyncClient(
+        base_url=base_url,
+        timeout=timeout,
+        limits=limits,
+        transport=transport,
+        headers={"user-agent": USER_AGENT},
+        follow_redirects=False,
+    )
+
+
+@asynccontextmanager
+async def open_backend(
+    settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None
+) -> AsyncGenerator[tuple[AkoolClient, Literal["akool", "local"]]]:
+    """Yield the shared client. With the local backend, the engine runs in this process behind ASGI."""
+    backend = settings.effective_backend
+    if backend == "akool" or transport is not None:
+        async with http_client(settings.resolved_base_url, settings, transport) as http:
+            log.info("backend.ready", backend=backend, base_url=settings.resolved_base_url)
+            yield AkoolClient(http, credentials_from(settings), max_retries=settings.max_retries), backend
+        return
+    from akool_mcp.local.engine import LocalEngine  # lazy: only the local backend pays for it
+
+    async with LocalEngine.running(settings, in_process=True) as engine:
+        asgi = httpx2.ASGITransport(app=engine.app)
+        async with http_client(LOCAL_BASE_URL, settings, asgi) as http:
+            log.info("backend.ready", backend="local", data_dir=str(settings.data_dir))
+            yield AkoolClient(http, NoCredentials(), max_retries=settings.max_retries), "local"

@@ -1,0 +1,1 @@
+"""Thin MCP adapters over the domain: typed parameters, typed results, annotations, progress."""

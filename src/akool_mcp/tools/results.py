@@ -1,0 +1,113 @@
+"""Typed, structured tool results (their JSON schemas become the tools' output schemas)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from akool_mcp.models import Avatar, AvatarSource, AvatarType, Status
+
+StatusName = Literal["queueing", "processing", "completed", "failed", "unknown"]
+Backend = Literal["akool", "local"]
+
+
+def status_name(code: int | None) -> StatusName:
+    try:
+        return Status(code).label  # type: ignore[return-value]
+    except ValueError:
+        return "unknown"
+
+
+class AvatarInfo(BaseModel):
+    record_id: str = Field(description="The avatar record `_id` (use it with get_avatar).")
+    avatar_id: str = Field(description="The id to pass as avatar_id to create_talking_video.")
+    name: str
+    source: Literal["official", "mine", "unknown"]
+    kind: Literal["talking", "streaming", "unknown"]
+    status: StatusName
+    gender: str | None = None
+    preview_url: str | None = None
+    thumbnail_url: str | None = None
+    error_reason: str | None = None
+
+    @classmethod
+    def from_wire(cls, avatar: Avatar) -> AvatarInfo:
+        source: Literal["official", "mine", "unknown"] = (
+            "official"
+            if avatar.from_ == AvatarSource.OFFICIAL
+            else "mine"
+            if avatar.from_ == AvatarSource.USER
+            else "unknown"
+        )
+        kind: Literal["talking", "streaming", "unknown"] = (
+            "talking"
+            if avatar.type == AvatarType.TALKING
+            else "streaming"
+            if avatar.type == AvatarType.STREAMING
+            else "unknown"
+        )
+        return cls(
+            record_id=avatar.id,
+            avatar_id=avatar.avatar_id,
+            name=avatar.name,
+            source=source,
+            kind=kind,
+            # Official avatars are listed without a status on some accounts: they are ready to use.
+            status=status_name(avatar.status) if avatar.status is not None else "completed",
+            gender=avatar.gender,
+            preview_url=avatar.url or None,
+            thumbnail_url=avatar.thumbnail_url or None,
+            error_reason=avatar.error_reason,
+        )
+
+
+class AvatarList(BaseModel):
+    backend: Backend = Field(description="Which backend answered: Akool cloud or the built-in local engine.")
+    avatars: list[AvatarInfo]
+    total: int
+    page: int
+    size: int
+    has_more: bool
+
+
+class AvatarResult(BaseModel):
+    avatar: AvatarInfo
+    ready: bool = Field(description="True when the avatar can be used in create_talking_video.")
+    next_step: str
+
+
+class VideoCreated(BaseModel):
+    video_id: str = Field(description="The video record id: pass it to get_video_status.")
+    status: StatusName
+    status_code: int
+    avatar_from: int
+    backend: Backend
+    next_step: str
+
+
+class VideoStatus(BaseModel):
+    video_id: str
+    status: StatusName
+    status_code: int
+    done: bool
+    video_url: str | None = Field(default=None, description="The MP4 once completed (Akool links expire after 7 days).")
+    elapsed_seconds: float | None = Field(default=None, description="Seconds since the video was created.")
+    waited_seconds: float = 0.0
+    error_reason: str | None = None
+    next_step: str
+
+
+class VoiceInfo(BaseModel):
+    voice_id: str
+    name: str
+    gender: str | None = None
+    language: str | None = None
+    locale: str | None = None
+    preview_url: str | None = None
+
+
+class VoiceList(BaseModel):
+    backend: Backend
+    voices: list[VoiceInfo]
+    total: int

@@ -1,0 +1,57 @@
+"""What every tool call gets from the server's lifespan."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, ParamSpec, TypeVar
+
+import structlog
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+
+from akool_mcp.client import AkoolClient
+from akool_mcp.domain.follow import Clock
+from akool_mcp.errors import AkoolError
+from akool_mcp.models import ContractViolation
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class AppState:
+    client: AkoolClient
+    backend: Literal["akool", "local"]
+    allow_local_paths: bool = False
+    clock: Clock = field(default_factory=Clock)
+
+
+AppContext = Context[AppState, Any]
+
+
+def state_of(ctx: AppContext) -> AppState:
+    return ctx.request_context.lifespan_context
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def model_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """The error boundary: what the model must act on becomes a ToolError with that message.
+
+    Anything else is left to the SDK, which logs the traceback and shows the model a generic line.
+    """
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except AkoolError as exc:
+            log.info("tool.error", tool=fn.__name__, error=type(exc).__name__, code=exc.code)
+            raise ToolError(str(exc)) from exc
+        except ContractViolation as exc:
+            raise ToolError(str(exc)) from exc
+
+    return wrapper
