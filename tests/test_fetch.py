@@ -270,7 +270,19 @@ def test_wrong_extension_is_refused(url: str, kind: MediaKind) -> None:
         check_url_syntax(url, kind, allow_local_paths=False)
 
 
-@pytest.mark.parametrize("url", ["http:///a.png", "https://", "http://exa mple.com/a.png", "", "   "])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http:///a.png",
+        "https://",
+        "http://exa mple.com/a.png",
+        "",
+        "   ",
+        "http://[::1/a.png",
+        "http://cdn.example.com:99999/a.png",
+        "http://cdn.example.com/a\x00.png",
+    ],
+)
 def test_missing_or_bad_host_is_refused(url: str) -> None:
     with pytest.raises(FetchError):
         check_url_syntax(url, "image", allow_local_paths=False)
@@ -351,6 +363,27 @@ async def test_names_resolving_to_private_addresses_are_refused(tmp_path: Path, 
     with pytest.raises(FetchError, match="private"):
         await fetch("http://metadata.example.com/a.png", "image", tmp_path, rec, resolver=resolver)
     assert rec.requests == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f000001", "017700000001"])
+async def test_odd_ipv4_spellings_are_caught_by_the_real_resolver(tmp_path: Path, host: str) -> None:
+    # The system resolver parses numeric hosts locally (no DNS traffic) into 127.0.0.1.
+    rec = Recorder({"/a.png": body(PNG, "image/png")})
+    with pytest.raises(FetchError, match="private"):
+        await fetch(f"http://{host}/a.png", "image", tmp_path, rec, resolver=None)
+    assert rec.requests == []
+
+
+@pytest.mark.anyio
+async def test_fetch_errors_do_not_chain_underlying_errors(tmp_path: Path) -> None:
+    async def handler(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError(f"refused {request.url}", request=request)
+
+    with pytest.raises(FetchError) as info:
+        await fetch("https://cdn.example.com/a.png?token=s3cr3t", "image", tmp_path, handler)
+    assert info.value.__suppress_context__
+    assert "s3cr3t" not in str(info.value)
 
 
 @pytest.mark.anyio

@@ -210,7 +210,9 @@ _V4_COMPAT = ipaddress.IPv6Network("::/96")
 
 
 def _fail(message: str) -> NoReturn:
-    raise FetchError(message)
+    # Underlying httpx/OS errors can quote the full URL, query string included; the
+    # message here is complete on its own, so do not chain them into tracebacks.
+    raise FetchError(message) from None
 
 
 def _redact(url: httpx2.URL | str) -> str:
@@ -267,14 +269,20 @@ def _is_local_path(url: str) -> bool:
 def _local_path_from(url: str) -> Path:
     if url[:7].lower() != "file://":
         return Path(url)
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        _fail(f"{_redact(url)} is not a valid file URL.")
     if parts.netloc not in ("", "localhost"):
         _fail(f"file URL {_redact(url)} names a remote host; only local files can be used.")
     return Path(urllib.request.url2pathname(parts.path))
 
 
 def _parse_http_url(url: str) -> httpx2.URL:
-    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    try:
+        scheme = urllib.parse.urlsplit(url).scheme.lower()
+    except ValueError:
+        _fail(f"{_redact(url)} is not a valid URL; check it for typos and stray characters.")
     if scheme not in ("http", "https"):
         shown = f"'{scheme}:'" if scheme else "no scheme"
         _fail(
@@ -283,8 +291,8 @@ def _parse_http_url(url: str) -> httpx2.URL:
         )
     try:
         parsed = httpx2.URL(url)
-    except httpx2.InvalidURL as exc:
-        _fail(f"{_redact(url)} is not a valid URL ({exc}).")
+    except httpx2.InvalidURL:
+        _fail(f"{_redact(url)} is not a valid URL; check it for typos and stray characters.")
     host = parsed.raw_host.decode("ascii", "replace").lower()
     if not host:
         _fail(f"{_redact(parsed)} has no host name; pass a full URL such as https://example.com/file.png.")
@@ -450,7 +458,7 @@ def _check_size(size: int, policy: FetchPolicy, shown: str) -> None:
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB"
+    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
 # --------------------------------------------------------------------------- remote files
@@ -554,7 +562,10 @@ async def _open(
             _fail(f"timed out fetching {shown}; check that the server is reachable.")
         except httpx2.HTTPError as exc:
             _fail(f"could not fetch {shown}: {type(exc).__name__}; check the URL and that the server is up.")
-    _fail(f"could not connect to the server for {shown}; check the URL and that the server is up.")
+    _fail(
+        f"could not connect to the server for {shown} (refused, unreachable, or its TLS certificate "
+        "is not valid for the host); check the URL and that the server is up."
+    )
 
 
 def _refuse_private(shown: str) -> NoReturn:
