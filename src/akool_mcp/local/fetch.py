@@ -298,6 +298,8 @@ def _parse_http_url(url: str) -> httpx2.URL:
         _fail(f"{_redact(parsed)} has no host name; pass a full URL such as https://example.com/file.png.")
     if _literal_ip(host) is None and not _HOST_RE.match(host):
         _fail(f"{_redact(parsed)} has an invalid host name.")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        _fail(f"{_redact(parsed)} has an invalid port number.")
     return parsed
 
 
