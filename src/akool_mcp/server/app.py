@@ -11,7 +11,7 @@ from mcp.server.mcpserver import MCPServer
 from akool_mcp import __version__
 from akool_mcp.config import Settings
 from akool_mcp.domain.follow import Clock
-from akool_mcp.server.backend import open_backend
+from akool_mcp.server.backend import SharedBackend, open_backend
 from akool_mcp.tools import avatars, videos
 from akool_mcp.tools.state import AppState
 
@@ -42,18 +42,33 @@ def instructions_for(backend: str) -> str:
 
 
 def build_server(
-    settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
+    shared: SharedBackend | None = None,
+    local_paths: bool = True,
 ) -> MCPServer[AppState]:
-    """The server; `transport` replaces the network (tests pass an httpx2 MockTransport)."""
+    """The server; `transport` replaces the network (tests pass an httpx2 MockTransport).
+
+    With `shared`, every connection borrows the backend that the hosting app keeps open. `local_paths`
+    lets the in-process engine read local files (stdio, for the user's own machine; never over HTTP).
+    """
     backend = "akool" if transport is not None else settings.effective_backend
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
-        async with open_backend(settings, transport=transport) as (client, opened):
+        if shared is not None:
+            if shared.value is None:
+                raise RuntimeError("the shared backend is not open")
+            client, opened = shared.value
+            yield AppState(client=client, backend=opened, allow_local_paths=False, clock=clock or Clock())
+            return
+        async with open_backend(settings, transport=transport, local_paths=local_paths) as (client, opened):
             yield AppState(
                 client=client,
                 backend=opened,
-                allow_local_paths=opened == "local" and transport is None,
+                allow_local_paths=opened == "local" and transport is None and local_paths,
                 clock=clock or Clock(),
             )
 

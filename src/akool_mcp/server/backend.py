@@ -43,7 +43,7 @@ def http_client(base_url: str, settings: Settings, transport: httpx2.AsyncBaseTr
 
 @asynccontextmanager
 async def open_backend(
-    settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None
+    settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None, local_paths: bool = True
 ) -> AsyncGenerator[tuple[AkoolClient, Literal["akool", "local"]]]:
     """Yield the shared client. With the local backend, the engine runs in this process behind ASGI."""
     backend = settings.effective_backend
@@ -54,8 +54,28 @@ async def open_backend(
         return
     from akool_mcp.local.engine import LocalEngine  # lazy: only the local backend pays for it
 
-    async with LocalEngine.running(settings, in_process=True) as engine:
+    async with LocalEngine.running(settings, in_process=True, local_paths=local_paths) as engine:
         asgi = httpx2.ASGITransport(app=engine.app)
         async with http_client(LOCAL_BASE_URL, settings, asgi) as http:
             log.info("backend.ready", backend="local", data_dir=str(settings.data_dir))
             yield AkoolClient(http, NoCredentials(), max_retries=settings.max_retries), "local"
+
+
+class SharedBackend:
+    """One backend for the whole process, for transports that run the MCP lifespan per connection (SSE).
+
+    The ASGI app's lifespan holds it open; each connection borrows it.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.value: tuple[AkoolClient, Literal["akool", "local"]] | None = None
+
+    @asynccontextmanager
+    async def hold(self, _app: object = None) -> AsyncGenerator[None]:
+        async with open_backend(self.settings, local_paths=False) as value:
+            self.value = value
+            try:
+                yield
+            finally:
+                self.value = None

@@ -1,0 +1,3 @@
+from akool_mcp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,279 @@
+"""The local engine's HTTP API: Akool's Talking Avatar endpoints, answered like the contract says.
+
+Business errors travel in the envelope's `code` with HTTP 200, as Akool documents; routing errors
+(unknown path, wrong method) keep their HTTP status.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from akool_mcp.local.errors import ApiError
+from akool_mcp.local.openapi import openapi_document
+from akool_mcp.local.store import AvatarRow, VideoRow
+from akool_mcp.models import AvatarCreateRequest, ContractViolation, TalkingVideoRequest
+
+if TYPE_CHECKING:
+    from akool_mcp.local.engine import LocalEngine
+
+V3 = "/api/open/v3"
+MAX_BODY = 1024 * 1024
+
+
+def envelope(data: Any = None, *, code: int = 1000, msg: str = "OK") -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "msg": msg}
+    if data is not None:
+        body["data"] = data
+    return JSONResponse(body)
+
+
+def _int_param(request: Request, name: str, default: int | None, *, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(1003, f"{name} must be a whole number, got {raw[:20]!r}") from None
+    if not low <= value <= high:
+        raise ApiError(1003, f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise ApiError(1003, "request body is larger than 1 MiB")
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        raise ApiError(1003, "the request body must be JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(1003, "the request body must be a JSON object")
+    return body  # pyright: ignore[reportUnknownVariableType]
+
+
+def _first_validation_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    parts = [str(p) for p in err["loc"]]
+    field = ""
+    for part in parts:
+        field += f"[{part}]" if part.isdigit() else (f".{part}" if field else part)
+    return f"{field or 'body'}: {err['msg']}"
+
+
+class LocalApi:
+    """Route handlers bound to one engine."""
+
+    def __init__(self, engine: LocalEngine) -> None:
+        self.engine = engine
+
+    def app(self) -> Starlette:
+        routes = [
+            Route(f"{V3}/getToken", self.get_token, methods=["POST"]),
+            Route(f"{V3}/avatar/list", self.guard(self.avatar_list), methods=["GET"]),
+            Route(f"{V3}/avatar/detail", self.guard(self.avatar_detail), methods=["GET"]),
+            Route(f"{V3}/avatar/create", self.guard(self.avatar_create), methods=["POST"]),
+            Route(f"{V3}/talkingavatar/create", self.guard(self.video_create), methods=["POST"]),
+            Route(f"{V3}/content/video/infobymodelid", self.guard(self.video_info), methods=["GET"]),
+            Route(f"{V3}/faceswap/quota/info", self.guard(self.quota), methods=["GET"]),
+            Route("/api/open/v4/voice/list", self.guard(self.voice_list), methods=["GET"]),
+            Route("/openapi.json", self.openapi, methods=["GET"]),
+            Route("/health", self.health, methods=["GET"]),
+            Route("/files/{path:path}", self.files, methods=["GET", "HEAD"]),
+        ]
+        return Starlette(routes=routes)
+
+    # -- auth ---------------------------------------------------------------------------------
+
+    def guard(self, handler: Any) -> Any:
+        async def guarded(request: Request) -> Response:
+            try:
+                self._authenticate(request)
+                return await handler(request)
+            except ApiError as exc:
+                return envelope(code=exc.code, msg=exc.msg)
+
+        return guarded
+
+    def _authenticate(self, request: Request) -> None:
+        if not self.engine.require_auth:
+            return
+        authorization = request.headers.get("authorization")
+        api_key = request.headers.get("x-api-key")
+        if authorization:  # Authorization wins when both are sent, as on Akool.
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token or not self.engine.tokens.valid(token.strip()):
+                raise ApiError(1101, "invalid authorization or the token has expired")
+            return
+        if api_key:
+            if not hmac.compare_digest(api_key.strip(), self.engine.keys.api_key):
+                raise ApiError(1101, "invalid authorization: the x-api-key is not valid")
+            return
+        raise ApiError(1102, "authorization cannot be empty: send x-api-key or Authorization: Bearer <token>")
+
+    async def get_token(self, request: Request) -> Response:
+        try:
+            body = await _json_body(request)
+        except ApiError as exc:
+            return envelope(code=exc.code, msg=exc.msg)
+        client_id, secret = body.get("clientId"), body.get("clientSecret")
+        if not client_id or not secret:
+            return envelope(code=1003, msg="clientId and clientSecret are required")
+        keys = self.engine.keys
+        if not (
+            hmac.compare_digest(str(client_id), keys.client_id) and hmac.compare_digest(str(secret), keys.client_secret)
+        ):
+            return envelope(code=1101, msg="invalid clientId or clientSecret")
+        # The token sits at the top level, not in `data`, as on Akool.
+        return JSONResponse({"code": 1000, "msg": "OK", "token": self.engine.tokens.issue()})
+
+    # -- avatars ------------------------------------------------------------------------------
+
+    async def avatar_list(self, request: Request) -> Response:
+        await self.engine.ensure_builtins()
+        source = _int_param(request, "from", None, low=2, high=3)
+        type_ = _int_param(request, "type", None, low=1, high=2)
+        page = _int_param(request, "page", 1, low=1, high=100_000) or 1
+        size = _int_param(request, "size", 100, low=1, high=1000) or 100
+        count, rows = self.engine.store.list_avatars(source=source, type_=type_, offset=(page - 1) * size, limit=size)
+        return envelope({"count": count, "result": [self.avatar_json(r, request) for r in rows]})
+
+    async def avatar_detail(self, request: Request) -> Response:
+        record_id = request.query_params.get("id", "").strip()
+        if not record_id:
+            raise ApiError(1003, "id is required: the avatar record _id from avatar/list")
+        await self.engine.ensure_builtins()
+        row = self.engine.store.get_avatar(record_id)
+        if row is None:
+            raise ApiError(1014, f"id: no avatar record {record_id[:40]!r}")
+        return envelope(self.avatar_json(row, request))
+
+    async def avatar_create(self, request: Request) -> Response:
+        body = await _json_body(request)
+        try:
+            req = AvatarCreateRequest.model_validate(body)
+        except ValidationError as exc:
+            raise ApiError(1003, _first_validation_error(exc)) from None
+        row = await self.engine.accept_avatar(req)
+        return envelope(self.avatar_json(row, request))
+
+    def avatar_json(self, row: AvatarRow, request: Request) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "_id": row.id,
+            "uid": 1,
+            "type": row.type,
+            "from": row.source,
+            "status": row.status,
+            "name": row.name,
+            "avatar_id": row.avatar_id,
+            "url": self.engine.file_url(row.preview_path, request) if row.preview_path else row.source_url or "",
+            "thumbnailUrl": self.engine.file_url(row.thumbnail_path, request) if row.thumbnail_path else "",
+            "gender": row.gender or "",
+            "create_time": row.create_time,
+            "modify_url": self.engine.file_url(row.preview_path, request) if row.preview_path else "",
+            "crop_arr": [],
+            "sort": row.sort,
+            "disabled": False,
+        }
+        if row.error_reason:
+            item["error_reason"] = row.error_reason
+        return item
+
+    # -- videos -------------------------------------------------------------------------------
+
+    async def video_create(self, request: Request) -> Response:
+        body = await _json_body(request)
+        try:
+            req = TalkingVideoRequest.model_validate(body)
+        except ValidationError as exc:
+            raise ApiError(1003, _first_validation_error(exc)) from None
+        try:
+            row = await self.engine.accept_video(req)
+        except ContractViolation as exc:
+            raise ApiError(1003, str(exc)) from None
+        return envelope(self.video_json(row, request, brief=True))
+
+    async def video_info(self, request: Request) -> Response:
+        record_id = request.query_params.get("video_model_id", "").strip()
+        if not record_id:
+            raise ApiError(1003, "video_model_id is required: the _id that talkingavatar/create returned")
+        row = self.engine.store.get_video(record_id)
+        if row is None:
+            raise ApiError(1014, f"video_model_id: no video {record_id[:40]!r}")
+        return envelope(self.video_json(row, request))
+
+    def video_json(self, row: VideoRow, request: Request, *, brief: bool = False) -> dict[str, Any]:
+        done = row.status == 3 and row.output_path
+        item: dict[str, Any] = {
+            "_id": row.id,
+            "uid": 1,
+            "video_id": row.video_id,
+            "task_id": row.task_id,
+            "video_status": row.status,
+            "video": self.engine.file_url(row.output_path, request) if done and row.output_path else "",
+            "create_time": row.create_time,
+        }
+        if not brief:
+            item["deduction_duration"] = round(row.duration or 0.0, 2)
+            item["type"] = 1
+            item["progress"] = round(row.progress, 3)
+        if row.status == 4:
+            item["error_code"] = row.error_code or 1109
+            item["error_reason"] = row.error_reason or "render failed"
+        return item
+
+    # -- neighbours ---------------------------------------------------------------------------
+
+    async def voice_list(self, request: Request) -> Response:
+        page = _int_param(request, "page", 1, low=1, high=100_000) or 1
+        size = _int_param(request, "size", 100, low=1, high=1000) or 100
+        voices = self.engine.voices()
+        chunk = voices[(page - 1) * size : page * size]
+        result = [
+            {
+                "voice_id": v.voice_id,
+                "name": v.name,
+                "gender": v.gender,
+                "language": v.language,
+                "locale": v.locale,
+                "preview": "",
+                "type": 2,
+            }
+            for v in chunk
+        ]
+        return envelope({"result": result, "count": len(voices), "page": page, "size": size})
+
+    async def quota(self, request: Request) -> Response:
+        # The local engine renders on the user's own machine and bills nothing.
+        return envelope({"credit": 1_000_000, "local": True})
+
+    async def openapi(self, request: Request) -> Response:
+        return JSONResponse(openapi_document())
+
+    async def health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def files(self, request: Request) -> Response:
+        rel = request.path_params["path"]
+        root = self.engine.files_root.resolve()
+        target = (root / rel).resolve()
+        if not target.is_relative_to(root) or not target.is_file() or target.name.startswith("."):
+            raise HTTPException(404)
+        return FileResponse(target, media_type=_media_type(target))
+
+
+def _media_type(path: Path) -> str:
+    return {".mp4": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}.get(
+        path.suffix.lower(), "application/octet-stream"
+    )

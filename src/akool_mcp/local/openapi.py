@@ -1,0 +1,180 @@
+"""The OpenAPI 3.1 document of the local engine's API (served at /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from akool_mcp.models import AvatarCreateRequest, TalkingVideoRequest
+
+
+def _envelope(data_ref: dict[str, Any] | None = None) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "code": {"type": "integer", "description": "1000 success; see the Akool error codes"},
+        "msg": {"type": "string"},
+    }
+    if data_ref is not None:
+        props["data"] = data_ref
+    return {
+        "description": "Akool envelope (business errors also answer HTTP 200 with another code)",
+        "content": {"application/json": {"schema": {"type": "object", "properties": props, "required": ["code"]}}},
+    }
+
+
+def _query(name: str, schema: dict[str, Any], description: str, *, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+_AVATAR = {
+    "type": "object",
+    "properties": {
+        "_id": {"type": "string"},
+        "avatar_id": {"type": "string"},
+        "name": {"type": "string"},
+        "type": {"type": "integer", "enum": [1, 2]},
+        "from": {"type": "integer", "enum": [2, 3]},
+        "status": {"type": "integer", "enum": [1, 2, 3, 4]},
+        "url": {"type": "string"},
+        "thumbnailUrl": {"type": "string"},
+        "gender": {"type": "string"},
+        "create_time": {"type": "integer"},
+        "error_reason": {"type": "string"},
+    },
+}
+_VIDEO = {
+    "type": "object",
+    "properties": {
+        "_id": {"type": "string"},
+        "video_id": {"type": "string"},
+        "task_id": {"type": "string"},
+        "video_status": {"type": "integer", "enum": [1, 2, 3, 4]},
+        "video": {"type": "string", "description": "the MP4 URL once video_status is 3"},
+        "create_time": {"type": "integer"},
+        "deduction_duration": {"type": "number"},
+        "progress": {"type": "number"},
+        "error_code": {"type": "integer"},
+        "error_reason": {"type": "string"},
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    security = [{"apiKey": []}, {"bearer": []}]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "akool-mcp local engine",
+            "version": "1.0",
+            "description": "A self-hosted implementation of Akool's Talking Avatar API that renders on this machine.",
+        },
+        "components": {
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+                "bearer": {"type": "http", "scheme": "bearer"},
+            },
+            "schemas": {
+                "TalkingVideoRequest": TalkingVideoRequest.model_json_schema(by_alias=True),
+                "AvatarCreateRequest": AvatarCreateRequest.model_json_schema(by_alias=True),
+                "Avatar": _AVATAR,
+                "Video": _VIDEO,
+            },
+        },
+        "paths": {
+            "/api/open/v3/getToken": {
+                "post": {
+                    "summary": "Exchange clientId and clientSecret for a bearer token (token at the top level)",
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"clientId": {"type": "string"}, "clientSecret": {"type": "string"}},
+                                    "required": ["clientId", "clientSecret"],
+                                }
+                            }
+                        }
+                    },
+                    "responses": {"200": _envelope()},
+                }
+            },
+            "/api/open/v3/avatar/list": {
+                "get": {
+                    "summary": "List avatars",
+                    "security": security,
+                    "parameters": [
+                        _query("from", {"type": "integer", "enum": [2, 3]}, "2 official, 3 uploaded; absent = all"),
+                        _query("type", {"type": "integer", "enum": [1, 2]}, "1 talking, 2 streaming; absent = all"),
+                        _query("page", {"type": "integer", "minimum": 1, "default": 1}, "page number"),
+                        _query("size", {"type": "integer", "minimum": 1, "default": 100}, "page size"),
+                    ],
+                    "responses": {
+                        "200": _envelope(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "count": {"type": "integer"},
+                                    "result": {"type": "array", "items": {"$ref": "#/components/schemas/Avatar"}},
+                                },
+                            }
+                        )
+                    },
+                }
+            },
+            "/api/open/v3/avatar/detail": {
+                "get": {
+                    "summary": "One avatar by its record _id",
+                    "security": security,
+                    "parameters": [_query("id", {"type": "string"}, "avatar record _id", required=True)],
+                    "responses": {"200": _envelope({"$ref": "#/components/schemas/Avatar"})},
+                }
+            },
+            "/api/open/v3/avatar/create": {
+                "post": {
+                    "summary": "Upload an avatar from a video or image URL (prepared in the background)",
+                    "security": security,
+                    "requestBody": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/AvatarCreateRequest"}}
+                        }
+                    },
+                    "responses": {"200": _envelope({"$ref": "#/components/schemas/Avatar"})},
+                }
+            },
+            "/api/open/v3/talkingavatar/create": {
+                "post": {
+                    "summary": "Create a 3840x2160 talking-avatar video",
+                    "security": security,
+                    "requestBody": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/TalkingVideoRequest"}}
+                        }
+                    },
+                    "responses": {"200": _envelope({"$ref": "#/components/schemas/Video"})},
+                }
+            },
+            "/api/open/v3/content/video/infobymodelid": {
+                "get": {
+                    "summary": "A video's status, and its URL once completed",
+                    "security": security,
+                    "parameters": [
+                        _query("video_model_id", {"type": "string"}, "the _id create returned", required=True)
+                    ],
+                    "responses": {"200": _envelope({"$ref": "#/components/schemas/Video"})},
+                }
+            },
+            "/api/open/v4/voice/list": {
+                "get": {
+                    "summary": "Voices for input_text",
+                    "security": security,
+                    "parameters": [
+                        _query("type", {"type": "integer"}, "2 built-in voices"),
+                        _query("page", {"type": "integer", "minimum": 1}, "page number"),
+                        _query("size", {"type": "integer", "minimum": 1}, "page size"),
+                    ],
+                    "responses": {"200": _envelope()},
+                }
+            },
+            "/api/open/v3/faceswap/quota/info": {
+                "get": {"summary": "Credit balance", "security": security, "responses": {"200": _envelope()}}
+            },
+        },
+    }
