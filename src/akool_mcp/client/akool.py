@@ -18,6 +18,7 @@ from akool_mcp.client import parse
 from akool_mcp.client.auth import Credentials
 from akool_mcp.client.retry import backoff_delay, parse_retry_after, should_retry_status
 from akool_mcp.errors import (
+    AKOOL_CODES,
     AkoolAPIError,
     AkoolConnectionError,
     AuthenticationError,
@@ -177,7 +178,9 @@ class AkoolClient:
             raw = None
         envelope = Envelope.model_validate(raw) if isinstance(raw, dict) and "code" in raw else None
         if envelope is not None and envelope.code != 1000:
-            raise error_for_code(envelope.code, envelope.msg, http_status=response.status_code)
+            # An HTTP error whose body code is not one of Akool's (e.g. a gateway's 500) is judged by the status.
+            if response.status_code < 400 or envelope.code in AKOOL_CODES:
+                raise error_for_code(envelope.code, envelope.msg, http_status=response.status_code)
         if response.status_code >= 400 or envelope is None:
             excerpt = "" if envelope is not None else response.text[:200]
             if response.status_code < 400:

@@ -64,7 +64,10 @@ def build_server(
             client, opened = shared.value
             yield AppState(client=client, backend=opened, allow_local_paths=False, clock=clock or Clock())
             return
-        async with open_backend(settings, transport=transport, local_paths=local_paths) as (client, opened):
+        async with open_backend(settings, transport=transport, local_paths=local_paths, clock=clock) as (
+            client,
+            opened,
+        ):
             yield AppState(
                 client=client,
                 backend=opened,

@@ -11,6 +11,7 @@ import structlog
 
 from akool_mcp.client import AkoolClient, ApiKey, ClientCredentials, Credentials, NoCredentials
 from akool_mcp.config import Settings
+from akool_mcp.domain.follow import Clock
 
 log = structlog.get_logger(__name__)
 
@@ -43,14 +44,19 @@ def http_client(base_url: str, settings: Settings, transport: httpx2.AsyncBaseTr
 
 @asynccontextmanager
 async def open_backend(
-    settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None, local_paths: bool = True
+    settings: Settings,
+    *,
+    transport: httpx2.AsyncBaseTransport | None = None,
+    local_paths: bool = True,
+    clock: Clock | None = None,
 ) -> AsyncGenerator[tuple[AkoolClient, Literal["akool", "local"]]]:
     """Yield the shared client. With the local backend, the engine runs in this process behind ASGI."""
     backend = settings.effective_backend
+    sleep = (clock or Clock()).sleep
     if backend == "akool" or transport is not None:
         async with http_client(settings.resolved_base_url, settings, transport) as http:
             log.info("backend.ready", backend=backend, base_url=settings.resolved_base_url)
-            yield AkoolClient(http, credentials_from(settings), max_retries=settings.max_retries), backend
+            yield AkoolClient(http, credentials_from(settings), max_retries=settings.max_retries, sleep=sleep), backend
         return
     from akool_mcp.local.engine import LocalEngine  # lazy: only the local backend pays for it
 
@@ -58,7 +64,7 @@ async def open_backend(
         asgi = httpx2.ASGITransport(app=engine.app)
         async with http_client(LOCAL_BASE_URL, settings, asgi) as http:
             log.info("backend.ready", backend="local", data_dir=str(settings.data_dir))
-            yield AkoolClient(http, NoCredentials(), max_retries=settings.max_retries), "local"
+            yield AkoolClient(http, NoCredentials(), max_retries=settings.max_retries, sleep=sleep), "local"
 
 
 class SharedBackend:

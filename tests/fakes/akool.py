@@ -1,0 +1,171 @@
+"""A fake of Akool's contract on httpx2.MockTransport: state, both auth schemes, scripted faults."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+
+API_KEY = "test-api-key-0123456789"
+CLIENT_ID = "client-id-1"
+CLIENT_SECRET = "client-secret-abcdefghijklmnop"
+
+OFFICIAL = {
+    "_id": "655ffeada6976ea317087193",
+    "disabled": False,
+    "uid": 1,
+    "type": 1,
+    "from": 2,
+    "status": 3,
+    "sort": 12,
+    "create_time": 1700788730000,
+    "name": "Yasmin in White shirt",
+    "avatar_id": "Yasmin_in_White_shirt_20231121",
+    "url": "https://cdn.example/8169.png",
+    "modify_url": "https://cdn.example/8169.png",
+    "gender": "female",
+    "thumbnailUrl": "https://cdn.example/thumbnail/8169.png",
+    "crop_arr": [],
+}
+MINE = {**OFFICIAL, "_id": "6560000000000000000000aa", "from": 3, "name": "Me", "avatar_id": "Me1", "status": 3}
+
+
+@dataclass
+class FakeAkool:
+    """Answers like the contract; `list_shape` and `detail_shape` pick between the sources' readings."""
+
+    list_shape: str = "paged"  # or "array"
+    detail_shape: str = "object"  # or "array"
+    avatars: list[dict[str, Any]] = field(default_factory=lambda: [dict(OFFICIAL), dict(MINE)])
+    videos: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Scripted answers per path, served first: (status, body, headers) or an exception to raise.
+    script: dict[str, deque[Any]] = field(default_factory=dict)
+    requests: list[httpx2.Request] = field(default_factory=list)
+    tokens_issued: int = 0
+    valid_tokens: set[str] = field(default_factory=set)
+    video_polls_until_done: int = 2
+
+    def transport(self) -> httpx2.MockTransport:
+        return httpx2.MockTransport(self.handle)
+
+    def queue(self, path: str, *answers: Any) -> None:
+        self.script.setdefault(path, deque()).extend(answers)
+
+    def calls(self, path: str) -> list[httpx2.Request]:
+        return [r for r in self.requests if r.url.path == path]
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        self.requests.append(request)
+        path = request.url.path
+        scripted = self.script.get(path)
+        if scripted:
+            answer = scripted.popleft()
+            if isinstance(answer, Exception):
+                raise answer
+            status, body, headers = answer
+            return httpx2.Response(status, json=body, headers=headers)
+        if path == "/api/open/v3/getToken":
+            body = json.loads(request.content)
+            if body.get("clientId") != CLIENT_ID or body.get("clientSecret") != CLIENT_SECRET:
+                return self._ok(code=1101, msg="invalid clientId or clientSecret")
+            self.tokens_issued += 1
+            token = f"tok-{self.tokens_issued}"
+            self.valid_tokens.add(token)
+            return httpx2.Response(200, json={"code": 1000, "token": token})
+        auth_error = self._auth(request)
+        if auth_error is not None:
+            return auth_error
+        routes = {
+            "/api/open/v3/avatar/list": self._avatar_list,
+            "/api/open/v3/avatar/detail": self._avatar_detail,
+            "/api/open/v3/avatar/create": self._avatar_create,
+            "/api/open/v3/talkingavatar/create": self._video_create,
+            "/api/open/v3/content/video/infobymodelid": self._video_info,
+            "/api/open/v4/voice/list": self._voices,
+        }
+        route = routes.get(path)
+        if route is None:
+            return httpx2.Response(404, text="not found")
+        return route(request)
+
+    def _ok(self, data: Any = None, *, code: int = 1000, msg: str = "OK") -> httpx2.Response:
+        body: dict[str, Any] = {"code": code, "msg": msg}
+        if data is not None:
+            body["data"] = data
+        return httpx2.Response(200, json=body)
+
+    def _auth(self, request: httpx2.Request) -> httpx2.Response | None:
+        authorization = request.headers.get("authorization")
+        if authorization:
+            token = authorization.removeprefix("Bearer ")
+            return None if token in self.valid_tokens else self._ok(code=1101, msg="token expired")
+        if request.headers.get("x-api-key") == API_KEY:
+            return None
+        if request.headers.get("x-api-key"):
+            return self._ok(code=1101, msg="invalid api key")
+        return self._ok(code=1102, msg="authorization cannot be empty")
+
+    def _avatar_list(self, request: httpx2.Request) -> httpx2.Response:
+        params = request.url.params
+        items = [
+            a
+            for a in self.avatars
+            if ("from" not in params or a["from"] == int(params["from"]))
+            and ("type" not in params or a["type"] == int(params["type"]))
+        ]
+        page, size = int(params.get("page", 1)), int(params.get("size", 100))
+        chunk = items[(page - 1) * size : page * size]
+        return self._ok(chunk if self.list_shape == "array" else {"count": len(items), "result": chunk})
+
+    def _avatar_detail(self, request: httpx2.Request) -> httpx2.Response:
+        found = next((a for a in self.avatars if a["_id"] == request.url.params.get("id")), None)
+        if found is None:
+            return self._ok(code=1014, msg="resource does not exist")
+        return self._ok([found] if self.detail_shape == "array" else found)
+
+    def _avatar_create(self, request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        if any(a["avatar_id"] == body["avatar_id"] for a in self.avatars):
+            return self._ok(code=1222, msg="resource already exists")
+        item = {**OFFICIAL, "_id": f"{len(self.avatars):024x}", "from": 3, "status": 1, **body}
+        self.avatars.append(item)
+        return self._ok([item] if self.detail_shape == "array" else item)
+
+    def _video_create(self, request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        record_id = f"{0x67491CDB4D9D1664A9780000 + len(self.videos):024x}"
+        video = {
+            "_id": record_id,
+            "uid": 100002,
+            "video_id": "f1a489f4-0cca-4723-843b-e42003dc9f32",
+            "task_id": "67491cdb1acd9d0ce2cc8998",
+            "video_status": 1,
+            "video": "",
+            "create_time": 1732844763774,
+            "request": body,
+            "polls": 0,
+        }
+        self.videos[record_id] = video
+        return self._ok({k: v for k, v in video.items() if k not in ("request", "polls")})
+
+    def _video_info(self, request: httpx2.Request) -> httpx2.Response:
+        video = self.videos.get(request.url.params.get("video_model_id", ""))
+        if video is None:
+            return self._ok(code=1014, msg="resource does not exist")
+        video["polls"] += 1
+        if video["polls"] >= self.video_polls_until_done:
+            video["video_status"] = 3
+            video["video"] = "https://cdn.example/video.mp4"
+        else:
+            video["video_status"] = 2
+        return self._ok({k: v for k, v in video.items() if k not in ("request", "polls")})
+
+    def _voices(self, request: httpx2.Request) -> httpx2.Response:
+        voices = [
+            {"voice_id": "en-US-1", "name": "Ava", "gender": "female", "language": "English", "locale": "en-US"},
+            {"voice_id": "es-ES-1", "name": "Lucia", "gender": "female", "language": "Spanish", "locale": "es-ES"},
+        ]
+        return self._ok({"result": voices, "count": 2, "page": 1, "size": 100})
