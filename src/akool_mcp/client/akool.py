@@ -177,10 +177,13 @@ class AkoolClient:
         except ValueError:
             raw = None
         envelope = Envelope.model_validate(raw) if isinstance(raw, dict) and "code" in raw else None
-        if envelope is not None and envelope.code != 1000:
-            # An HTTP error whose body code is not one of Akool's (e.g. a gateway's 500) is judged by the status.
-            if response.status_code < 400 or envelope.code in AKOOL_CODES:
-                raise error_for_code(envelope.code, envelope.msg, http_status=response.status_code)
+        # An HTTP error whose body code is not one of Akool's (e.g. a gateway's 500) is judged by the status.
+        if (
+            envelope is not None
+            and envelope.code != 1000
+            and (response.status_code < 400 or envelope.code in AKOOL_CODES)
+        ):
+            raise error_for_code(envelope.code, envelope.msg, http_status=response.status_code)
         if response.status_code >= 400 or envelope is None:
             excerpt = "" if envelope is not None else response.text[:200]
             if response.status_code < 400:
