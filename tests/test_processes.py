@@ -1,0 +1,160 @@
+"""The real `akool-mcp` process: over stdio with the SDK client, and over streamable HTTP on a socket."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncGenerator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from tests.support import data
+
+pytestmark = pytest.mark.anyio
+
+TOKEN = "mcp-test-token-5f1e2d3c4b5a"
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AKOOL_")}
+    env.update({"AKOOL_DATA_DIR": str(tmp_path / "data"), "AKOOL_BACKEND": "local", **extra})
+    return env
+
+
+async def test_stdio_process_answers_tools_and_keeps_stdout_for_the_protocol(tmp_path: Path) -> None:
+    params = StdioServerParameters(command=sys.executable, args=["-m", "akool_mcp"], env=_env(tmp_path))
+    with anyio.fail_after(60):
+        async with Client(params) as client:
+            tools = {t.name for t in (await client.list_tools()).tools}
+            voices = data(await client.call_tool("list_voices", {"language": "en"}))
+    assert {"list_avatars", "create_talking_video", "get_video_status"} <= tools
+    assert voices["backend"] == "local" and voices["voices"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _serving(tmp_path: Path, *args: str, **env: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "akool_mcp", *args, "--port", str(port)],
+        env=_env(tmp_path, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield proc, port
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def _wait_until_listening(proc: subprocess.Popen[str]) -> None:
+    """Read the server's log until uvicorn says it is up (no polling, no sleeps)."""
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "Uvicorn running on" in line or "Application startup complete" in line:
+            return
+    raise AssertionError(f"server exited early with {proc.wait()}")
+
+
+@asynccontextmanager
+async def _http_client(port: int, token: str | None) -> AsyncGenerator[Client]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
+        async with Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)) as client:
+            yield client
+
+
+async def test_streamable_http_with_a_token_serves_only_authorised_clients(tmp_path: Path) -> None:
+    with _serving(tmp_path, "serve", "--transport", "streamable-http", AKOOL_MCP_TOKEN=TOKEN) as (proc, port):
+        await anyio.to_thread.run_sync(_wait_until_listening, proc)
+        with anyio.fail_after(60):
+            async with httpx2.AsyncClient() as raw:
+                refused = await raw.post(
+                    f"http://127.0.0.1:{port}/mcp",
+                    json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                    headers={"Authorization": "Bearer wrong"},
+                )
+            async with _http_client(port, TOKEN) as client:
+                tools = {t.name for t in (await client.list_tools()).tools}
+                voices = data(await client.call_tool("list_voices", {}))
+    assert refused.status_code == 401
+    assert "get_video_status" in tools and voices["total"] > 0
+
+
+async def test_streamable_http_without_a_token_serves_loopback_clients(tmp_path: Path) -> None:
+    with _serving(tmp_path, "serve", "--transport", "streamable-http") as (proc, port):
+        await anyio.to_thread.run_sync(_wait_until_listening, proc)
+        with anyio.fail_after(60):
+            async with _http_client(port, None) as client:
+                tools = {t.name for t in (await client.list_tools()).tools}
+            async with httpx2.AsyncClient() as raw:
+                foreign = await raw.post(
+                    f"http://127.0.0.1:{port}/mcp",
+                    json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                    headers={"Host": "evil.example", "Accept": "application/json, text/event-stream"},
+                )
+    assert "list_avatars" in tools
+    assert foreign.status_code in (400, 403, 421)
+
+
+def test_binding_a_public_interface_without_a_token_refuses_to_start(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "akool_mcp", "serve", "--transport", "streamable-http", "--host", "0.0.0.0"],  # noqa: S104
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "AKOOL_MCP_TOKEN" in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_malformed_configuration_is_reported_clearly(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "akool_mcp"],
+        env=_env(tmp_path, AKOOL_BACKEND="cloud"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "AKOOL_BACKEND" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_akool_backend_without_credentials_is_refused_at_start(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "akool_mcp"],
+        env=_env(tmp_path, AKOOL_BACKEND="akool"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2 and "AKOOL_API_KEY" in result.stderr
