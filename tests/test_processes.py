@@ -83,9 +83,11 @@ def _wait_until_listening(proc: subprocess.Popen[str]) -> None:
 @asynccontextmanager
 async def _http_client(port: int, token: str | None) -> AsyncGenerator[Client]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
-        async with Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)) as client:
-            yield client
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http)) as client,
+    ):
+        yield client
 
 
 async def test_streamable_http_with_a_token_serves_only_authorised_clients(tmp_path: Path) -> None:
