@@ -60,7 +60,7 @@ class LocalEngine:
         self.app: Starlette = LocalApi(self).app()
         self._builtins_ready = False
         self._builtins_lock = anyio.Lock()
-        self.fetch_http: httpx2.AsyncClient | None = None
+        self._fetch_http: httpx2.AsyncClient | None = None
         self.base_url: str | None = str(settings.public_url).rstrip("/") if settings.public_url else None
 
     @classmethod
@@ -70,17 +70,24 @@ class LocalEngine:
     ) -> AsyncGenerator[LocalEngine]:
         """Open the engine, resume every unfinished job, and stop its workers on exit."""
         engine = cls(settings, in_process=in_process, local_paths=local_paths)
-        async with (
-            httpx2.AsyncClient(timeout=60, follow_redirects=False) as fetch_http,
-            anyio.create_task_group() as tg,
-        ):
-            engine.fetch_http = fetch_http
-            await engine.runner.start(tg)
-            try:
-                yield engine
-            finally:
-                engine.runner.stop()
-                tg.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tg:
+                await engine.runner.start(tg)
+                try:
+                    yield engine
+                finally:
+                    engine.runner.stop()
+                    tg.cancel_scope.cancel()
+        finally:
+            if engine._fetch_http is not None:
+                await engine._fetch_http.aclose()
+
+    @property
+    def fetch_http(self) -> httpx2.AsyncClient:
+        """The client for user media and webhooks, made on first use (its TLS set-up costs start-up time)."""
+        if self._fetch_http is None:
+            self._fetch_http = httpx2.AsyncClient(timeout=60, follow_redirects=False)
+        return self._fetch_http
 
     # -- helpers used by the API --------------------------------------------------------------
 

@@ -31,7 +31,6 @@ class JobFailed(Exception):
 
 
 async def _fetch(engine: LocalEngine, url: str, kind: MediaKind, workdir: Path, field: str) -> Path:
-    assert engine.fetch_http is not None
     try:
         fetched = await fetch_media(url, kind, workdir, policy=engine.fetch_policy, client=engine.fetch_http)
     except FetchError as exc:

@@ -67,7 +67,6 @@ class WebhookDispatcher:
         error: str | None = None
         try:
             await self._check_target(row.url)
-            assert self.engine.fetch_http is not None
             response = await self.engine.fetch_http.post(row.url, json=envelope, timeout=15)
             if response.status_code == 200:
                 self.engine.store.update_webhook(row.seq, state="delivered", attempts=attempts, last_error=None)
