@@ -41,8 +41,7 @@ async def time_spawn(args: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     async with Client(StdioServerParameters(command=sys.executable, args=args, env=env)) as client:
         await client.list_tools()
-        elapsed = time.perf_counter() - start
-    return elapsed
+        return time.perf_counter() - start
 
 
 async def per_call_cost(calls: int) -> float:
@@ -70,14 +69,13 @@ async def main(runs: int, calls: int) -> dict[str, float]:
             ours.append(await time_spawn(["-m", "akool_mcp"], env))
             minimal.append(await time_spawn([str(script)], env))
     call = await per_call_cost(calls)
-    figures = {
+    return {
         "akool_mcp_median_s": statistics.median(ours),
         "minimal_median_s": statistics.median(minimal),
         "ratio": statistics.median(ours) / statistics.median(minimal),
         "runs": runs,
         "list_avatars_per_call_ms": call * 1000,
     }
-    return figures
 
 
 if __name__ == "__main__":
