@@ -48,6 +48,8 @@ class JobRunner:
     def stop(self) -> None:
         """Ask running renders to stop at their next frame; their jobs resume on the next start."""
         self.stopping.set()
+        self._send.close()
+        self._receive.close()
 
     def submit(self, kind: JobKind, record_id: str) -> None:
         self._send.send_nowait((kind, record_id))
