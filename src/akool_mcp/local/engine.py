@@ -79,6 +79,7 @@ class LocalEngine:
                     engine.runner.stop()
                     tg.cancel_scope.cancel()
         finally:
+            engine.runner.close()
             if engine._fetch_http is not None:
                 await engine._fetch_http.aclose()
 
@@ -128,7 +129,8 @@ class LocalEngine:
 
     async def accept_video(self, req: TalkingVideoRequest) -> VideoRow:
         validate_talking_video(req, allow_local_paths=self.local_paths)
-        await self.ensure_builtins()
+        if any(el.type == "avatar" and el.avatar_id for el in req.elements):
+            await self.ensure_builtins()
         self._check_references(req)
         stamp = now_ms()
         row = VideoRow(
@@ -182,7 +184,7 @@ class LocalEngine:
             raise ApiError(
                 1003, "url_from: the local engine cannot download from YouTube/TikTok/X/Drive; give a direct link"
             )
-        await self.ensure_builtins()
+        await self.ensure_builtins()  # an upload may not take a built-in avatar's avatar_id
         stamp = now_ms()
         row = AvatarRow(
             id=new_object_id(),

@@ -49,6 +49,8 @@ class JobRunner:
         """Ask running renders to stop at their next frame; their jobs resume on the next start."""
         self.stopping.set()
         self._send.close()
+
+    def close(self) -> None:
         self._receive.close()
 
     def submit(self, kind: JobKind, record_id: str) -> None:
