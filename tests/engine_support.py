@@ -25,7 +25,7 @@ def engine_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "render_preset": "ultrafast",
     }
     values.update(overrides)
-    return Settings(**values)
+    return Settings.model_validate(values)
 
 
 @asynccontextmanager

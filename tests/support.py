@@ -32,7 +32,7 @@ class FakeClock:
 def cloud_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {"api_key": "test-api-key-0123456789", "backend": "akool", "max_retries": 2}
     values.update(overrides)
-    return Settings(**values)
+    return Settings.model_validate(values)
 
 
 def data(result: CallToolResult) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import anyio
 import httpx2
 import pytest
 
-from akool_mcp.client.webhook import verify_and_decrypt
+from akool_mcp.client.webhook import WebhookEvent, verify_and_decrypt
 from akool_mcp.local.store import now_ms
 from akool_mcp.models import Status
 from tests.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, akool_mode
@@ -78,5 +78,5 @@ async def test_a_failed_render_is_reported_by_a_sealed_webhook_retried_until_200
     assert delivered[failed_notice.seq] == "delivered"
 
 
-def verify(envelope: dict[str, object]):  # noqa: ANN201 - test helper
+def verify(envelope: dict[str, object]) -> WebhookEvent:
     return verify_and_decrypt(envelope, client_id=ENGINE_CLIENT_ID, client_secret=ENGINE_KEY)

@@ -7,7 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Generator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
@@ -48,7 +48,7 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serving(tmp_path: Path, *args: str, **env: str) -> Iterator[tuple[subprocess.Popen[str], int]]:
+def _serving(tmp_path: Path, *args: str, **env: str) -> Generator[tuple[subprocess.Popen[str], int]]:
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "akool_mcp", *args, "--port", str(port)],

@@ -38,8 +38,10 @@ async def test_every_tool_declares_an_output_schema_and_annotations() -> None:
     for tool in tools.values():
         assert tool.output_schema is not None, tool.name
         assert tool.annotations is not None, tool.name
-    assert tools["list_avatars"].annotations.read_only_hint is True
-    assert tools["create_talking_video"].annotations.idempotent_hint is False
+    read_only = tools["list_avatars"].annotations
+    create = tools["create_talking_video"].annotations
+    assert read_only is not None and read_only.read_only_hint is True
+    assert create is not None and create.idempotent_hint is False
     for paid in ("create_talking_video", "create_avatar"):
         assert "bill" in (tools[paid].description or "").lower()
 
@@ -217,10 +219,10 @@ async def test_advanced_elements_pass_through_with_offsets_as_given() -> None:
 async def test_get_video_status_waits_with_progress_until_completed() -> None:
     fake = FakeAkool(video_polls_until_done=3)
     clock = FakeClock()
-    progress: list[tuple[float, float | None, str | None]] = []
+    seen: list[tuple[float, float | None, str | None]] = []
 
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        progress.append((done, total, message))
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
 
     async with connect(fake, clock) as client:
         created = data(
@@ -235,8 +237,8 @@ async def test_get_video_status_waits_with_progress_until_completed() -> None:
     assert status["video_url"] == "https://cdn.example/video.mp4"
     assert len(fake.calls(INFO)) == 3
     assert clock.sleeps == [1.0, 1.5]
-    assert [p[2] for p in progress] == ["video processing", "video processing", "video completed"]
-    assert all(p[1] == 30 for p in progress)
+    assert [p[2] for p in seen] == ["video processing", "video processing", "video completed"]
+    assert all(p[1] == 30 for p in seen)
 
 
 async def test_get_video_status_returns_the_status_so_far_when_the_wait_ends() -> None:
