@@ -15,6 +15,7 @@ import anyio
 import httpx2
 import pytest
 from mcp import Client
+from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
@@ -160,3 +161,14 @@ def test_akool_backend_without_credentials_is_refused_at_start(tmp_path: Path) -
         check=False,
     )
     assert result.returncode == 2 and "AKOOL_API_KEY" in result.stderr
+
+
+async def test_sse_serves_successive_connections_from_one_backend(tmp_path: Path) -> None:
+    with _serving(tmp_path, "serve", "--transport", "sse") as (proc, port):
+        await anyio.to_thread.run_sync(_wait_until_listening, proc)
+        totals: list[int] = []
+        with anyio.fail_after(60):
+            for _ in range(2):
+                async with Client(sse_client(f"http://127.0.0.1:{port}/sse")) as client:
+                    totals.append(data(await client.call_tool("list_voices", {"size": 2}))["total"])
+    assert totals[0] == totals[1] > 0
