@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -172,3 +173,41 @@ async def test_sse_serves_successive_connections_from_one_backend(tmp_path: Path
                 async with Client(sse_client(f"http://127.0.0.1:{port}/sse")) as client:
                     totals.append(data(await client.call_tool("list_voices", {"size": 2}))["total"])
     assert totals[0] == totals[1] > 0
+
+
+def test_stdout_carries_only_json_rpc_in_stdio_mode(tmp_path: Path) -> None:
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "list_voices", "arguments": {}}},
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "akool_mcp"],
+        env=_env(tmp_path, AKOOL_LOG_LEVEL="DEBUG"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    answered: set[int] = set()
+    lines: list[str] = []
+    for message in messages:
+        proc.stdin.write(json.dumps(message) + "\n")
+        proc.stdin.flush()
+        while "id" in message and message["id"] not in answered:
+            line = proc.stdout.readline()
+            assert line, "the server closed stdout"
+            lines.append(line)
+            answered.add(json.loads(line).get("id"))
+    proc.stdin.close()  # EOF: the server shuts down
+    assert proc.stderr is not None
+    lines.extend(proc.stdout.read().splitlines(keepends=True))
+    errors = proc.stderr.read()
+    proc.wait(timeout=60)
+    proc.stdout.close()
+    proc.stderr.close()
+    assert all(json.loads(line)["jsonrpc"] == "2.0" for line in lines if line.strip())
+    assert "backend.ready" in errors  # the logs went to stderr
