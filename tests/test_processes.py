@@ -125,42 +125,32 @@ async def test_streamable_http_without_a_token_serves_loopback_clients(tmp_path:
     assert foreign.status_code in (400, 403, 421)
 
 
-def test_binding_a_public_interface_without_a_token_refuses_to_start(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "akool_mcp", "serve", "--transport", "streamable-http", "--host", "0.0.0.0"],  # noqa: S104
-        env=_env(tmp_path),
+def _run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "akool_mcp", *args],
+        env=_env(tmp_path, **env),
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_binding_a_public_interface_without_a_token_refuses_to_start(tmp_path: Path) -> None:
+    result = _run_cli(tmp_path, "serve", "--transport", "streamable-http", "--host", "0.0.0.0")  # noqa: S104
     assert result.returncode == 2
     assert "AKOOL_MCP_TOKEN" in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""
 
 
 def test_a_malformed_configuration_is_reported_clearly(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "akool_mcp"],
-        env=_env(tmp_path, AKOOL_BACKEND="cloud"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run_cli(tmp_path, AKOOL_BACKEND="cloud")
     assert result.returncode == 2
     assert "AKOOL_BACKEND" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_akool_backend_without_credentials_is_refused_at_start(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "akool_mcp"],
-        env=_env(tmp_path, AKOOL_BACKEND="akool"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run_cli(tmp_path, AKOOL_BACKEND="akool")
     assert result.returncode == 2 and "AKOOL_API_KEY" in result.stderr
 
 
