@@ -37,6 +37,7 @@ class JobRunner:
         self._send, self._receive = anyio.create_memory_object_stream[tuple[JobKind, str]](math.inf)
         self.stopping = threading.Event()
         self.webhooks = WebhookDispatcher(engine)
+        self._done: dict[str, anyio.Event] = {}
 
     async def start(self, tg: TaskGroup) -> None:
         self._clean_partials()
@@ -54,7 +55,14 @@ class JobRunner:
         self._receive.close()
 
     def submit(self, kind: JobKind, record_id: str) -> None:
+        self._done.setdefault(record_id, anyio.Event())
         self._send.send_nowait((kind, record_id))
+
+    async def wait_done(self, record_id: str) -> None:
+        """Return once the job has run in this process (finished, failed, or interrupted by a stop)."""
+        event = self._done.get(record_id)
+        if event is not None:
+            await event.wait()
 
     def _clean_partials(self) -> None:
         for partial in (self.engine.files_root / "videos").glob(".*.partial.mp4"):
@@ -83,7 +91,12 @@ class JobRunner:
 
     async def _worker(self) -> None:
         async for kind, record_id in self._receive:
-            if kind == "video":
-                await produce_video(self.engine, record_id, self.stopping)
-            else:
-                await produce_avatar(self.engine, record_id, self.stopping)
+            try:
+                if kind == "video":
+                    await produce_video(self.engine, record_id, self.stopping)
+                else:
+                    await produce_avatar(self.engine, record_id, self.stopping)
+            finally:
+                done = self._done.pop(record_id, None)
+                if done is not None:
+                    done.set()
