@@ -50,7 +50,9 @@ async def drive(out: Path, text: str, voice: str | None, background: str) -> Pat
         avatar = avatars["avatars"][0]
         _say(f"{avatars['total']} official avatars on the {avatars['backend']} backend; using {avatar['name']!r}")
         voices = _data(await client.call_tool("list_voices", {"language": "en"}))["voices"]
-        voice_id = voice or (voices[0]["voice_id"] if voices else None)
+        # A voice that matches the avatar, as an assistant would pick.
+        matching = [v for v in voices if v.get("gender") == avatar.get("gender")] or voices
+        voice_id = voice or (matching[0]["voice_id"] if matching else None)
         if voice_id is None:
             raise DemoError("no English voice available")
         _say(f"voice: {voice_id}")

@@ -31,7 +31,13 @@ def is_final(video: Video) -> bool:
 
 
 async def wait_for_video(
-    client: AkoolClient, video_id: str, *, wait_seconds: float, clock: Clock, on_poll: OnPoll | None = None
+    client: AkoolClient,
+    video_id: str,
+    *,
+    wait_seconds: float,
+    clock: Clock,
+    on_poll: OnPoll | None = None,
+    max_interval: float = POLL_MAX,
 ) -> tuple[Video, float]:
     """Poll with backoff until the video is final or `wait_seconds` pass; returns it and the time waited.
 
@@ -39,7 +45,7 @@ async def wait_for_video(
     """
     start = clock.now()
     deadline = start + wait_seconds
-    interval = POLL_FIRST
+    interval = min(POLL_FIRST, max_interval)
     video = await client.get_video(video_id)
     while True:
         waited = clock.now() - start
@@ -49,5 +55,5 @@ async def wait_for_video(
         if is_final(video) or remaining <= 0:
             return video, waited
         await clock.sleep(min(interval, remaining))
-        interval = min(interval * POLL_FACTOR, POLL_MAX)
+        interval = min(interval * POLL_FACTOR, max_interval)
         video = await client.get_video(video_id)

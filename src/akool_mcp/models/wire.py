@@ -79,6 +79,7 @@ class Video(WireModel):
     deduction_duration: float | None = None
     error_code: int | None = None
     error_reason: str | None = None
+    progress: float | None = None  # the local engine's render progress, 0..1 (not in Akool's documentation)
 
 
 class Voice(WireModel):

@@ -94,6 +94,7 @@ class VideoStatus(BaseModel):
     video_url: str | None = Field(default=None, description="The MP4 once completed (Akool links expire after 7 days).")
     elapsed_seconds: float | None = Field(default=None, description="Seconds since the video was created.")
     waited_seconds: float = 0.0
+    progress: float | None = Field(default=None, description="Render progress 0..1, when the backend reports it.")
     error_reason: str | None = None
     next_step: str
 

@@ -26,6 +26,11 @@ class AppState:
     allow_local_paths: bool = False
     clock: Clock = field(default_factory=Clock)
 
+    @property
+    def poll_max(self) -> float:
+        """A local render is a few seconds away and costs nothing to ask about; Akool's cloud is polled gently."""
+        return 1.0 if self.backend == "local" else 5.0
+
 
 AppContext = Context[AppState, Any]
 

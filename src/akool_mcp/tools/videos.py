@@ -40,9 +40,17 @@ def _video_status(video: Video, *, waited: float, now_ms: float) -> VideoStatus:
         video_url=video.video or None if video.video_status == Status.COMPLETED else None,
         elapsed_seconds=elapsed,
         waited_seconds=round(waited, 1),
+        progress=video.progress,
         error_reason=video.error_reason,
         next_step=next_step,
     )
+
+
+def _progress_message(video: Video) -> str:
+    message = f"video {status_name(video.video_status)}"
+    if video.video_status == Status.PROCESSING and video.progress is not None:
+        message += f" {video.progress:.0%}"
+    return message
 
 
 def register(server: MCPServer[AppState]) -> None:
@@ -170,12 +178,15 @@ def register(server: MCPServer[AppState]) -> None:
 
         async def on_poll(video: Video, waited: float) -> None:
             if wait_seconds > 0:
-                await ctx.report_progress(
-                    min(waited, wait_seconds), wait_seconds, f"video {status_name(video.video_status)}"
-                )
+                await ctx.report_progress(min(waited, wait_seconds), wait_seconds, _progress_message(video))
 
         video, waited = await wait_for_video(
-            state.client, video_id.strip(), wait_seconds=wait_seconds, clock=state.clock, on_poll=on_poll
+            state.client,
+            video_id.strip(),
+            wait_seconds=wait_seconds,
+            clock=state.clock,
+            on_poll=on_poll,
+            max_interval=state.poll_max,
         )
         return _video_status(video, waited=waited, now_ms=time.time() * 1000)
 
