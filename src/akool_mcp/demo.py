@@ -39,7 +39,8 @@ def _say(message: str) -> None:
 
 
 async def drive(out: Path, text: str, voice: str | None, background: str) -> Path:
-    env = {**os.environ, "AKOOL_BACKEND": "local"}
+    # The server's own logs would interleave with the demo's story; keep them to warnings unless asked.
+    env = {"AKOOL_LOG_LEVEL": "WARNING", **os.environ, "AKOOL_BACKEND": "local"}
     params = StdioServerParameters(command=sys.executable, args=["-m", "akool_mcp"], env=env)
     async with Client(params) as client:
         tools = await client.list_tools()

@@ -162,9 +162,7 @@ def draw_mouth(painter: Painter, spec: AvatarSpec, openness: float) -> None:
     inner_top, inner_bottom = seam - up, seam + down
     upper_lip = np.vstack([np.column_stack([xs, lip_top - 0.6 * up]), np.column_stack([xs, inner_top])[::-1]])
     # The lower lip rides down with the jaw but stretches thinner as it goes.
-    lower_lip = np.vstack(
-        [np.column_stack([xs, inner_bottom]), np.column_stack([xs, lip_bottom + 0.8 * down])[::-1]]
-    )
+    lower_lip = np.vstack([np.column_stack([xs, inner_bottom]), np.column_stack([xs, lip_bottom + 0.8 * down])[::-1]])
     painter.fill(lower_lip, spec.lips)
     painter.fill(upper_lip, shade(spec.lips, 0.86))
     shine = painter.mask()
