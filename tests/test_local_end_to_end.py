@@ -31,6 +31,7 @@ def probe(path: Path) -> dict[str, Any]:
         video = container.streams.video[0]
         audio = container.streams.audio[0]
         assert video.duration is not None and audio.duration is not None
+        assert video.time_base is not None and audio.time_base is not None
         return {
             "width": video.codec_context.width,
             "height": video.codec_context.height,
@@ -124,7 +125,7 @@ async def test_killing_the_engine_mid_render_loses_nothing(tmp_path: Path) -> No
     data_dir = tmp_path / "data"
     headers = {"x-api-key": "k" * 32}
     base = f"http://127.0.0.1:{port}"
-    body = {
+    body: dict[str, Any] = {
         "width": 3840,
         "height": 2160,
         "avatar_from": 2,
