@@ -113,7 +113,8 @@ class _Event(ctypes.Structure):
     )
 
 
-_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+# Pointers arrive as plain addresses (c_void_p) and are cast where used.
+_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
 
 
 class _Engine:
@@ -152,16 +153,19 @@ class _Engine:
         self.callback = _SynthCallback(self._on_audio)
         lib.espeak_SetSynthCallback(self.callback)
 
-    def _on_audio(self, wav: ctypes._Pointer[ctypes.c_short], count: int, events: ctypes._Pointer[_Event]) -> int:
-        if count > 0:
-            self.chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+    def _on_audio(self, wav: int | None, count: int, events: int | None) -> int:
+        if wav and count > 0:
+            block = (ctypes.c_short * count).from_address(wav)
+            self.chunks.append(np.frombuffer(memoryview(block), np.int16).copy())
             self.total += count
-        i = 0
-        while events[i].type != _EVENT_LIST_TERMINATED:
-            event = events[i]
-            if event.type == _EVENT_PHONEME:
-                self.phonemes.append((event.audio_position, event.id.string.decode("utf-8", "replace")))
-            i += 1
+        if events:
+            listed = ctypes.cast(events, ctypes.POINTER(_Event))
+            i = 0
+            while listed[i].type != _EVENT_LIST_TERMINATED:
+                event = listed[i]
+                if event.type == _EVENT_PHONEME:
+                    self.phonemes.append((event.audio_position, event.id.string.decode("utf-8", "replace")))
+                i += 1
         if self.total > self.max_samples:
             self.too_long = True
             return 1  # asks eSpeak to stop

@@ -95,7 +95,8 @@ def _clothing(painter: Painter, spec: AvatarSpec) -> None:
         _side_shading(painter, part, shade(cloth, 0.7), 0.45, 50)
         if style != "cardigan":
             lapel = [(CX + side * 58, 712), (CX + side * 96, 772), (CX + side * 84, 796), (CX + side * 112, 810),
-                     (CX + side * (open_x + 16), 920), (CX + side * (open_x + 6), 890), (CX + side * 80, 766)]  # fmt: skip
+                     (CX + side * (open_x + 16), 920), (CX + side * (open_x + 6), 890),
+                     (CX + side * 80, 766)]  # fmt: skip
             painter.fill(lapel, shade(cloth, 0.84))
             painter.line(lapel, shade(cloth, 0.6), 2)
         else:
@@ -126,8 +127,9 @@ def draw_under(painter: Painter, spec: AvatarSpec) -> None:
         painter.fill(back, spec.hair if spec.hair_style == "bun" else shade(spec.hair, 0.85))
         hair_texture(painter, spec, back)
     half = 49 if spec.gender == "female" else 57
-    neck = spline(symmetric([(CX, 520), (CX + half, 524), (CX + half + 2, 630), (CX + half + 6, 680),
-                             (CX + half + 34, 726), (640, 760), (640, 1010), (CX, 1010)]), closed=True, samples=6)  # fmt: skip
+    neck_right = [(CX, 520), (CX + half, 524), (CX + half + 2, 630), (CX + half + 6, 680), (CX + half + 34, 726),
+                  (640, 760), (640, 1010), (CX, 1010)]  # fmt: skip
+    neck = spline(symmetric(neck_right), closed=True, samples=6)
     painter.fill(neck, shade(spec.skin, 0.95))
     face = face_outline(spec)
     _soft_shadow(painter, face, 26, 0.35, 12)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any, cast
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 Image = npt.NDArray[np.uint8]
+Mask = npt.NDArray[np.floating[Any]]
 Points = Sequence[tuple[float, float]] | npt.NDArray[np.float64]
 Color = tuple[int, int, int]  # BGR
 
@@ -126,7 +128,7 @@ class Painter:
         thickness = max(1, round(width * self.scale))
         cv2.polylines(mask, [self.px(points)], False, value, thickness, cv2.LINE_AA, _SHIFT)
 
-    def blur(self, mask: npt.NDArray[np.float32], radius: float) -> npt.NDArray[np.float32]:
+    def blur(self, mask: Mask, radius: float) -> npt.NDArray[np.float32]:
         """Gaussian blur of a mask, cheap even for wide radii on big avatars.
 
         Only the mask's bounding box (plus the blur's reach) is processed, and wide blurs run
@@ -135,12 +137,12 @@ class Painter:
         sigma = max(0.5, radius * self.scale)
         box = bounds(mask)
         if box is None:
-            return mask
+            return mask.astype(np.float32)
         h, w = mask.shape
         reach = math.ceil(3 * sigma)
         x0, y0 = max(0, box[0] - reach), max(0, box[1] - reach)
         x1, y1 = min(w, box[2] + reach), min(h, box[3] + reach)
-        crop = mask[y0:y1, x0:x1]
+        crop = mask[y0:y1, x0:x1].astype(np.float32)
         factor = max(1, int(sigma / 4))
         if factor > 1 and min(crop.shape) > 4 * factor:
             small = cv2.resize(crop, ((x1 - x0) // factor, (y1 - y0) // factor), interpolation=cv2.INTER_AREA)
@@ -148,11 +150,11 @@ class Painter:
             blurred = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         else:
             blurred = cv2.GaussianBlur(crop, (0, 0), sigma)
-        out = np.zeros_like(mask)
+        out = np.zeros(mask.shape, np.float32)
         out[y0:y1, x0:x1] = blurred
         return out
 
-    def atop(self, mask: npt.NDArray[np.float32], color: Color, strength: float = 1.0) -> None:
+    def atop(self, mask: Mask, color: Color, strength: float = 1.0) -> None:
         """Tint existing paint towards ``color`` where ``mask`` is set, keeping its coverage.
 
         Works only inside the mask's bounding box, so soft effects stay cheap on big avatars.
@@ -165,10 +167,10 @@ class Painter:
         k = np.clip(mask[y0:y1, x0:x1] * strength, 0.0, 1.0)
         alpha = np.ascontiguousarray(region[..., 3])
         # Premultiplied paint: the tint is scaled by the coverage already there.
-        tint = cv2.merge([cv2.multiply(alpha, (c / 255.0,) * 4) for c in color])
+        tint = cv2.merge([((alpha.astype(np.uint16) * c + 127) // 255).astype(np.uint8) for c in color])
         region[..., :3] = cv2.blendLinear(np.ascontiguousarray(region[..., :3]), tint, 1.0 - k, k)
 
-    def darken(self, mask: npt.NDArray[np.float32], strength: float) -> None:
+    def darken(self, mask: Mask, strength: float) -> None:
         """Multiply existing paint by up to ``1 - strength`` where ``mask`` is set (a shadow)."""
         box = bounds(mask)
         if box is None:
@@ -179,7 +181,7 @@ class Painter:
         region[..., :3] = cv2.multiply(np.ascontiguousarray(region[..., :3]), cv2.merge([keep] * 3), dtype=cv2.CV_8U)
 
 
-def bounds(mask: npt.NDArray[np.float32]) -> tuple[int, int, int, int] | None:
+def bounds(mask: Mask) -> tuple[int, int, int, int] | None:
     """(x0, y0, x1, y1) of the pixels a mask touches, or None for an empty mask."""
     x, y, w, h = cv2.boundingRect((mask > 1e-3).view(np.uint8))
     if w == 0 or h == 0:
@@ -191,7 +193,7 @@ def downsample(image: Image, factor: int) -> Image:
     if factor == 1:
         return image
     h, w = image.shape[:2]
-    return cv2.resize(image, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+    return cast(Image, cv2.resize(image, (w // factor, h // factor), interpolation=cv2.INTER_AREA))
 
 
 def over(dst: Image, src: Image) -> None:

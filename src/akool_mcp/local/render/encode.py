@@ -1,0 +1,130 @@
+"""H.264 + AAC MP4 writing with PyAV, fed YUV 4:2:0 so libx264 converts nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import fractions
+import pathlib
+from typing import cast
+
+import av
+import av.error
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from akool_mcp.local.render.draw import Image
+from akool_mcp.local.render.model import RenderError
+
+AUDIO_RATE = 48_000
+_AUDIO_CHUNK_SECONDS = 0.5
+
+PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+class YuvFrame:
+    """One reusable yuv420p frame holding the static canvas; moving regions are written in.
+
+    libx264 copies each picture it is given, so the same frame is refilled and re-sent instead
+    of allocating and copying 12 MB per 4K frame.
+    """
+
+    def __init__(self, canvas_bgr: Image) -> None:
+        height, width = canvas_bgr.shape[:2]
+        self.frame = av.VideoFrame(width, height, "yuv420p")
+        self.planes = [
+            np.frombuffer(memoryview(p), np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+            for p in self.frame.planes
+        ]
+        self.width, self.height = width, height
+        self.put(0, 0, to_i420(canvas_bgr))
+
+    def put(self, x: int, y: int, i420: Image) -> None:
+        """Write an I420 block (as cv2 lays it out) whose top-left is the even point (x, y)."""
+        rows, w = i420.shape
+        h = rows * 2 // 3
+        self.planes[0][y : y + h, x : x + w] = i420[:h]
+        # The chroma planes follow the luma back to back, each (h/2 x w/2) but in w-wide rows.
+        cx, cy, cw, ch = x // 2, y // 2, w // 2, h // 2
+        chroma = i420[h:].reshape(2, ch, cw)
+        self.planes[1][cy : cy + ch, cx : cx + cw] = chroma[0]
+        self.planes[2][cy : cy + ch, cx : cx + cw] = chroma[1]
+
+
+def to_i420(bgr: Image) -> Image:
+    return cast(Image, cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420))
+
+
+class Mp4Writer:
+    """An MP4 file being written: video frames in order, audio interleaved alongside."""
+
+    def __init__(
+        self,
+        path: pathlib.Path,
+        width: int,
+        height: int,
+        fps: int,
+        preset: str,
+        crf: int,
+        audio: npt.NDArray[np.float32],
+        audio_rate: int,
+    ) -> None:
+        if preset not in PRESETS:
+            raise RenderError(f"unknown x264 preset {preset!r}; use one of: {', '.join(PRESETS)}")
+        if not 0 <= crf <= 51:
+            raise RenderError(f"crf must be 0-51 (lower is better quality); got {crf}")
+        self.fps = fps
+        try:
+            # faststart puts the index first, so players can start before the whole file arrives.
+            self.container = av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"})
+            video = self.container.add_stream("libx264", rate=fps)
+            video.width, video.height = width, height
+            video.pix_fmt = "yuv420p"
+            video.options = {"preset": preset, "crf": str(crf)}
+            video.codec_context.thread_type = "AUTO"
+            video.codec_context.thread_count = 0  # x264 picks its own (frame threads on every core)
+            sound = self.container.add_stream("aac", rate=AUDIO_RATE)
+            sound.layout = "mono"
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise RenderError(f"could not start writing the video ({exc})") from exc
+        self.video = video
+        self.sound = sound
+        self.audio = np.ascontiguousarray(audio, np.float32)
+        self.audio_rate = audio_rate
+        self.audio_done = 0  # samples of ``audio`` already encoded
+        self.frames = 0
+
+    def add_frame(self, frame: YuvFrame) -> None:
+        frame.frame.pts = self.frames
+        frame.frame.time_base = fractions.Fraction(1, self.fps)
+        for packet in self.video.encode(frame.frame):
+            self.container.mux(packet)
+        self.frames += 1
+        # Keep the audio a little ahead of the video so the muxer interleaves them closely.
+        self._audio_until((self.frames / self.fps + _AUDIO_CHUNK_SECONDS) * self.audio_rate)
+
+    def _audio_until(self, sample: float) -> None:
+        end = min(len(self.audio), int(sample))
+        while self.audio_done < end:
+            stop = min(end, self.audio_done + int(_AUDIO_CHUNK_SECONDS * self.audio_rate))
+            chunk = self.audio[self.audio_done : stop].reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+            frame.sample_rate = self.audio_rate
+            frame.pts = self.audio_done
+            frame.time_base = fractions.Fraction(1, self.audio_rate)
+            for packet in self.sound.encode(frame):
+                self.container.mux(packet)
+            self.audio_done = stop
+
+    def finish(self) -> None:
+        self._audio_until(len(self.audio))
+        for packet in self.video.encode(None):
+            self.container.mux(packet)
+        for packet in self.sound.encode(None):
+            self.container.mux(packet)
+        self.container.close()
+
+    def abort(self) -> None:
+        # The file is being thrown away: a half-written trailer does not matter.
+        with contextlib.suppress(av.error.FFmpegError, ValueError, OSError):
+            self.container.close()
