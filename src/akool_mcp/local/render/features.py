@@ -15,7 +15,7 @@ Curve = npt.NDArray[np.float64]
 _SCLERA: Color = (236, 241, 244)
 _LASH: Color = (34, 28, 30)
 _MOUTH_INSIDE: Color = (38, 30, 78)
-_TEETH: Color = (234, 240, 244)
+_TEETH: Color = (226, 232, 236)
 _TONGUE: Color = (110, 104, 196)
 
 
@@ -88,13 +88,27 @@ def draw_eye(painter: Painter, spec: AvatarSpec, side: float, lid: float) -> Non
             p.line(top, shade(_SCLERA, 0.72), 5.0)
 
         clipped(painter, white, inside)
-    painter.line(top, _LASH, lash_w)
-    if spec.gender == "female":
-        tip = (ex + side * (EYE_HW + 7), upper[-1 if side > 0 else 0] - 6 + 4 * lid)
-        corner = (ex + side * (EYE_HW - 4), upper[-4 if side > 0 else 3])
-        painter.line([corner, tip], _LASH, 3.0)
     if lid < 0.95:
-        painter.line(bottom[8:-8], shade(spec.skin, 0.78), 1.3)
+        painter.line(bottom, shade(spec.skin, 0.72), 1.2)
+    painter.fill(_lash(top if side > 0 else top[::-1], lash_w, spec.gender == "female", side), _LASH)
+
+
+def _lash(line: Curve, width: float, wing: bool, side: float) -> Curve:
+    """The lash line as a filled stroke, thin at the inner corner and full at the outer one.
+
+    ``line`` runs from the inner corner to the outer corner; a wing flicks up past the outer one.
+    """
+    if wing:
+        end = line[-1]
+        line = np.vstack([line, [(end[0] + side * 4, end[1] - 2.5), (end[0] + side * 9, end[1] - 6.5)]])
+    t = np.linspace(0.0, 1.0, len(line))
+    half = width * (0.3 + 0.7 * np.sin(np.clip(t * 1.15, 0, 1) * np.pi / 2)) / 2
+    if wing:
+        half[-2:] = [width * 0.3, width * 0.08]
+    tangent = np.gradient(line, axis=0)
+    normal = np.column_stack([-tangent[:, 1], tangent[:, 0]])
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-9)
+    return np.vstack([line + normal * half[:, None], (line - normal * half[:, None])[::-1]])
 
 
 def draw_eyes(painter: Painter, spec: AvatarSpec, lid: float) -> None:
@@ -121,17 +135,21 @@ def draw_brows(painter: Painter, spec: AvatarSpec) -> None:
 
 
 def draw_nose(painter: Painter, spec: AvatarSpec) -> None:
-    soft = painter.mask()
-    painter.mask_line(soft, [(CX - 14, EYE_Y + 10), (CX - 17, EYE_Y + 45), (CX - 20, EYE_Y + 66)], 7)
-    painter.atop(painter.blur(soft, 5), shade(spec.skin, 0.8), 0.45)
+    """A soft nose: shading and shadows only, no outline, as light would show it."""
+    side = painter.mask()
+    painter.mask_line(side, [(CX - 13, EYE_Y + 12), (CX - 16, EYE_Y + 45), (CX - 19, EYE_Y + 64)], 7)
+    painter.darken(painter.blur(side, 5), 0.16)
     tip = painter.mask()
-    painter.mask_ellipse(tip, (CX + 3, EYE_Y + 62), (14, 10))
-    painter.atop(painter.blur(tip, 6), shade(spec.skin, 1.12), 0.5)
-    line_color = shade(spec.skin, 0.7)
-    painter.line(spline([(CX - 19, EYE_Y + 66), (CX - 11, EYE_Y + 74), (CX, EYE_Y + 76),
-                         (CX + 11, EYE_Y + 74), (CX + 19, EYE_Y + 66)]), line_color, 2.4)  # fmt: skip
-    for side in (-1.0, 1.0):
-        painter.ellipse((CX + side * 9, EYE_Y + 70), (4.2, 2.6), shade(spec.skin, 0.6), angle=side * 20)
+    painter.mask_ellipse(tip, (CX + 3, EYE_Y + 60), (12, 9))
+    painter.atop(painter.blur(tip, 6), shade(spec.skin, 1.15), 0.5)
+    under = painter.mask()
+    painter.mask_line(under, spline([(CX - 15, EYE_Y + 70), (CX, EYE_Y + 75), (CX + 15, EYE_Y + 70)]), 3.2)
+    for s in (-1.0, 1.0):
+        painter.mask_ellipse(under, (CX + s * 10, EYE_Y + 70), (4.5, 2.6))
+    painter.darken(painter.blur(under, 1.4), 0.42)
+    philtrum = painter.mask()
+    painter.mask_ellipse(philtrum, (CX, EYE_Y + 82), (15, 5))
+    painter.darken(painter.blur(philtrum, 4), 0.12)
 
 
 def draw_blush(painter: Painter, spec: AvatarSpec) -> None:
@@ -180,13 +198,20 @@ def draw_mouth(painter: Painter, spec: AvatarSpec, openness: float) -> None:
     def inside(p: Painter) -> None:
         p.fill(inside_poly, _MOUTH_INSIDE)
         # Upper teeth: a soft band under the upper lip, shorter towards the corners.
-        teeth_h = min(0.42 * gap, 8.5)
-        keep = np.abs(u) < 0.8
-        tx, tu = xs[keep], u[keep]
-        teeth_top = inner_top[keep] - 3
-        teeth_bottom = inner_top[keep] + teeth_h * np.clip(1 - tu * tu, 0, 1) ** 0.35
-        p.fill(np.vstack([np.column_stack([tx, teeth_top]), np.column_stack([tx, teeth_bottom])[::-1]]), _TEETH)
+        throat = p.mask()
+        p.mask_ellipse(throat, (CX, MOUTH_Y + 0.3 * gap), (hw * 0.55, 0.35 * gap))
+        p.darken(p.blur(throat, 0.15 * gap), 0.45)
         if gap > 9:
             p.ellipse((CX, float(inner_bottom[36]) + 3), (hw * 0.55, 0.32 * gap), _TONGUE)
+        # Upper teeth: a band under the upper lip that tapers away towards the corners.
+        teeth_h = min(0.42 * gap, 8.5)
+        keep = np.abs(u) < 0.86
+        tx, tu = xs[keep], u[keep]
+        teeth_top = inner_top[keep] - 3
+        teeth_bottom = inner_top[keep] + teeth_h * np.clip(1 - (tu / 0.86) ** 4, 0, 1) ** 0.5
+        p.fill(np.vstack([np.column_stack([tx, teeth_top]), np.column_stack([tx, teeth_bottom])[::-1]]), _TEETH)
+        edge = p.mask()
+        p.mask_line(edge, np.column_stack([tx, teeth_bottom - 1.2]), 2.0)
+        p.darken(p.blur(edge, 1.0), 0.18)
 
     clipped(painter, hole, inside)

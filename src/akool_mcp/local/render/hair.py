@@ -39,18 +39,18 @@ def _is_light(spec: AvatarSpec) -> bool:
     return sum(spec.hair) > 420
 
 
-def _afro_cloud(bottom: float) -> Outline:
+def _afro_cloud() -> Outline:
     angles = np.linspace(0, 2 * math.pi, 240, endpoint=False)
     bumps = 1 + 0.03 * np.sin(angles * 19) + 0.015 * np.sin(angles * 7 + 1)
-    pts = np.column_stack([CX + 288 * bumps * np.cos(angles), 318 + 250 * bumps * np.sin(angles)])
-    pts[:, 1] = np.minimum(pts[:, 1], bottom)
-    return pts
+    # Squash the lower half so the hair ends around the jaw, rounded, behind the neck.
+    squash = np.where(np.sin(angles) > 0, 0.92, 1.0)
+    return np.column_stack([CX + 288 * bumps * np.cos(angles), 318 + 250 * bumps * squash * np.sin(angles)])
 
 
 def back_hair(spec: AvatarSpec) -> Outline | None:
     style = spec.hair_style
     if style == "afro":
-        return _afro_cloud(540)
+        return _afro_cloud()
     if style == "long":
         right = [(CX, 138), (628, 150), (708, 232), (736, 380), (736, 560), (748, 720), (736, 842), (CX, 826)]
         return spline(symmetric(right), closed=True, samples=10)
@@ -78,10 +78,11 @@ def front_hair(spec: AvatarSpec) -> list[Outline]:
     if style == "bun":
         return [spline(_BUN_CAP, closed=True, samples=8)]
     # afro: the hairline over the forehead; its top is hidden in the cloud behind the head
-    angles = np.linspace(math.pi, 2 * math.pi, 90)
+    # The ends stop above the ears so no edge of it shows beside the face.
+    angles = np.linspace(math.pi + 0.3, 2 * math.pi - 0.3, 90)
     line = np.column_stack([CX + 176 * np.cos(angles), 436 + 196 * np.sin(angles)])
     line[:, 1] += 2.5 * np.sin(np.linspace(0, 36 * math.pi, 90))
-    top = np.asarray([(700, 436), (740, 250), (600, 100), (400, 100), (260, 250), (300, 436)], np.float64)
+    top = np.asarray([(700, 360), (740, 250), (600, 100), (400, 100), (260, 250), (300, 360)], np.float64)
     return [np.vstack([line, top])]
 
 
