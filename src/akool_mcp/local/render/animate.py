@@ -22,7 +22,15 @@ from akool_mcp.local.render.encode import YuvFrame, to_i420
 from akool_mcp.local.render.face import analyze_avatar_source
 from akool_mcp.local.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect, load_image
 from akool_mcp.local.render.model import AvatarLayer, Box, RenderError
-from akool_mcp.local.render.mouth import Mouth, locate_mouth, open_mouth
+from akool_mcp.local.render.mouth import (
+    Mouth,
+    MouthShape,
+    apply_shape,
+    locate_mouth,
+    mouth_shape,
+    open_mouth,
+    skin_light,
+)
 
 Levels = npt.NDArray[np.float32]
 FULL_OPEN_LEVELS = avatars.MOUTH_LEVELS
@@ -213,9 +221,17 @@ class VideoAnimator:
         self.fps = fps
         self.canvas = canvas
         first = self.source.at(0.0)
-        self.mouth = _mouth_on_canvas(first, analysis.face_box, Placed(first, box))
+        placed = Placed(first, box)
+        self.mouth = _mouth_on_canvas(first, analysis.face_box, placed)
         visible = intersect(box_rect(box), (0, 0, *canvas))
         self.rect = None if visible is None else even_rect(visible, *canvas)
+        self.mouth_area = None if visible is None else intersect(self.mouth.region(), visible)
+        self.light = 1.0
+        if self.mouth_area is not None:
+            found = placed.pixels(self.mouth_area)
+            if found is not None:
+                self.light = skin_light(found[1], self.mouth.moved(-found[0][0], -found[0][1]))
+        self.shapes: dict[int, MouthShape] = {}
         self.below: Image | None = None
         self.above: Sequence[Drawable] = ()
 
@@ -225,33 +241,48 @@ class VideoAnimator:
     def composite_still(self, canvas: Image) -> None:
         if self.rect is not None:
             region = canvas[self.rect[1] : self.rect[3], self.rect[0] : self.rect[2]]
-            region[...] = self._region(0.0, 0.0, region.copy())
+            region[...] = self._region(0.0, 0.0, region)
 
     def prepare(self, below: dict[Rect, Image], above: Sequence[Drawable]) -> None:
         if self.rect is not None:
             self.below = below[self.rect]
             self.above = above
 
-    def _region(self, t: float, openness: float, region: Image) -> Image:
-        """``region`` (the canvas under the avatar box) with the video frame for ``t`` on it."""
+    def _shape(self, level: int) -> MouthShape:
+        """The mouth opening for one level, worked out on first use and kept."""
+        shape = self.shapes.get(level)
+        if shape is None:
+            assert self.mouth_area is not None
+            m = self.mouth_area
+            local = self.mouth.moved(-m[0], -m[1])
+            shape = mouth_shape(local, m[2] - m[0], m[3] - m[1], level / (FULL_OPEN_LEVELS - 1), self.light)
+            self.shapes[level] = shape
+        return shape
+
+    def _region(self, t: float, openness: float, under: Image) -> Image:
+        """The avatar box's canvas pixels at time ``t`` over ``under`` (what lies beneath)."""
         assert self.rect is not None
         r = self.rect
         found = Placed(self.source.at(t), self.box).pixels(r)
         if found is None:
-            return region
+            return under
         hit, pixels = found
-        region[hit[1] - r[1] : hit[3] - r[1], hit[0] - r[0] : hit[2] - r[0]] = pixels
-        mouth_area = intersect(self.mouth.region(), hit)
-        if openness > 0 and mouth_area is not None:
-            m = mouth_area
-            sub = region[m[1] - r[1] : m[3] - r[1], m[0] - r[0] : m[2] - r[0]]
-            sub[...] = open_mouth(sub, self.mouth.moved(-m[0], -m[1]), openness)
+        if hit == r:
+            region = np.ascontiguousarray(pixels)  # the opaque video covers everything beneath
+        else:
+            region = under.copy()
+            region[hit[1] - r[1] : hit[3] - r[1], hit[0] - r[0] : hit[2] - r[0]] = pixels
+        level = round(openness * (FULL_OPEN_LEVELS - 1))
+        if level > 0 and self.mouth_area is not None:
+            m = self.mouth_area
+            window = region[m[1] - r[1] : m[3] - r[1], m[0] - r[0] : m[2] - r[0]]
+            window[...] = apply_shape(np.ascontiguousarray(window), self._shape(level))
         return region
 
     def write(self, index: int, openness: float, frame: YuvFrame) -> None:
         if self.rect is None or self.below is None:
             return
-        region = self._region(index / self.fps, openness, self.below.copy())
+        region = self._region(index / self.fps, openness, self.below)
         frame.put(self.rect[0], self.rect[1], _finish_region(region, self.rect, self.above))
 
 

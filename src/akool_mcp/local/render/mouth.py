@@ -8,7 +8,7 @@ so it sits in the photo. Openness 0 returns the picture untouched.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -109,20 +109,44 @@ def _smoothstep(t: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.floating[Any
     return t * t * (3 - 2 * t)
 
 
-def open_mouth(picture: Image, mouth: Mouth, openness: float) -> Image:
-    """The picture (BGR or premultiplied BGRA) with the mouth opened by ``openness`` 0..1."""
-    if openness <= 0.005:
-        return picture
-    h, w = picture.shape[:2]
-    gap = MAX_GAP * mouth.face_height * min(openness, 1.0)
+@dataclass(frozen=True, eq=False)
+class MouthShape:
+    """Everything about one mouth opening that does not depend on the picture's pixels.
+
+    A video frame then costs one remap and one blend: the maps and the inside's colours are
+    worked out once per openness level.
+    """
+
+    width: int
+    height: int
+    map1: npt.NDArray[np.int16]  # fixed-point remap tables (cv2.convertMaps), faster than float
+    map2: npt.NDArray[np.uint16]
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 of the open mouth's inside
+    alpha: Floats  # coverage of the inside over ``box``
+    colour: Image  # BGR of the inside over ``box``
+
+
+def skin_light(picture: Image, mouth: Mouth) -> float:
+    """How bright the face is above the lips, 0.6..1: teeth in a dim photo are not white."""
+    top = max(0, int(mouth.line_y - 0.1 * mouth.face_height))
+    x0, x1 = max(0, int(mouth.cx - mouth.half_width)), max(1, int(mouth.cx + mouth.half_width))
+    patch = np.ascontiguousarray(picture[top : max(top + 1, int(mouth.line_y)), x0:x1, :3])
+    if patch.size == 0:
+        return 1.0
+    return float(np.clip(np.mean(cv2.mean(patch)[:3]) / 190.0, 0.6, 1.0))
+
+
+def mouth_shape(mouth: Mouth, width: int, height: int, openness: float, light: float) -> MouthShape:
+    """The warp and the inside for opening ``mouth`` (in a width x height picture) by ``openness``."""
+    gap = MAX_GAP * mouth.face_height * min(max(openness, 0.0), 1.0)
     up, down = 0.25 * gap, 0.75 * gap
-    xs = np.arange(w, dtype=np.float32)
-    ys = np.arange(h, dtype=np.float32)[:, None]
+    fh = mouth.face_height
+    xs = np.arange(width, dtype=np.float32)
+    ys = np.arange(height, dtype=np.float32)[:, None]
     lip_u = (xs - mouth.cx) / mouth.half_width
     lip = np.clip(1 - lip_u * lip_u, 0, 1) ** 0.6
     jaw_u = np.clip(np.abs(xs - mouth.cx) / (0.5 * mouth.face_width), 0, 1)
     jaw = np.cos(jaw_u * np.pi / 2) ** 2
-    fh = mouth.face_height
     below = ys - mouth.line_y
     # Just under the lips the movement has the mouth's shape; lower down, the jaw's.
     blend = _smoothstep(below / (0.12 * fh))
@@ -132,33 +156,66 @@ def open_mouth(picture: Image, mouth: Mouth, openness: float) -> Image:
     drop = down * shape * fade
     lift = up * lip * _smoothstep(1 + (ys - mouth.line_y) / (0.12 * fh))
     map_y = np.where(below >= 0, ys - drop, ys + lift).astype(np.float32)
-    map_x = np.broadcast_to(xs, (h, w)).astype(np.float32)
-    warped = cv2.remap(picture, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    map_x = np.ascontiguousarray(np.broadcast_to(xs, (height, width)))
+    map1, map2 = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
 
-    top_edge = mouth.line_y - up * lip
-    bottom_edge = mouth.line_y + down * lip
+    # The inside only spans the lips' width and the gap's height: work on that box alone.
     feather = max(1.0, fh / 250)
-    depth = np.minimum(ys - top_edge, bottom_edge - ys)
-    inside = _smoothstep(depth / feather + 0.5) * (lip > 0.02)
-    skin = cv2.mean(np.ascontiguousarray(picture[int(mouth.line_y - 0.1 * fh) : int(mouth.line_y), :, :3]))[:3]
-    light = float(np.clip(np.mean(skin) / 190.0, 0.6, 1.0))  # teeth in a dim photo are not white
+    x0 = max(0, int(mouth.cx - mouth.half_width) - 1)
+    x1 = min(width, int(np.ceil(mouth.cx + mouth.half_width)) + 2)
+    y0 = max(0, int(mouth.line_y - up - feather) - 1)
+    y1 = min(height, int(np.ceil(mouth.line_y + down + feather)) + 2)
+    by = ys[y0:y1]
+    b_u, b_lip = lip_u[x0:x1], lip[x0:x1]
+    top_edge = mouth.line_y - up * b_lip
+    bottom_edge = mouth.line_y + down * b_lip
+    depth = np.minimum(by - top_edge, bottom_edge - by)
+    inside = _smoothstep(depth / feather + 0.5) * (b_lip > 0.02)
     # Upper teeth under the upper lip over the middle of the mouth; the throat darkens further
     # in, and a wide-open mouth shows the tongue at the bottom.
     teeth_h = min(0.3 * gap, 0.028 * fh)
-    across = np.clip(1 - (np.abs(lip_u) / 0.72) ** 4, 0, 1)
-    teeth = _smoothstep((top_edge + teeth_h * across - ys) / feather + 0.5) * (across > 0)
-    height = np.maximum(bottom_edge - top_edge, 1e-3)
-    depth_t = np.clip((ys - top_edge) / height, 0, 1)
+    across = np.clip(1 - (np.abs(b_u) / 0.72) ** 4, 0, 1)
+    teeth = _smoothstep((top_edge + teeth_h * across - by) / feather + 0.5) * (across > 0)
+    height_t = np.maximum(bottom_edge - top_edge, 1e-3)
+    depth_t = np.clip((by - top_edge) / height_t, 0, 1)
     inside_colour = _INSIDE + (_THROAT - _INSIDE) * (np.sin(depth_t * np.pi) * across)[..., None]
     tongue = _smoothstep((depth_t - 0.62) / 0.2) * across * min(1.0, max(0.0, openness - 0.3) / 0.4)
     inside_colour = inside_colour + (_TONGUE * light - inside_colour) * tongue[..., None]
     colour = inside_colour * (1 - teeth[..., None]) + _TEETH * light * teeth[..., None]
-    alpha = inside[..., None].astype(np.float32)
-    channels = warped.shape[2]
-    out = warped.astype(np.float32)
-    if channels == 4:
-        coverage = out[..., 3:4] / 255.0
-        out[..., :3] = out[..., :3] * (1 - alpha) + colour * coverage * alpha
+    return MouthShape(
+        width=width,
+        height=height,
+        map1=cast(npt.NDArray[np.int16], map1),
+        map2=cast(npt.NDArray[np.uint16], map2),
+        box=(x0, y0, x1, y1),
+        alpha=inside.astype(np.float32),
+        colour=np.clip(colour + 0.5, 0, 255).astype(np.uint8),
+    )
+
+
+def apply_shape(picture: Image, shape: MouthShape) -> Image:
+    """``picture`` (BGR or premultiplied BGRA, shape.width x shape.height) with the mouth open."""
+    warped = cast(Image, cv2.remap(picture, shape.map1, shape.map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+    x0, y0, x1, y1 = shape.box
+    if x1 <= x0 or y1 <= y0:
+        return warped
+    region = warped[y0:y1, x0:x1]
+    alpha = shape.alpha
+    if warped.shape[2] == 3:
+        blended = cv2.blendLinear(np.ascontiguousarray(region), shape.colour, 1.0 - alpha, alpha)
+        region[...] = cast(Image, blended)
     else:
-        out = out * (1 - alpha) + colour * alpha
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        # Premultiplied: the inside's paint is scaled by the coverage already there.
+        coverage = region[..., 3:4].astype(np.float32) / 255.0
+        rgb = region[..., :3].astype(np.float32)
+        a = alpha[..., None]
+        region[..., :3] = np.clip(rgb * (1 - a) + shape.colour * coverage * a + 0.5, 0, 255).astype(np.uint8)
+    return warped
+
+
+def open_mouth(picture: Image, mouth: Mouth, openness: float) -> Image:
+    """The picture (BGR or premultiplied BGRA) with the mouth opened by ``openness`` 0..1."""
+    if openness <= 0.005:
+        return picture
+    h, w = picture.shape[:2]
+    return apply_shape(picture, mouth_shape(mouth, w, h, openness, skin_light(picture, mouth)))
