@@ -185,3 +185,21 @@ def test_a_video_avatar_loops_and_talks(tmp_path: pathlib.Path, face_video: path
     loud, silent = _loud_and_silent(burst_speech, len(luma))
     assert dark[silent].max() <= 5
     assert dark[loud].mean() > 100
+
+
+@pytest.mark.parametrize("kind", ["builtin", "image", "video"])
+@pytest.mark.parametrize("box", [Box(-450, 100, 1000, 1000), Box(100, -530, 1000, 1000), Box(-2000, 0, 500, 500)])
+def test_an_avatar_partly_or_wholly_off_the_canvas_still_renders(
+    tmp_path: pathlib.Path, face_photo: pathlib.Path, face_video: pathlib.Path, kind: str, box: Box
+) -> None:
+    speech = Speech(samples=np.sin(np.arange(11_025) / 5).astype(np.float32) * 0.5, sample_rate=22_050)
+    layer = {
+        "builtin": AvatarLayer(box, builtin_id="local_grace"),
+        "image": AvatarLayer(box, image_path=face_photo),
+        "video": AvatarLayer(box, video_path=face_video),
+    }[kind]
+    composition = Composition(
+        layers=[ColorLayer((9, 9, 9, 255), Box(0, 0, 640, 360)), layer], speech=speech, width=640, height=360
+    )
+    result = render(composition, tmp_path / "edge.mp4", preset="ultrafast")
+    assert result.frames == 12 and (tmp_path / "edge.mp4").stat().st_size > 0

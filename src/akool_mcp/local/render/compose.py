@@ -6,6 +6,7 @@ import pathlib
 import time
 from collections.abc import Callable
 
+import av.error
 import numpy as np
 import structlog
 
@@ -99,6 +100,8 @@ def render(
     del canvas, under
     prepared = time.perf_counter()
 
+    if cancelled is not None and cancelled():
+        raise RenderError("cancelled")
     writer = Mp4Writer(out_path, width, height, fps, preset, crf, speech.samples, speech.sample_rate)
     try:
         every = max(1, round(fps * _PROGRESS_EVERY_SECONDS))
@@ -110,6 +113,10 @@ def render(
             if progress is not None and index % every == 0:
                 progress(index / frames)
         writer.finish()
+    except (av.error.FFmpegError, OSError) as exc:
+        writer.abort()
+        out_path.unlink(missing_ok=True)
+        raise RenderError(f"writing the video failed ({exc}); check there is free disk space") from exc
     except BaseException:
         writer.abort()
         out_path.unlink(missing_ok=True)
