@@ -62,7 +62,7 @@ class Sprite:
     eyes: StatePatches  # index into EYE_LIDS
 
 
-def _pixel_rect(region: tuple[float, float, float, float], side: int, ss: int) -> tuple[int, int, int, int]:
+def _pixel_rect(region: tuple[float, float, float, float], side: int) -> tuple[int, int, int, int]:
     left, top, right, bottom = (v * side / 1000 for v in region)
     return math.floor(left), math.floor(top), math.ceil(right), math.ceil(bottom)
 
@@ -82,7 +82,7 @@ def sprite(avatar_id: str, side: int) -> Sprite:
     draw_over(Painter(top, scale), spec)
 
     def variants(region: tuple[float, float, float, float], values: list[float], mouth: bool) -> StatePatches:
-        x0, y0, x1, y1 = _pixel_rect(region, side, ss)
+        x0, y0, x1, y1 = _pixel_rect(region, side)
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(side, x1), min(side, y1)
         patches: list[Image] = []
         for value in values:

@@ -170,10 +170,10 @@ def draw_mouth(painter: Painter, spec: AvatarSpec, openness: float) -> None:
     xs = np.linspace(CX - hw, CX + hw, 72)
     u = (xs - CX) / hw
     bulge = np.clip(1 - u * u, 0, 1) ** 0.6
-    seam = MOUTH_Y - 3.0 * u * u  # corners slightly raised: a relaxed, friendly rest
-    lip_top = _on_grid([(CX - hw, MOUTH_Y - 3), (CX - 0.6 * hw, MOUTH_Y - 8), (CX - 0.2 * hw, MOUTH_Y - 11.5),
+    seam = MOUTH_Y - 4.5 * u * u  # corners raised: a relaxed, friendly rest
+    lip_top = _on_grid([(CX - hw, MOUTH_Y - 5), (CX - 0.6 * hw, MOUTH_Y - 8), (CX - 0.2 * hw, MOUTH_Y - 11.5),
                         (CX, MOUTH_Y - 8.5), (CX + 0.2 * hw, MOUTH_Y - 11.5), (CX + 0.6 * hw, MOUTH_Y - 8),
-                        (CX + hw, MOUTH_Y - 3)], xs)  # fmt: skip
+                        (CX + hw, MOUTH_Y - 5)], xs)  # fmt: skip
     full = 13.0 if spec.gender == "female" else 10.5
     lip_bottom = seam + full * np.clip(1 - u * u, 0, 1) ** 0.5
     up, down = 0.22 * gap * bulge, 0.78 * gap * bulge
