@@ -14,7 +14,6 @@ from typing import Protocol, cast
 import av
 import av.error
 import numpy as np
-import numpy.typing as npt
 
 from akool_mcp.local.render import avatars
 from akool_mcp.local.render.draw import Image, over
@@ -32,7 +31,6 @@ from akool_mcp.local.render.mouth import (
     skin_light,
 )
 
-Levels = npt.NDArray[np.float32]
 FULL_OPEN_LEVELS = avatars.MOUTH_LEVELS
 
 
