@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             serve_local_api(settings, host=args.host, port=args.port)
             return 0
-        transport = getattr(args, "transport", "stdio")
+        transport: str = getattr(args, "transport", "stdio")
         if transport == "stdio":
             from akool_mcp.server import build_server
 
@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         from akool_mcp.server.serve import serve_http
 
-        serve_http(settings, transport, host=args.host, port=args.port)
+        serve_http(settings, "sse" if transport == "sse" else "streamable-http", host=args.host, port=args.port)
         return 0
     except ConfigError as exc:
         sys.stderr.write(f"akool-mcp: configuration error: {exc}\n")
