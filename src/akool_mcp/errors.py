@@ -27,6 +27,10 @@ class InputError(AkoolError):
         self.field = field
 
 
+class BackendUnavailableError(AkoolError):
+    """The backend (Akool client or local engine) could not be opened; the message says why."""
+
+
 class AkoolConnectionError(AkoolError):
     """The service could not be reached, or did not answer in time."""
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 
+import anyio
 import httpx2
 from mcp.server.mcpserver import MCPServer
 
 from akool_mcp import __version__
+from akool_mcp.client import AkoolClient
 from akool_mcp.config import Settings
 from akool_mcp.domain.follow import Clock
-from akool_mcp.server.backend import SharedBackend, open_backend
+from akool_mcp.server.backend import BackgroundBackend, SharedBackend
 from akool_mcp.tools import avatars, videos
 from akool_mcp.tools.state import AppState
 
@@ -62,18 +64,24 @@ def build_server(
             if shared.value is None:
                 raise RuntimeError("the shared backend is not open")
             client, opened = shared.value
-            yield AppState(client=client, backend=opened, allow_local_paths=False, clock=clock or Clock())
+
+            async def borrowed() -> AkoolClient:
+                return client
+
+            yield AppState(backend=opened, open_client=borrowed, allow_local_paths=False, clock=clock or Clock())
             return
-        async with open_backend(settings, transport=transport, local_paths=local_paths, clock=clock) as (
-            client,
-            opened,
-        ):
-            yield AppState(
-                client=client,
-                backend=opened,
-                allow_local_paths=opened == "local" and transport is None and local_paths,
-                clock=clock or Clock(),
-            )
+        opener = BackgroundBackend()
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(opener.run, settings, transport, local_paths, clock)
+            try:
+                yield AppState(
+                    backend=backend,
+                    open_client=opener.client,
+                    allow_local_paths=backend == "local" and transport is None and local_paths,
+                    clock=clock or Clock(),
+                )
+            finally:
+                opener.stop()
 
     server = MCPServer[AppState](
         "akool-mcp",

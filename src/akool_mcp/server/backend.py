@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Literal
 
+import anyio
+import anyio.to_thread
 import httpx2
 import structlog
 
 from akool_mcp.client import AkoolClient, ApiKey, ClientCredentials, Credentials, NoCredentials
 from akool_mcp.config import Settings
 from akool_mcp.domain.follow import Clock
+from akool_mcp.errors import BackendUnavailableError
 
 log = structlog.get_logger(__name__)
 
@@ -85,3 +89,45 @@ class SharedBackend:
                 yield
             finally:
                 self.value = None
+
+
+class BackgroundBackend:
+    """Opens the backend in a background task, so the first protocol messages do not wait for it.
+
+    Tool calls await `client()`; the backend stays open until `stop()`.
+    """
+
+    def __init__(self) -> None:
+        self._ready = anyio.Event()
+        self._stop = anyio.Event()
+        self._client: AkoolClient | None = None
+        self._error: str | None = None
+
+    async def run(
+        self, settings: Settings, transport: httpx2.AsyncBaseTransport | None, local_paths: bool, clock: Clock | None
+    ) -> None:
+        try:
+            if settings.effective_backend == "local" and transport is None:
+                # Import the engine off the event loop: the loop is answering `initialize` meanwhile.
+                await anyio.to_thread.run_sync(importlib.import_module, "akool_mcp.local.engine")
+            async with open_backend(settings, transport=transport, local_paths=local_paths, clock=clock) as (
+                client,
+                _,
+            ):
+                self._client = client
+                self._ready.set()
+                await self._stop.wait()
+        except Exception as exc:
+            log.exception("backend.failed")
+            self._error = f"The {settings.effective_backend} backend could not start: {exc}"
+        finally:
+            self._ready.set()
+
+    async def client(self) -> AkoolClient:
+        await self._ready.wait()
+        if self._client is None:
+            raise BackendUnavailableError(self._error or "the backend has stopped")
+        return self._client
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -52,7 +52,8 @@ def register(server: MCPServer[AppState]) -> None:
         still being prepared.
         """
         state = state_of(ctx)
-        listing = await state.client.list_avatars(from_=_SOURCES[source], type_=_KINDS[kind], page=page, size=size)
+        client = await state.client()
+        listing = await client.list_avatars(from_=_SOURCES[source], type_=_KINDS[kind], page=page, size=size)
         avatars = [AvatarInfo.from_wire(a) for a in listing.result]
         total = max(listing.count, (page - 1) * size + len(avatars))
         return AvatarList(
@@ -100,7 +101,8 @@ def register(server: MCPServer[AppState]) -> None:
         except ContractViolation as exc:
             field = "video_url" if exc.field == "url" else "kind" if exc.field == "type" else exc.field
             raise InputError(field, exc.message) from exc
-        created = await state.client.create_avatar(request)
+        client = await state.client()
+        created = await client.create_avatar(request)
         if not created.avatar_id:
             created.avatar_id = request.avatar_id
         info = AvatarInfo.from_wire(created)
@@ -123,7 +125,7 @@ def register(server: MCPServer[AppState]) -> None:
 
         An uploaded avatar can be used once its status is "completed".
         """
-        avatar = await resolve_avatar(state_of(ctx).client, id)
+        avatar = await resolve_avatar(await state_of(ctx).client(), id)
         info = AvatarInfo.from_wire(avatar)
         return AvatarResult(
             avatar=info, ready=avatar.status in (None, Status.COMPLETED), next_step=_next_step_for(info)

@@ -19,12 +19,20 @@ from akool_mcp.models import ContractViolation
 log = structlog.get_logger(__name__)
 
 
+async def _no_client() -> AkoolClient:
+    raise RuntimeError("no backend")
+
+
 @dataclass
 class AppState:
-    client: AkoolClient
     backend: Literal["akool", "local"]
+    # Resolves once the backend is open (it opens in the background so start-up does not wait for it).
+    open_client: Callable[[], Awaitable[AkoolClient]] = _no_client
     allow_local_paths: bool = False
     clock: Clock = field(default_factory=Clock)
+
+    async def client(self) -> AkoolClient:
+        return await self.open_client()
 
     @property
     def poll_max(self) -> float:

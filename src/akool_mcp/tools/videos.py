@@ -115,7 +115,7 @@ def register(server: MCPServer[AppState]) -> None:
         state = state_of(ctx)
         avatar_from: int | None = None
         if avatar_id and elements is None:
-            found = await find_by_avatar_id(state.client, avatar_id.strip())
+            found = await find_by_avatar_id(await state.client(), avatar_id.strip())
             if found is None:
                 raise InputError("avatar_id", f"no avatar has avatar_id {avatar_id!r}; call list_avatars.")
             if found.status not in (None, Status.COMPLETED):
@@ -140,7 +140,8 @@ def register(server: MCPServer[AppState]) -> None:
             elements=elements,
         )
         request = build_request(spec, allow_local_paths=state.allow_local_paths)
-        video = await state.client.create_talking_video(request)
+        client = await state.client()
+        video = await client.create_talking_video(request)
         return VideoCreated(
             video_id=video.id,
             status=status_name(video.video_status),
@@ -181,7 +182,7 @@ def register(server: MCPServer[AppState]) -> None:
                 await ctx.report_progress(min(waited, wait_seconds), wait_seconds, _progress_message(video))
 
         video, waited = await wait_for_video(
-            state.client,
+            await state.client(),
             video_id.strip(),
             wait_seconds=wait_seconds,
             clock=state.clock,
@@ -205,7 +206,8 @@ def register(server: MCPServer[AppState]) -> None:
     ) -> VoiceList:
         """List the voices that can speak text in create_talking_video (pass a voice_id with text)."""
         state = state_of(ctx)
-        listing = await state.client.list_voices(page=page, size=size)
+        client = await state.client()
+        listing = await client.list_voices(page=page, size=size)
         voices = [
             VoiceInfo(
                 voice_id=v.voice_id,
