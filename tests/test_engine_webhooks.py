@@ -80,3 +80,32 @@ async def test_a_failed_render_is_reported_by_a_sealed_webhook_retried_until_200
 
 def verify(envelope: dict[str, object]) -> WebhookEvent:
     return verify_and_decrypt(envelope, client_id=ENGINE_CLIENT_ID, client_secret=ENGINE_KEY)
+
+
+async def test_a_webhook_to_a_private_address_is_refused_without_being_sent(tmp_path: Path) -> None:
+    network = Network()
+    async with akool_mode(tmp_path, allow_private_urls=False) as (engine, http):
+        engine._fetch_http = httpx2.AsyncClient(transport=httpx2.MockTransport(network.handle))  # pyright: ignore[reportPrivateUsage]
+        body = {
+            "width": 3840,
+            "height": 2160,
+            "avatar_from": 3,
+            "webhookUrl": "http://127.0.0.1/hook",
+            "elements": [
+                {"type": "avatar", "url": "http://127.0.0.1/me.png", "width": 1000, "height": 1000,
+                 "scale_x": 1, "scale_y": 1, "offset_x": 1920, "offset_y": 1080},
+                {"type": "audio", "url": "http://127.0.0.1/speech.mp3"},
+            ],
+        }  # fmt: skip
+        created = (
+            await http.post("/api/open/v3/talkingavatar/create", json=body, headers={"x-api-key": ENGINE_KEY})
+        ).json()
+        await engine.runner.wait_done(created["data"]["_id"])
+        for row in engine.store.due_webhooks(now_ms() + 10**9):
+            await engine.runner.webhooks.deliver(row)
+        hooks = engine.store.list_webhooks()
+        video = engine.store.get_video(created["data"]["_id"])
+    assert video is not None and video.status == Status.FAILED
+    assert video.error_reason is not None and "private" in video.error_reason
+    assert hooks and all(h.state == "failed" and "private" in (h.last_error or "") for h in hooks)
+    assert network.deliveries == []

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import anyio
 import httpx2
@@ -66,8 +66,8 @@ class WebhookDispatcher:
         attempts = row.attempts + 1
         error: str | None = None
         try:
-            await self._check_target(row.url)
-            response = await self.engine.fetch_http.post(row.url, json=envelope, timeout=15)
+            request = await self._request_for(row.url, envelope)
+            response = await self.engine.fetch_http.send(request, follow_redirects=False)
             if response.status_code == 200:
                 self.engine.store.update_webhook(row.seq, state="delivered", attempts=attempts, last_error=None)
                 log.info("webhook.delivered", seq=row.seq, attempts=attempts)
@@ -85,14 +85,33 @@ class WebhookDispatcher:
             log.info("webhook.retry_later", seq=row.seq, attempts=attempts, error=error)
         return False
 
-    async def _check_target(self, url: str) -> None:
-        """Webhook URLs are untrusted too: refuse private and loopback targets unless allowed."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+    async def _request_for(self, url: str, envelope: dict[str, Any]) -> httpx2.Request:
+        """Webhook URLs are untrusted too: refuse private and loopback targets unless allowed, and send to
+        the address that was checked (not a second DNS answer), keeping the name for Host and TLS."""
+        target = httpx2.URL(url)
+        if target.scheme not in ("http", "https") or not target.host:
             raise ValueError("the webhook URL must be http(s)")
+        body = json.dumps(envelope).encode()
+        headers = {"Content-Type": "application/json", "User-Agent": "akool-mcp-local-engine/1 (webhook)"}
         if self.engine.fetch_policy.allow_private:
-            return
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = await anyio.getaddrinfo(parts.hostname, port)
-        if any(is_blocked_address(str(info[4][0])) for info in infos):
+            return httpx2.Request("POST", target, content=body, headers=headers)
+        host = target.host
+        if _is_ip(host):
+            if is_blocked_address(host):
+                raise ValueError("the webhook URL points at a private or loopback address")
+            return httpx2.Request("POST", target, content=body, headers=headers)
+        port = target.port or (443 if target.scheme == "https" else 80)
+        addresses = [str(info[4][0]) for info in await anyio.getaddrinfo(host, port)]
+        if not addresses or any(is_blocked_address(a) for a in addresses):
             raise ValueError("the webhook URL points at a private or loopback address")
+        pinned = target.copy_with(host=addresses[0].split("%", 1)[0])
+        headers.update({"Host": target.netloc.decode("ascii"), "Connection": "close"})
+        return httpx2.Request("POST", pinned, content=body, headers=headers, extensions={"sni_hostname": host})
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
