@@ -17,6 +17,20 @@ from tests.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, akool_mode
 pytestmark = pytest.mark.anyio
 
 
+# Its media live at addresses the test network answers with 404, so the render fails and says so.
+VIDEO_WITH_WEBHOOK = {
+    "width": 3840,
+    "height": 2160,
+    "avatar_from": 3,
+    "webhookUrl": "http://127.0.0.1/hook",
+    "elements": [
+        {"type": "avatar", "url": "http://127.0.0.1/me.png", "width": 1000, "height": 1000,
+         "scale_x": 1, "scale_y": 1, "offset_x": 1920, "offset_y": 1080},
+        {"type": "audio", "url": "http://127.0.0.1/speech.mp3"},
+    ],
+}  # fmt: skip
+
+
 class Network:
     """Stands in for the internet: media URLs answer 404; the webhook receiver answers as told."""
 
@@ -37,19 +51,10 @@ async def test_a_failed_render_is_reported_by_a_sealed_webhook_retried_until_200
     network = Network()
     async with akool_mode(tmp_path) as (engine, http):
         engine._fetch_http = httpx2.AsyncClient(transport=httpx2.MockTransport(network.handle))  # pyright: ignore[reportPrivateUsage]
-        body = {
-            "width": 3840,
-            "height": 2160,
-            "avatar_from": 3,
-            "webhookUrl": "http://127.0.0.1/hook",
-            "elements": [
-                {"type": "avatar", "url": "http://127.0.0.1/me.png", "width": 1000, "height": 1000,
-                 "scale_x": 1, "scale_y": 1, "offset_x": 1920, "offset_y": 1080},
-                {"type": "audio", "url": "http://127.0.0.1/speech.mp3"},
-            ],
-        }  # fmt: skip
         created = (
-            await http.post("/api/open/v3/talkingavatar/create", json=body, headers={"x-api-key": ENGINE_KEY})
+            await http.post(
+                "/api/open/v3/talkingavatar/create", json=VIDEO_WITH_WEBHOOK, headers={"x-api-key": ENGINE_KEY}
+            )
         ).json()
         video_id = created["data"]["_id"]
         with anyio.fail_after(30):
@@ -86,19 +91,10 @@ async def test_a_webhook_to_a_private_address_is_refused_without_being_sent(tmp_
     network = Network()
     async with akool_mode(tmp_path, allow_private_urls=False) as (engine, http):
         engine._fetch_http = httpx2.AsyncClient(transport=httpx2.MockTransport(network.handle))  # pyright: ignore[reportPrivateUsage]
-        body = {
-            "width": 3840,
-            "height": 2160,
-            "avatar_from": 3,
-            "webhookUrl": "http://127.0.0.1/hook",
-            "elements": [
-                {"type": "avatar", "url": "http://127.0.0.1/me.png", "width": 1000, "height": 1000,
-                 "scale_x": 1, "scale_y": 1, "offset_x": 1920, "offset_y": 1080},
-                {"type": "audio", "url": "http://127.0.0.1/speech.mp3"},
-            ],
-        }  # fmt: skip
         created = (
-            await http.post("/api/open/v3/talkingavatar/create", json=body, headers={"x-api-key": ENGINE_KEY})
+            await http.post(
+                "/api/open/v3/talkingavatar/create", json=VIDEO_WITH_WEBHOOK, headers={"x-api-key": ENGINE_KEY}
+            )
         ).json()
         await engine.runner.wait_done(created["data"]["_id"])
         for row in engine.store.due_webhooks(now_ms() + 10**9):
