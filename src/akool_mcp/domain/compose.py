@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,36 +134,31 @@ def _elements_from_spec(spec: VideoSpec) -> list[Element]:
 
 
 # The request's field names mapped back to the tool's parameter names, so the model knows what to change.
+_AVATAR_PARAMS = {
+    "url": "avatar_url",
+    "avatar_id": "avatar_id",
+    "scale_x": "avatar_scale",
+    "scale_y": "avatar_scale",
+    "offset_x": "avatar_x",
+    "offset_y": "avatar_y",
+    "width": "avatar_width",
+    "height": "avatar_height",
+}
+_AUDIO_PARAMS = {"url": "audio_url", "input_text": "text", "voice_id": "voice_id"}
+_ELEMENT_FIELD = re.compile(r"^elements\[(\d+)\](?:\.(\w+))?$")
+
+
 def _tool_field(field: str, spec: VideoSpec) -> str:
-    if spec.elements is not None:
+    match = _ELEMENT_FIELD.match(field)
+    if spec.elements is not None or match is None:
         return field
-    mapping = {
-        ".url": None,
-        ".scale_x": "avatar_scale",
-        ".scale_y": "avatar_scale",
-        ".offset_x": "avatar_x",
-        ".offset_y": "avatar_y",
-        ".width": "avatar_width",
-        ".height": "avatar_height",
-        ".input_text": "text",
-        ".voice_id": "voice_id",
-    }
-    for suffix, name in mapping.items():
-        if field.endswith(suffix) and field.startswith("elements["):
-            if suffix == ".url":
-                index = int(field[len("elements[") : field.index("]")])
-                kind = _kind_at(spec, index)
-                return {"image": "background", "avatar": "avatar_url", "audio": "audio_url"}.get(kind, field)
-            if name and name.startswith("avatar_") and _kind_at(spec, _index(field)) == "image":
-                return "background"
-            return name or field
-    return field
-
-
-def _index(field: str) -> int:
-    return int(field[len("elements[") : field.index("]")])
-
-
-def _kind_at(spec: VideoSpec, index: int) -> str:
     kinds = (["image"] if spec.background else []) + ["avatar", "audio"]
-    return kinds[index] if 0 <= index < len(kinds) else ""
+    index, name = int(match.group(1)), match.group(2) or ""
+    kind = kinds[index] if index < len(kinds) else ""
+    if kind == "image":
+        return "background"
+    if kind == "avatar":
+        return _AVATAR_PARAMS.get(name, "avatar_id/avatar_url")
+    if kind == "audio":
+        return _AUDIO_PARAMS.get(name, "text/audio_url")
+    return field
