@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from akool_mcp.domain.lookup import resolve_avatar
 from akool_mcp.errors import InputError
 from akool_mcp.models import AvatarCreateRequest, ContractViolation, Status, validate_avatar_create
 from akool_mcp.tools.results import AvatarInfo, AvatarList, AvatarResult
-from akool_mcp.tools.state import AppContext, AppState, model_errors, state_of
+from akool_mcp.tools.state import PAID_CREATE, READ_ONLY, AppContext, AppState, model_errors, state_of
 
 _SOURCES = {"all": None, "official": 2, "mine": 3}
 _KINDS = {"all": None, "talking": 1, "streaming": 2}
@@ -30,7 +29,7 @@ def _next_step_for(info: AvatarInfo) -> str:
 def register(server: MCPServer[AppState]) -> None:
     @server.tool(
         title="List avatars",
-        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True),
+        annotations=READ_ONLY,
     )
     @model_errors
     async def list_avatars(
@@ -67,9 +66,7 @@ def register(server: MCPServer[AppState]) -> None:
 
     @server.tool(
         title="Upload an avatar",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
-        ),
+        annotations=PAID_CREATE,
     )
     @model_errors
     async def create_avatar(
@@ -112,7 +109,7 @@ def register(server: MCPServer[AppState]) -> None:
 
     @server.tool(
         title="Get an avatar",
-        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True),
+        annotations=READ_ONLY,
     )
     @model_errors
     async def get_avatar(

@@ -10,6 +10,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 import structlog
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
 
 from akool_mcp.client import AkoolClient
 from akool_mcp.domain.follow import Clock
@@ -17,6 +18,10 @@ from akool_mcp.errors import AkoolError
 from akool_mcp.models import ContractViolation
 
 log = structlog.get_logger(__name__)
+
+# Reads change nothing and may be repeated; creates cost money and must not be repeated blindly.
+READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
+PAID_CREATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
 
 
 async def _no_client() -> AkoolClient:

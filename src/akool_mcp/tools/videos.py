@@ -6,7 +6,6 @@ import time
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from akool_mcp.domain.compose import DEFAULT_BACKGROUND, Placement, VideoSpec, build_request
@@ -15,7 +14,7 @@ from akool_mcp.domain.lookup import find_by_avatar_id
 from akool_mcp.errors import InputError
 from akool_mcp.models import AvatarSource, Status, Video
 from akool_mcp.tools.results import VideoCreated, VideoStatus, VoiceInfo, VoiceList, status_name
-from akool_mcp.tools.state import AppContext, AppState, model_errors, state_of
+from akool_mcp.tools.state import PAID_CREATE, READ_ONLY, AppContext, AppState, model_errors, state_of
 
 MAX_WAIT_SECONDS = 50  # Claude Desktop cuts tool calls at about 60 s
 
@@ -56,9 +55,7 @@ def _progress_message(video: Video) -> str:
 def register(server: MCPServer[AppState]) -> None:
     @server.tool(
         title="Create a talking-avatar video",
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
-        ),
+        annotations=PAID_CREATE,
     )
     @model_errors
     async def create_talking_video(
@@ -113,9 +110,10 @@ def register(server: MCPServer[AppState]) -> None:
         get_video_status. Call this once per video; do not repeat it to check progress.
         """
         state = state_of(ctx)
+        client = await state.client()
         avatar_from: int | None = None
         if avatar_id and elements is None:
-            found = await find_by_avatar_id(await state.client(), avatar_id.strip())
+            found = await find_by_avatar_id(client, avatar_id.strip())
             if found is None:
                 raise InputError("avatar_id", f"no avatar has avatar_id {avatar_id!r}; call list_avatars.")
             if found.status not in (None, Status.COMPLETED):
@@ -140,7 +138,6 @@ def register(server: MCPServer[AppState]) -> None:
             elements=elements,
         )
         request = build_request(spec, allow_local_paths=state.allow_local_paths)
-        client = await state.client()
         video = await client.create_talking_video(request)
         return VideoCreated(
             video_id=video.id,
@@ -154,7 +151,7 @@ def register(server: MCPServer[AppState]) -> None:
 
     @server.tool(
         title="Get a video's status",
-        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True),
+        annotations=READ_ONLY,
     )
     @model_errors
     async def get_video_status(
@@ -193,7 +190,7 @@ def register(server: MCPServer[AppState]) -> None:
 
     @server.tool(
         title="List voices",
-        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True),
+        annotations=READ_ONLY,
     )
     @model_errors
     async def list_voices(
