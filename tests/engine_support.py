@@ -29,10 +29,22 @@ def engine_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 
 @asynccontextmanager
-async def akool_mode(tmp_path: Path, **overrides: Any) -> AsyncGenerator[tuple[LocalEngine, httpx2.AsyncClient]]:
-    """The engine as Akool: key required; `http` is a raw client to it (no credentials attached)."""
-    async with LocalEngine.running(engine_settings(tmp_path, **overrides), in_process=False) as engine:
-        engine.base_url = "http://engine.test"
+async def akool_mode(
+    tmp_path: Path,
+    *,
+    network: httpx2.AsyncBaseTransport | None = None,
+    parts: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> AsyncGenerator[tuple[LocalEngine, httpx2.AsyncClient]]:
+    """The engine as Akool: key required; `http` is a raw client to it (no credentials attached).
+
+    `network` stands in for the internet (media and webhook receivers); `parts` replaces engine parts
+    (resolver, clock, store).
+    """
+    settings = engine_settings(tmp_path, **overrides)
+    async with LocalEngine.running(
+        settings, in_process=False, base_url="http://engine.test", outbound=network, **(parts or {})
+    ) as engine:
         transport = httpx2.ASGITransport(app=engine.app)
         async with httpx2.AsyncClient(transport=transport, base_url="http://engine.test") as http:
             yield engine, http

@@ -27,8 +27,7 @@ async def test_an_upload_without_a_face_ends_failed_with_the_reason(tmp_path: Pa
     network = httpx2.MockTransport(
         lambda request: httpx2.Response(200, content=wall, headers={"content-type": "image/png"})
     )
-    async with akool_mode(tmp_path) as (engine, http):
-        engine._fetch_http = httpx2.AsyncClient(transport=network)  # pyright: ignore[reportPrivateUsage]
+    async with akool_mode(tmp_path, network=network) as (engine, http):
         created = (
             await http.post(
                 "/api/open/v3/avatar/create",
@@ -48,8 +47,7 @@ async def test_an_upload_without_a_face_ends_failed_with_the_reason(tmp_path: Pa
 
 async def test_a_second_upload_with_the_same_avatar_id_gets_1222(tmp_path: Path) -> None:
     upload = {"url": "http://127.0.0.1/me.mp4", "avatar_id": "Me1"}
-    async with akool_mode(tmp_path) as (engine, http):
-        engine._fetch_http = httpx2.AsyncClient(transport=httpx2.MockTransport(lambda r: httpx2.Response(404)))  # pyright: ignore[reportPrivateUsage]
+    async with akool_mode(tmp_path, network=httpx2.MockTransport(lambda r: httpx2.Response(404))) as (engine, http):
         official = (await http.get("/api/open/v3/avatar/list", params={"from": 2}, headers=KEY)).json()["data"]
         first = (await http.post("/api/open/v3/avatar/create", json=upload, headers=KEY)).json()
         second = (await http.post("/api/open/v3/avatar/create", json=upload, headers=KEY)).json()

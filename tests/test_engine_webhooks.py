@@ -49,8 +49,7 @@ class Network:
 
 async def test_a_failed_render_is_reported_by_a_sealed_webhook_retried_until_200(tmp_path: Path) -> None:
     network = Network()
-    async with akool_mode(tmp_path) as (engine, http):
-        engine._fetch_http = httpx2.AsyncClient(transport=httpx2.MockTransport(network.handle))  # pyright: ignore[reportPrivateUsage]
+    async with akool_mode(tmp_path, network=httpx2.MockTransport(network.handle)) as (engine, http):
         created = (
             await http.post(
                 "/api/open/v3/talkingavatar/create", json=VIDEO_WITH_WEBHOOK, headers={"x-api-key": ENGINE_KEY}
@@ -73,7 +72,7 @@ async def test_a_failed_render_is_reported_by_a_sealed_webhook_retried_until_200
         failed_notice = next(w for w in pending if json.loads(w.payload_json)["status"] == Status.FAILED)
         assert failed_notice.attempts == 1 and failed_notice.next_attempt > now_ms()
         network.hook_status = 200
-        assert await engine.runner.webhooks.deliver(failed_notice)
+        assert await engine.webhooks.deliver(failed_notice)
         delivered = {w.seq: w.state for w in engine.store.list_webhooks()}
     assert info["video_status"] == Status.FAILED
     assert "elements[0].url" in info["error_reason"] and "404" in info["error_reason"]
@@ -87,21 +86,18 @@ def verify(envelope: dict[str, object]) -> WebhookEvent:
     return verify_and_decrypt(envelope, client_id=ENGINE_CLIENT_ID, client_secret=ENGINE_KEY)
 
 
-async def test_a_webhook_to_a_private_address_is_refused_without_being_sent(tmp_path: Path) -> None:
+async def test_a_webhook_to_a_private_address_is_refused_at_create_naming_webhook_url(tmp_path: Path) -> None:
     network = Network()
-    async with akool_mode(tmp_path, allow_private_urls=False) as (engine, http):
-        engine._fetch_http = httpx2.AsyncClient(transport=httpx2.MockTransport(network.handle))  # pyright: ignore[reportPrivateUsage]
-        created = (
+    async with akool_mode(tmp_path, network=httpx2.MockTransport(network.handle), allow_private_urls=False) as (
+        engine,
+        http,
+    ):
+        answer = (
             await http.post(
                 "/api/open/v3/talkingavatar/create", json=VIDEO_WITH_WEBHOOK, headers={"x-api-key": ENGINE_KEY}
             )
         ).json()
-        await engine.runner.wait_done(created["data"]["_id"])
-        for row in engine.store.due_webhooks(now_ms() + 10**9):
-            await engine.runner.webhooks.deliver(row)
         hooks = engine.store.list_webhooks()
-        video = engine.store.get_video(created["data"]["_id"])
-    assert video is not None and video.status == Status.FAILED
-    assert video.error_reason is not None and "private" in video.error_reason
-    assert hooks and all(h.state == "failed" and "private" in (h.last_error or "") for h in hooks)
-    assert network.deliveries == []
+    assert answer["code"] == 1003
+    assert answer["msg"].startswith("webhookUrl:") and "AKOOL_ALLOW_PRIVATE_URLS" in answer["msg"]
+    assert hooks == [] and network.deliveries == []

@@ -19,9 +19,11 @@ from akool_mcp.local.fetch import (
     fetch_media,
     is_blocked_address,
 )
+from akool_mcp.local.net import GuardedTransport
 
 PUBLIC_IP = "93.184.215.14"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+# A PNG signature and a 1x1 IHDR (the pixel limit is read from it), then filler.
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0" + b"\0" * 64
 MP3 = b"ID3" + b"\1" * 64
 MOV = b"\0\0\0\x14ftypqt  " + b"\2" * 64
 
@@ -68,8 +70,16 @@ class Recorder:
         return route(request)
 
 
-def client_for(handler: Handler, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
-    return httpx2.AsyncClient(transport=httpx2.MockTransport(handler), headers=headers)
+def client_for(
+    handler: Handler,
+    headers: dict[str, str] | None = None,
+    *,
+    resolver: Resolver | None = PUBLIC,
+    allow_private: bool = False,
+) -> httpx2.AsyncClient:
+    """A client whose requests go through the engine's guarded transport to `handler`."""
+    guarded = GuardedTransport(httpx2.MockTransport(handler), allow_private=allow_private, resolver=resolver)
+    return httpx2.AsyncClient(transport=guarded, headers=headers)
 
 
 def body(content: bytes, content_type: str | None, **headers: str) -> Callable[[httpx2.Request], httpx2.Response]:
@@ -95,8 +105,9 @@ async def fetch(
     policy: FetchPolicy | None = None,
     resolver: Resolver | None = PUBLIC,
 ) -> FetchedFile:
-    async with client_for(handler) as client:
-        return await fetch_media(url, kind, dest, policy=policy or FetchPolicy(), client=client, resolver=resolver)
+    policy = policy or FetchPolicy()
+    async with client_for(handler, resolver=resolver, allow_private=policy.allow_private) as client:
+        return await fetch_media(url, kind, dest, policy=policy, client=client)
 
 
 def leftovers(dest: Path) -> list[str]:
@@ -116,7 +127,6 @@ async def test_image_download_is_pinned_to_the_checked_address(tmp_path: Path) -
             tmp_path,
             policy=FetchPolicy(),
             client=client,
-            resolver=PUBLIC,
         )
 
     assert got.path.parent == tmp_path

@@ -56,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(out=args.out, text=args.text, voice=args.voice, background=args.background)
         _setup_logging(settings)
+        if args.command == "local-api" or settings.effective_backend == "local":
+            from akool_mcp.local.datadir import prepare_data_dir
+
+            prepare_data_dir(settings.data_dir)  # one clear line now, rather than a failure later
         if args.command == "local-api":
             from akool_mcp.local.serve import serve_local_api
 

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     ] = "veryfast"
     allow_private_urls: bool = False
     public_url: AnyHttpUrl | None = None
+    local_token_ttl_days: Annotated[int, Field(ge=1, le=3650)] = 365
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
@@ -104,3 +105,27 @@ def check_settings(settings: Settings) -> None:
     if (settings.client_id is None) != (settings.client_secret is None) and settings.api_key is None:
         missing = "AKOOL_CLIENT_SECRET" if settings.client_secret is None else "AKOOL_CLIENT_ID"
         raise ConfigError(f"{missing} is missing: AKOOL_CLIENT_ID and AKOOL_CLIENT_SECRET go together.")
+    check_local_secret(settings)
+
+
+LOCAL_SECRET_SIZES = (16, 24, 32)
+
+
+def check_local_secret(settings: Settings) -> None:
+    """The local engine's secret is its API key, its getToken secret and its webhook AES key at once."""
+    key, secret = settings.local_api_key, settings.local_client_secret
+    if key is not None and secret is not None and key.get_secret_value() != secret.get_secret_value():
+        raise ConfigError(
+            "AKOOL_LOCAL_API_KEY and AKOOL_LOCAL_CLIENT_SECRET are both set and differ: the engine's API key IS "
+            "its client secret (as on Akool). Set only one of them."
+        )
+    chosen = secret or key
+    if chosen is None:
+        return
+    name = "AKOOL_LOCAL_CLIENT_SECRET" if secret is not None else "AKOOL_LOCAL_API_KEY"
+    size = len(chosen.get_secret_value().encode("utf-8", "surrogatepass"))
+    if size not in LOCAL_SECRET_SIZES:
+        raise ConfigError(
+            f"{name} is {size} bytes; it must be 16, 24 or 32 bytes, because it is also the AES key that seals "
+            'webhook envelopes. Make one with: python3 -c "import secrets; print(secrets.token_urlsafe(24))"'
+        )

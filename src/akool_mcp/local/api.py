@@ -1,24 +1,32 @@
 """The local engine's HTTP API: Akool's Talking Avatar endpoints, answered like the contract says.
 
 Business errors travel in the envelope's `code` with HTTP 200, as Akool documents; routing errors
-(unknown path, wrong method) keep their HTTP status.
+(unknown path, wrong method) keep their HTTP status, and a body over the limit gets 413. Everything a
+caller sends is checked at the door: the body is read only up to its limit, its JSON nesting is
+bounded, and text with lone surrogates or NUL is refused naming its field, before any of it reaches
+the store or a job.
 """
 
 from __future__ import annotations
 
-import hmac
+import errno
 import json
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from akool_mcp.local.errors import ApiError
+from akool_mcp.local.errors import ApiError, BodyTooLarge
+from akool_mcp.local.keys import same_secret
 from akool_mcp.local.openapi import openapi_document
 from akool_mcp.local.store import AvatarRow, VideoRow
 from akool_mcp.models import AvatarCreateRequest, ContractViolation, TalkingVideoRequest
@@ -26,15 +34,24 @@ from akool_mcp.models import AvatarCreateRequest, ContractViolation, TalkingVide
 if TYPE_CHECKING:
     from akool_mcp.local.engine import LocalEngine
 
+log = structlog.get_logger(__name__)
+
 V3 = "/api/open/v3"
 MAX_BODY = 1024 * 1024
+MAX_DEPTH = 16
 
 
-def envelope(data: Any = None, *, code: int = 1000, msg: str = "OK") -> JSONResponse:
+def envelope(
+    data: Any = None, *, code: int = 1000, msg: str = "OK", status: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "msg": msg}
     if data is not None:
         body["data"] = data
-    return JSONResponse(body)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def error_response(exc: ApiError) -> JSONResponse:
+    return envelope(code=exc.code, msg=exc.msg, status=413 if isinstance(exc, BodyTooLarge) else 200)
 
 
 def _int_param(request: Request, name: str, default: int | None, *, low: int, high: int) -> int | None:
@@ -50,17 +67,56 @@ def _int_param(request: Request, name: str, default: int | None, *, low: int, hi
     return value
 
 
+async def _read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The body, read no further than `limit`: a declared or streamed size over it is refused (413)."""
+    declared = request.headers.get("content-length", "")
+    if declared.strip().isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise ApiError(1003, "request body is larger than 1 MiB")
+    raw = await _read_body(request)
     try:
         body = json.loads(raw or b"null")
+    except RecursionError:
+        raise ApiError(1003, f"the request body is nested too deeply (at most {MAX_DEPTH} levels)") from None
     except ValueError:
         raise ApiError(1003, "the request body must be JSON") from None
     if not isinstance(body, dict):
         raise ApiError(1003, "the request body must be a JSON object")
+    check_text(body, "", 0)
     return body  # pyright: ignore[reportUnknownVariableType]
+
+
+def check_text(value: object, path: str, depth: int) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, and strings (keys too) holding lone surrogates or NUL."""
+    if depth > MAX_DEPTH:
+        raise ApiError(1003, f"{path or 'body'}: nested too deeply (at most {MAX_DEPTH} levels)")
+    if isinstance(value, str):
+        _check_string(value, path)
+    elif isinstance(value, dict):
+        for key, item in value.items():  # pyright: ignore[reportUnknownVariableType]
+            name = str(key)  # pyright: ignore[reportUnknownArgumentType]
+            _check_string(name, f"{path}.<key>" if path else "<key>")
+            check_text(item, f"{path}.{name[:40]}" if path else name[:40], depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+            check_text(item, f"{path}[{index}]", depth + 1)
+
+
+def _check_string(text: str, field: str) -> None:
+    if "\x00" in text:
+        raise ApiError(1003, f"{field or 'body'}: contains a NUL character; remove it")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise ApiError(1003, f"{field or 'body'}: contains invalid Unicode (a lone surrogate); send valid UTF-8 text")
 
 
 def _first_validation_error(exc: ValidationError) -> str:
@@ -92,7 +148,7 @@ class LocalApi:
             Route("/health", self.health, methods=["GET"]),
             Route("/files/{path:path}", self.files, methods=["GET", "HEAD"]),
         ]
-        return Starlette(routes=routes)
+        return Starlette(routes=routes, middleware=[Middleware(ErrorBoundary)])
 
     # -- auth ---------------------------------------------------------------------------------
 
@@ -102,7 +158,7 @@ class LocalApi:
                 self._authenticate(request)
                 return await handler(request)
             except ApiError as exc:
-                return envelope(code=exc.code, msg=exc.msg)
+                return error_response(exc)
 
         return guarded
 
@@ -114,26 +170,33 @@ class LocalApi:
         if authorization:  # Authorization wins when both are sent, as on Akool.
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token or not self.engine.tokens.valid(token.strip()):
-                raise ApiError(1101, "invalid authorization or the token has expired")
+                raise ApiError(1101, "invalid authorization or the token has expired; get a new one from getToken")
             return
         if api_key:
-            if not hmac.compare_digest(api_key.strip(), self.engine.keys.api_key):
+            if not same_secret(api_key.strip(), self.engine.keys.api_key):
                 raise ApiError(1101, "invalid authorization: the x-api-key is not valid")
             return
         raise ApiError(1102, "authorization cannot be empty: send x-api-key or Authorization: Bearer <token>")
 
     async def get_token(self, request: Request) -> Response:
+        caller = request.client.host if request.client else "local"
+        wait = self.engine.token_limiter.allow(caller)
+        if wait > 0:
+            seconds = max(1, round(wait))
+            return envelope(
+                code=1005,
+                msg=f"operation too frequent: getToken is limited per client; try again in {seconds} s",
+                headers={"Retry-After": str(seconds)},
+            )
         try:
             body = await _json_body(request)
         except ApiError as exc:
-            return envelope(code=exc.code, msg=exc.msg)
+            return error_response(exc)
         client_id, secret = body.get("clientId"), body.get("clientSecret")
         if not client_id or not secret:
             return envelope(code=1003, msg="clientId and clientSecret are required")
         keys = self.engine.keys
-        if not (
-            hmac.compare_digest(str(client_id), keys.client_id) and hmac.compare_digest(str(secret), keys.client_secret)
-        ):
+        if not (same_secret(str(client_id), keys.client_id) and same_secret(str(secret), keys.client_secret)):
             return envelope(code=1101, msg="invalid clientId or clientSecret")
         # The token sits at the top level, not in `data`, as on Akool.
         return JSONResponse({"code": 1000, "msg": "OK", "token": self.engine.tokens.issue()})
@@ -147,7 +210,7 @@ class LocalApi:
         page = _int_param(request, "page", 1, low=1, high=100_000) or 1
         size = _int_param(request, "size", 100, low=1, high=1000) or 100
         count, rows = self.engine.store.list_avatars(source=source, type_=type_, offset=(page - 1) * size, limit=size)
-        return envelope({"count": count, "result": [self.avatar_json(r, request) for r in rows]})
+        return envelope({"count": count, "result": [self.avatar_json(r) for r in rows]})
 
     async def avatar_detail(self, request: Request) -> Response:
         record_id = request.query_params.get("id", "").strip()
@@ -157,7 +220,7 @@ class LocalApi:
         row = self.engine.store.get_avatar(record_id)
         if row is None:
             raise ApiError(1014, f"id: no avatar record {record_id[:40]!r}")
-        return envelope(self.avatar_json(row, request))
+        return envelope(self.avatar_json(row))
 
     async def avatar_create(self, request: Request) -> Response:
         body = await _json_body(request)
@@ -166,9 +229,9 @@ class LocalApi:
         except ValidationError as exc:
             raise ApiError(1003, _first_validation_error(exc)) from None
         row = await self.engine.accept_avatar(req)
-        return envelope(self.avatar_json(row, request))
+        return envelope(self.avatar_json(row))
 
-    def avatar_json(self, row: AvatarRow, request: Request) -> dict[str, Any]:
+    def avatar_json(self, row: AvatarRow) -> dict[str, Any]:
         item: dict[str, Any] = {
             "_id": row.id,
             "uid": 1,
@@ -177,11 +240,11 @@ class LocalApi:
             "status": row.status,
             "name": row.name,
             "avatar_id": row.avatar_id,
-            "url": self.engine.file_url(row.preview_path, request) if row.preview_path else row.source_url or "",
-            "thumbnailUrl": self.engine.file_url(row.thumbnail_path, request) if row.thumbnail_path else "",
+            "url": self.engine.file_url(row.preview_path) if row.preview_path else row.source_url or "",
+            "thumbnailUrl": self.engine.file_url(row.thumbnail_path) if row.thumbnail_path else "",
             "gender": row.gender or "",
             "create_time": row.create_time,
-            "modify_url": self.engine.file_url(row.preview_path, request) if row.preview_path else "",
+            "modify_url": self.engine.file_url(row.preview_path) if row.preview_path else "",
             "crop_arr": [],
             "sort": row.sort,
             "disabled": False,
@@ -202,7 +265,7 @@ class LocalApi:
             row = await self.engine.accept_video(req)
         except ContractViolation as exc:
             raise ApiError(1003, str(exc)) from None
-        return envelope(self.video_json(row, request, brief=True))
+        return envelope(self.video_json(row, brief=True))
 
     async def video_info(self, request: Request) -> Response:
         record_id = request.query_params.get("video_model_id", "").strip()
@@ -211,9 +274,9 @@ class LocalApi:
         row = self.engine.store.get_video(record_id)
         if row is None:
             raise ApiError(1014, f"video_model_id: no video {record_id[:40]!r}")
-        return envelope(self.video_json(row, request))
+        return envelope(self.video_json(row))
 
-    def video_json(self, row: VideoRow, request: Request, *, brief: bool = False) -> dict[str, Any]:
+    def video_json(self, row: VideoRow, *, brief: bool = False) -> dict[str, Any]:
         done = row.status == 3 and row.output_path
         item: dict[str, Any] = {
             "_id": row.id,
@@ -221,7 +284,7 @@ class LocalApi:
             "video_id": row.video_id,
             "task_id": row.task_id,
             "video_status": row.status,
-            "video": self.engine.file_url(row.output_path, request) if done and row.output_path else "",
+            "video": self.engine.file_url(row.output_path) if done and row.output_path else "",
             "create_time": row.create_time,
         }
         if not brief:
@@ -231,6 +294,13 @@ class LocalApi:
         if row.status == 4:
             item["error_code"] = row.error_code or 1109
             item["error_reason"] = row.error_reason or "render failed"
+        if not brief and row.webhook_url:
+            hook = self.engine.store.latest_webhook(row.id)
+            item["webhook"] = (
+                {"state": "none yet", "attempts": 0, "last_error": None}
+                if hook is None
+                else {"state": hook.state, "attempts": hook.attempts, "last_error": hook.last_error}
+            )
         return item
 
     # -- neighbours ---------------------------------------------------------------------------
@@ -262,13 +332,21 @@ class LocalApi:
         return JSONResponse(openapi_document())
 
     async def health(self, request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        ready, body = self.engine.health()
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     async def files(self, request: Request) -> Response:
-        rel = request.path_params["path"]
+        rel: str = request.path_params["path"]
+        if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in rel) or len(rel) > 512:
+            raise HTTPException(404)
         root = self.engine.files_root.resolve()
-        target = (root / rel).resolve()
-        if not target.is_relative_to(root) or not target.is_file() or target.name.startswith("."):
+        target = root
+        try:
+            target = (root / rel).resolve()
+            found = target.is_relative_to(root) and target.is_file() and not target.name.startswith(".")
+        except (OSError, ValueError):
+            found = False
+        if not found:
             raise HTTPException(404)
         return FileResponse(target, media_type=_media_type(target))
 
@@ -277,3 +355,44 @@ def _media_type(path: Path) -> str:
     return {".mp4": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}.get(
         path.suffix.lower(), "application/octet-stream"
     )
+
+
+class ErrorBoundary:
+    """The last line: an exception no handler expected becomes a short JSON answer, never a traceback.
+
+    The store being full or locked is the engine's state, not the caller's fault: 503, try later.
+    Anything else is a bug: 500 with nothing of its insides, and the traceback in the engine's log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            log.exception("api.unexpected_error", path=str(scope.get("path", ""))[:100])
+            if started:
+                return  # the answer is under way; the server closes the connection
+            status, msg = _describe_failure(exc)
+            await JSONResponse({"code": 1109, "msg": msg}, status_code=status)(scope, receive, send)
+
+
+def _describe_failure(exc: Exception) -> tuple[int, str]:
+    text = str(exc).lower()
+    full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in text
+    if full:
+        return 503, "the engine cannot store anything right now: its disk is full; free some space and try again"
+    if isinstance(exc, sqlite3.OperationalError):
+        return 503, "the engine's store is busy or unavailable; try again in a moment"
+    return 500, "internal error in the local engine; see its log"

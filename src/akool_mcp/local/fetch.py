@@ -1,35 +1,22 @@
 """Download user-supplied media URLs for the local engine without trusting them.
 
-The URLs come from whoever calls the MCP tools, so every fetch is treated as
-hostile input: only http(s) (or local paths when the policy says so), no
-private/loopback/link-local targets unless explicitly allowed, redirects
-followed by hand so each hop is re-checked, a hard byte limit and a total
-time limit, and a file-type check on both the URL extension and the response
-Content-Type.
-
-DNS rebinding: a hostname could resolve to a public address when checked and
-to a private one when the HTTP client connects. To close that gap the request
-is sent to the validated IP address itself, with the original name in the
-``Host`` header and as the TLS SNI/verification name (``sni_hostname``
-request extension), so certificate checks still apply to the real host name.
-Pinned requests carry ``Connection: close`` because the connection pool keys
-connections by IP for them, and a kept-alive TLS connection verified for one
-host must not be reused for another host that shares the address. The
-injected client should therefore speak HTTP/1.1 (the httpx2 default).
+The URLs come from whoever calls the MCP tools, so every fetch is treated as hostile input: only
+http(s) (or local paths when the policy says so), redirects followed by hand so each hop is
+re-checked, a hard byte limit and a total time limit, a file-type check on both the URL extension
+and the response Content-Type, and, for images, the pixel count read from the file's header before
+anything decodes it. Where a request may go (no private or loopback targets, pinned to the checked
+address) is the client's transport's job: see `akool_mcp.local.net.GuardedTransport`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import re
-import socket
 import tempfile
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal, NoReturn
@@ -37,6 +24,9 @@ from typing import Literal, NoReturn
 import anyio
 import anyio.to_thread
 import httpx2
+
+from akool_mcp.local.imagesize import ImageSizeError, check_image_pixels
+from akool_mcp.local.net import Resolver, TargetRefused, UrlError, is_blocked_address, parse_http_url
 
 __all__ = [
     "FetchError",
@@ -59,7 +49,6 @@ class FetchError(Exception):
 
 
 MediaKind = Literal["image", "video", "audio", "avatar"]
-Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 _Category = Literal["image", "video", "audio"]
 
@@ -71,6 +60,7 @@ class FetchPolicy:
     max_bytes: int = 300 * 1024 * 1024
     timeout: float = 60.0
     max_redirects: int = 5
+    max_pixels: int = 50_000_000  # the renderer's limit, enforced from the header before decoding
 
 
 @dataclass(frozen=True)
@@ -160,51 +150,9 @@ _CONTENT_TYPES: dict[_Category, dict[str, str]] = {
 
 _GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream", ""})
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-_HOST_RE = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?\.?$")
 _EXT_RE = re.compile(r"^\.[a-z0-9]{1,5}$")
 _WRITE_CHUNK = 1024 * 1024
 _USER_AGENT = "akool-mcp-local-engine/1 (media fetch)"
-
-# Ranges that must never be reachable from a shared server. Python's
-# is_global/is_private tables differ between patch releases (CVE-2024-4032
-# changed them), so the sensitive ranges are listed explicitly as well.
-_BLOCKED_V4 = tuple(
-    ipaddress.IPv4Network(n)
-    for n in (
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",  # CGNAT: provider-internal, often reaches infrastructure
-        "127.0.0.0/8",
-        "169.254.0.0/16",  # link-local, includes 169.254.169.254 cloud metadata
-        "172.16.0.0/12",
-        "192.0.0.0/24",
-        "192.0.2.0/24",
-        "192.88.99.0/24",
-        "192.168.0.0/16",
-        "198.18.0.0/15",
-        "198.51.100.0/24",
-        "203.0.113.0/24",
-        "224.0.0.0/4",
-        "240.0.0.0/4",
-    )
-)
-_BLOCKED_V6 = tuple(
-    ipaddress.IPv6Network(n)
-    for n in (
-        "::/128",
-        "::1/128",
-        "100::/64",
-        "2001::/23",  # IETF protocol assignments, includes Teredo 2001::/32
-        "2001:db8::/32",
-        "fc00::/7",
-        "fe80::/10",
-        "fec0::/10",
-        "ff00::/8",
-    )
-)
-_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
-_V4_COMPAT = ipaddress.IPv6Network("::/96")
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -280,95 +228,9 @@ def _local_path_from(url: str) -> Path:
 
 def _parse_http_url(url: str) -> httpx2.URL:
     try:
-        scheme = urllib.parse.urlsplit(url).scheme.lower()
-    except ValueError:
-        _fail(f"{_redact(url)} is not a valid URL; check it for typos and stray characters.")
-    if scheme not in ("http", "https"):
-        shown = f"'{scheme}:'" if scheme else "no scheme"
-        _fail(
-            f"URL has {shown}; only http:// and https:// URLs can be fetched. "
-            "Host the file somewhere public and pass its http(s) URL."
-        )
-    try:
-        parsed = httpx2.URL(url)
-    except httpx2.InvalidURL:
-        _fail(f"{_redact(url)} is not a valid URL; check it for typos and stray characters.")
-    host = parsed.raw_host.decode("ascii", "replace").lower()
-    if not host:
-        _fail(f"{_redact(parsed)} has no host name; pass a full URL such as https://example.com/file.png.")
-    if _literal_ip(host) is None and not _HOST_RE.match(host):
-        _fail(f"{_redact(parsed)} has an invalid host name.")
-    if parsed.port is not None and not 0 < parsed.port < 65536:
-        _fail(f"{_redact(parsed)} has an invalid port number.")
-    return parsed
-
-
-def _literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
-
-
-def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 address tunnels to, for the forms that can reach one."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if any(ip in net for net in _NAT64):
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    if ip in _V4_COMPAT and int(ip) > 1:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def _v4_blocked(ip: ipaddress.IPv4Address) -> bool:
-    return (
-        any(ip in net for net in _BLOCKED_V4)
-        or not ip.is_global
-        or ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
-def is_blocked_address(address: str) -> bool:
-    """True if connecting to ``address`` could reach something non-public."""
-    try:
-        # The zone id ("%eth0") only qualifies link-local addresses, which are refused anyway.
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return True  # an unparseable answer is never trusted
-    if isinstance(ip, ipaddress.IPv4Address):
-        return _v4_blocked(ip)
-    if ip.teredo is not None:
-        return True  # the real endpoint is hidden behind a relay; nothing to check it against
-    v4 = _embedded_v4(ip)
-    if v4 is not None:
-        return _v4_blocked(v4)
-    return (
-        any(ip in net for net in _BLOCKED_V6)
-        or not ip.is_global
-        or ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_site_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
-async def _system_resolver(host: str, port: int) -> list[str]:
-    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    seen: dict[str, None] = {}
-    for info in infos:
-        seen.setdefault(str(info[4][0]), None)
-    return list(seen)
+        return parse_http_url(url)
+    except UrlError as exc:
+        _fail(f"{_redact(url)} {exc}")
 
 
 # --------------------------------------------------------------------------- public API
@@ -407,7 +269,6 @@ async def fetch_media(
     *,
     policy: FetchPolicy,
     client: httpx2.AsyncClient,
-    resolver: Resolver | None = None,
 ) -> FetchedFile:
     """Fetch ``url`` as ``kind`` media into ``dest_dir`` and return where it landed.
 
@@ -420,7 +281,7 @@ async def fetch_media(
     shown = _redact(target)
     try:
         with anyio.fail_after(policy.timeout):
-            return await _fetch_remote(target, kind, dest_dir, policy, client, resolver or _system_resolver)
+            return await _fetch_remote(target, kind, dest_dir, policy, client)
     except TimeoutError:
         raise FetchError(
             f"timed out after {policy.timeout:g}s fetching {shown}; check that the server is "
@@ -448,6 +309,8 @@ def _use_local_file(path: Path, kind: MediaKind, policy: FetchPolicy) -> Fetched
     _check_size(st.st_size, policy, str(path))
     if st.st_size == 0:
         _fail(f"local file {path} is empty.")
+    if _ext_category(ext) == "image":
+        _check_pixels(path, policy, f"local file {path}")
     return FetchedFile(path=path, content_type=_allowed_exts(kind)[ext], size=st.st_size, source=str(path))
 
 
@@ -457,6 +320,15 @@ def _check_size(size: int, policy: FetchPolicy, shown: str) -> None:
             f"{shown} is {_mb(size)}, larger than the {_mb(policy.max_bytes)} limit; "
             "use a smaller or more compressed file."
         )
+
+
+def _check_pixels(path: Path, policy: FetchPolicy, shown: str) -> None:
+    try:
+        check_image_pixels(path, policy.max_pixels)
+    except ImageSizeError as exc:
+        _fail(f"{shown} {exc}.")
+    except OSError as exc:
+        _fail(f"{shown} cannot be read ({exc.strerror or type(exc).__name__}).")
 
 
 def _mb(n: int) -> str:
@@ -472,13 +344,12 @@ async def _fetch_remote(
     dest_dir: Path,
     policy: FetchPolicy,
     client: httpx2.AsyncClient,
-    resolver: Resolver,
 ) -> FetchedFile:
     original_ext = _path_extension(url.path)
     current = url
     visited = {str(current)}
     for hop in range(policy.max_redirects + 1):
-        response = await _open(current, kind, policy, client, resolver)
+        response = await _open(current, kind, client)
         try:
             if response.status_code in _REDIRECT_CODES:
                 location = response.headers.get("location")
@@ -504,70 +375,33 @@ async def _fetch_remote(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _open(
-    url: httpx2.URL,
-    kind: MediaKind,
-    policy: FetchPolicy,
-    client: httpx2.AsyncClient,
-    resolver: Resolver,
-) -> httpx2.Response:
+async def _open(url: httpx2.URL, kind: MediaKind, client: httpx2.AsyncClient) -> httpx2.Response:
+    """Send the GET through the client's guarded transport (see `net`): it resolves, checks and pins."""
     shown = _redact(url)
-    host = url.raw_host.decode("ascii").lower()
-    port = url.port or (443 if url.scheme == "https" else 80)
-    literal = _literal_ip(host)
-
-    # Candidate (request URL, pinned?) pairs, in the resolver's preference order.
-    candidates: list[tuple[httpx2.URL, bool]]
-    if policy.allow_private:
-        candidates = [(url, False)]
-    elif literal is not None:
-        if is_blocked_address(host):
-            _refuse_private(shown)
-        candidates = [(url, False)]
-    else:
-        try:
-            addresses = await resolver(host, port)
-        except OSError:
-            _fail(f"could not resolve the host in {shown}; check the URL for typos.")
-        if not addresses:
-            _fail(f"could not resolve the host in {shown}; check the URL for typos.")
-        if any(is_blocked_address(a) for a in addresses):
-            _refuse_private(shown)
-        candidates = [(url.copy_with(host=a.split("%", 1)[0]), True) for a in addresses]
-
     headers = {
         "User-Agent": _USER_AGENT,
         "Accept": ", ".join(f"{c}/*" for c in _KIND_CATEGORIES[kind]) + ", */*;q=0.1",
         "Accept-Encoding": "identity",
     }
     auth = httpx2.BasicAuth(url.username, url.password) if url.userinfo else None
-
-    for target, pinned in candidates:
-        extra = dict(headers)
-        extensions: dict[str, str] = {}
-        if pinned:
-            extra["Host"] = url.netloc.decode("ascii")
-            extra["Connection"] = "close"
-            extensions["sni_hostname"] = host.rstrip(".")
-        # Built directly rather than via client.build_request so the shared
-        # client's default headers and cookies (possibly API credentials) are
-        # never sent to an arbitrary host.
-        request = httpx2.Request(
-            "GET", target.copy_with(username=None, password=None), headers=extra, extensions=extensions
+    # Built directly rather than via client.build_request so the client's default headers and
+    # cookies (possibly API credentials) are never sent to an arbitrary host.
+    request = httpx2.Request("GET", url.copy_with(username=None, password=None), headers=headers)
+    try:
+        return await client.send(request, stream=True, follow_redirects=False, auth=auth)
+    except TargetRefused as exc:
+        if exc.kind == "private":
+            _refuse_private(shown)
+        _fail(f"could not resolve the host in {shown}; check the URL for typos.")
+    except httpx2.ConnectError:
+        _fail(
+            f"could not connect to the server for {shown} (refused, unreachable, or its TLS certificate "
+            "is not valid for the host); check the URL and that the server is up."
         )
-        try:
-            return await client.send(request, stream=True, follow_redirects=False, auth=auth)
-        except httpx2.ConnectError:
-            # Nothing was sent yet, so trying the next validated address is safe.
-            continue
-        except httpx2.TimeoutException:
-            _fail(f"timed out fetching {shown}; check that the server is reachable.")
-        except httpx2.HTTPError as exc:
-            _fail(f"could not fetch {shown}: {type(exc).__name__}; check the URL and that the server is up.")
-    _fail(
-        f"could not connect to the server for {shown} (refused, unreachable, or its TLS certificate "
-        "is not valid for the host); check the URL and that the server is up."
-    )
+    except httpx2.TimeoutException:
+        _fail(f"timed out fetching {shown}; check that the server is reachable.")
+    except httpx2.HTTPError as exc:
+        _fail(f"could not fetch {shown}: {type(exc).__name__}; check the URL and that the server is up.")
 
 
 def _refuse_private(shown: str) -> NoReturn:
@@ -662,6 +496,8 @@ async def _save(
                 await anyio.to_thread.run_sync(fh.write, bytes(buffer))
         if size == 0:
             _fail(f"{shown} returned an empty file; check the URL.")
+        if _ext_category(ext) == "image":
+            await anyio.to_thread.run_sync(_check_pixels, tmp, policy, shown)
         final = dest_dir / f"{kind}-{uuid.uuid4().hex}{ext}"
         os.replace(tmp, final)
         done = True

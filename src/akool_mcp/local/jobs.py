@@ -1,50 +1,74 @@
-"""The job runner: a bounded number of renders at once, resumed after any stop.
+"""The job runner: a bounded number of renders at once, supervised, resumed after any stop.
 
-A job accepted is a job finished or reported failed: unfinished jobs found at start are run again
-(from scratch: outputs are written under a temporary name and renamed only when complete), and a
-job that has crashed the engine too often is failed with a reason instead of looping forever.
+A job accepted is a job finished or reported failed:
+- each job runs inside a boundary that turns any exception into a recorded failure of that job
+  (status 4 with a reason), so one bad job never takes its worker down;
+- if even the failure cannot be recorded (the disk is full), the job goes back in the queue and the
+  worker loop fails, to be restarted by the supervisor after a backoff; a job that does this
+  `QUARANTINE_AFTER` times is set aside, and the next start fails it with a reason;
+- unfinished jobs found at start are run again (from scratch: outputs are written under a temporary
+  name and renamed only when complete), and a job interrupted too often is failed instead.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from typing import TYPE_CHECKING, Literal
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Literal
 
 import anyio
 import structlog
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from akool_mcp.local.production import produce_avatar, produce_video
-from akool_mcp.local.webhooks import WebhookDispatcher
+from akool_mcp.local.datadir import FileLayout
+from akool_mcp.local.lifecycle import VideoLifecycle
+from akool_mcp.local.store import Store
+from akool_mcp.local.supervisor import Supervisor
 from akool_mcp.models import Status
-
-if TYPE_CHECKING:
-    from akool_mcp.local.engine import LocalEngine
 
 log = structlog.get_logger(__name__)
 
 JobKind = Literal["video", "avatar"]
+Produce = Callable[[str, threading.Event], Awaitable[None]]
 MAX_ATTEMPTS = 3
+QUARANTINE_AFTER = 3
+WORKER_KIND = "render worker"
 
 
 class JobRunner:
-    def __init__(self, engine: LocalEngine) -> None:
-        self.engine = engine
+    def __init__(
+        self,
+        *,
+        store: Store,
+        lifecycle: VideoLifecycle,
+        layout: FileLayout,
+        supervisor: Supervisor,
+        produce_video: Produce,
+        produce_avatar: Produce,
+        workers: int,
+    ) -> None:
+        self._store = store
+        self._lifecycle = lifecycle
+        self._layout = layout
+        self._supervisor = supervisor
+        self._produce: dict[JobKind, Produce] = {"video": produce_video, "avatar": produce_avatar}
+        self._workers = workers
         self._send: MemoryObjectSendStream[tuple[JobKind, str]]
         self._receive: MemoryObjectReceiveStream[tuple[JobKind, str]]
         self._send, self._receive = anyio.create_memory_object_stream[tuple[JobKind, str]](math.inf)
         self.stopping = threading.Event()
-        self.webhooks = WebhookDispatcher(engine)
         self._done: dict[str, anyio.Event] = {}
+        self._crashes: Counter[str] = Counter()
+        self.quarantined: set[str] = set()
 
     async def start(self, tg: TaskGroup) -> None:
         self._clean_partials()
         self._recover()
-        for _ in range(self.engine.settings.max_concurrent_renders):
-            tg.start_soon(self._worker)
-        tg.start_soon(self.webhooks.run)
+        for n in range(self._workers):
+            self._supervisor.start(tg, f"render-worker-{n + 1}", WORKER_KIND, self._worker)
 
     def stop(self) -> None:
         """Ask running renders to stop at their next frame; their jobs resume on the next start."""
@@ -58,6 +82,9 @@ class JobRunner:
         self._done.setdefault(record_id, anyio.Event())
         self._send.send_nowait((kind, record_id))
 
+    def queue_depth(self) -> int:
+        return self._send.statistics().current_buffer_used
+
     async def wait_done(self, record_id: str) -> None:
         """Return once the job has run in this process (finished, failed, or interrupted by a stop)."""
         event = self._done.get(record_id)
@@ -65,18 +92,17 @@ class JobRunner:
             await event.wait()
 
     def _clean_partials(self) -> None:
-        for partial in (self.engine.files_root / "videos").glob(".*.partial.mp4"):
+        for partial in (self._layout.files_root / "videos").glob(".*.partial.mp4"):
             partial.unlink(missing_ok=True)
 
     def _recover(self) -> None:
-        store = self.engine.store
+        store = self._store
         for video in store.unfinished_videos():
             if video.attempts >= MAX_ATTEMPTS:
                 reason = f"the render was interrupted {video.attempts} times (the engine stopped or crashed)"
-                store.update_video(video.id, status=Status.FAILED, error_code=1109, error_reason=reason)
-                self.webhooks.notify_video(video.id)
+                self._lifecycle.fail(video.id, reason)
                 continue
-            store.update_video(video.id, status=Status.QUEUEING, progress=0.0)
+            self._lifecycle.requeue(video.id)
             log.info("job.resumed", kind="video", id=video.id, attempts=video.attempts)
             self.submit("video", video.id)
         for avatar in store.unfinished_avatars():
@@ -91,12 +117,43 @@ class JobRunner:
 
     async def _worker(self) -> None:
         async for kind, record_id in self._receive:
+            if record_id in self.quarantined:
+                continue
+            await self._run(kind, record_id)
+
+    async def _run(self, kind: JobKind, record_id: str) -> None:
+        try:
+            await self._produce[kind](record_id, self.stopping)
+        except Exception as exc:  # the boundary: a job's failure is the job's, never the worker's
+            if self.stopping.is_set():
+                self._finished(record_id)  # interrupted by a stop: it resumes on the next start
+                return
+            log.exception("job.crashed", kind=kind, id=record_id)
+            self._supervisor.note_error(f"{kind} {record_id}: {type(exc).__name__}: {str(exc)[:160]}")
             try:
-                if kind == "video":
-                    await produce_video(self.engine, record_id, self.stopping)
+                self._record_crash(kind, record_id, exc)
+            except Exception:
+                self._crashes[record_id] += 1
+                if self._crashes[record_id] < QUARANTINE_AFTER:
+                    self._send.send_nowait((kind, record_id))  # again, once the worker has restarted
                 else:
-                    await produce_avatar(self.engine, record_id, self.stopping)
-            finally:
-                done = self._done.pop(record_id, None)
-                if done is not None:
-                    done.set()
+                    self.quarantined.add(record_id)
+                    self._finished(record_id)
+                    log.error("job.quarantined", kind=kind, id=record_id, crashes=self._crashes[record_id])
+                raise
+        self._finished(record_id)
+
+    def _record_crash(self, kind: JobKind, record_id: str, exc: Exception) -> None:
+        what = f"{type(exc).__name__}: {str(exc)[:120]}" if str(exc) else type(exc).__name__
+        if kind == "video":
+            self._lifecycle.fail(record_id, f"internal error while rendering ({what}); see the engine log")
+        else:
+            self._store.update_avatar(
+                record_id, status=Status.FAILED, error_reason=f"internal error while preparing the avatar ({what})"
+            )
+
+    def _finished(self, record_id: str) -> None:
+        self._crashes.pop(record_id, None)
+        done = self._done.pop(record_id, None)
+        if done is not None:
+            done.set()

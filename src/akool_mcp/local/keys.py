@@ -1,16 +1,25 @@
-"""The local engine's own credentials: configured, or generated once and kept in the data directory."""
+"""The local engine's own credentials: configured, or generated once and kept in the data directory.
+
+Bearer tokens from getToken are signed, not stored: `<expiry>.<nonce>.<mac>`, with the MAC keyed by
+the client secret. So a token expires on its own (AKOOL_LOCAL_TOKEN_TTL_DAYS), every token dies when
+the secret changes (that is how to revoke them all), nothing secret about tokens sits on disk, and no
+caller can push other callers' tokens out of a list.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
-import json
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from akool_mcp.config import Settings
+from akool_mcp.local.clock import Clock
 from akool_mcp.local.store import Store
 
-MAX_TOKENS = 100
+AES_KEY_SIZES = (16, 24, 32)
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,8 @@ class LocalKeys:
 def load_keys(settings: Settings, store: Store) -> LocalKeys:
     """Configured keys win; otherwise generate a pair on first start and keep it (like Jupyter's token)."""
     configured_secret = settings.local_client_secret or settings.local_api_key
+    # Tokens were once kept in a list here; signed tokens need none, so the old list goes.
+    store.delete_meta("tokens")
     if configured_secret is not None:
         client_id = settings.local_client_id or store.get_meta("client_id") or _new_client_id(store)
         return LocalKeys(client_id, configured_secret.get_secret_value(), generated=False)
@@ -51,18 +62,58 @@ def _new_client_id(store: Store) -> str:
     return client_id
 
 
-class TokenBook:
-    """Bearer tokens issued by getToken, persisted so a restart keeps them valid."""
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison that also takes non-ASCII input (compare_digest refuses it as str)."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._tokens: list[str] = json.loads(store.get_meta("tokens") or "[]")
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+class TokenIssuer:
+    """Signed bearer tokens that expire, and all die together when the secret changes."""
+
+    def __init__(self, secret: str, *, ttl_seconds: int, clock: Clock) -> None:
+        self._key = hmac.new(secret.encode("utf-8", "surrogatepass"), b"akool-mcp bearer token v1", "sha256").digest()
+        self._ttl = ttl_seconds
+        self._clock = clock
 
     def issue(self) -> str:
-        token = secrets.token_urlsafe(32)
-        self._tokens = [*self._tokens[-(MAX_TOKENS - 1) :], token]
-        self._store.set_meta("tokens", json.dumps(self._tokens))
-        return token
+        expires = self._clock.now_ms() // 1000 + self._ttl
+        body = f"{expires}.{secrets.token_urlsafe(12)}"
+        return f"{body}.{self._mac(body)}"
 
     def valid(self, token: str) -> bool:
-        return any(hmac.compare_digest(token, t) for t in self._tokens)
+        body, _, mac = token.rpartition(".")
+        if not body or not same_secret(mac, self._mac(body)):
+            return False
+        expires, _, _ = body.partition(".")
+        return expires.isdigit() and int(expires) > self._clock.now_ms() // 1000
+
+    def _mac(self, body: str) -> str:
+        return _b64(hmac.new(self._key, body.encode("utf-8", "surrogatepass"), hashlib.sha256).digest())
+
+
+class RateLimiter:
+    """A token bucket per caller: `burst` at once, refilled at `per_minute`."""
+
+    def __init__(self, *, per_minute: float, burst: int, clock: Clock, max_callers: int = 4096) -> None:
+        self._rate = per_minute / 60.0
+        self._burst = float(burst)
+        self._clock = clock
+        self._max = max_callers
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def allow(self, caller: str) -> float:
+        """0 if the call may go ahead now, else the seconds to wait."""
+        now = self._clock.now_ms() / 1000
+        level, seen = self._buckets.pop(caller, (self._burst, now))
+        level = min(self._burst, level + (now - seen) * self._rate)
+        if len(self._buckets) >= self._max:
+            self._buckets.popitem(last=False)
+        if level >= 1.0:
+            self._buckets[caller] = (level - 1.0, now)
+            return 0.0
+        self._buckets[caller] = (level, now)
+        return (1.0 - level) / self._rate

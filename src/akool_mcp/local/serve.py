@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
 from akool_mcp.config import Settings
+from akool_mcp.local.datadir import prepare_data_dir
 from akool_mcp.local.engine import LocalEngine
 
 
@@ -25,9 +26,7 @@ class EngineApp:
 
     @asynccontextmanager
     async def _lifespan(self, _: Starlette) -> AsyncGenerator[None]:
-        async with LocalEngine.running(self.settings, in_process=False) as engine:
-            if engine.base_url is None:
-                engine.base_url = self.base_url
+        async with LocalEngine.running(self.settings, in_process=False, base_url=self.base_url) as engine:
             self.engine = engine
             announce_keys(engine)
             yield
@@ -56,6 +55,10 @@ def announce_keys(engine: LocalEngine) -> None:
 
 
 def serve_local_api(settings: Settings, *, host: str, port: int) -> None:
+    """Serve until stopped. An unusable data directory raises DataDirError (a ConfigError) before binding."""
+    prepare_data_dir(settings.data_dir)
     shown_host = f"[{host}]" if ":" in host else host
+    if host in ("0.0.0.0", "::"):  # noqa: S104 - naming the wildcard, not binding it
+        shown_host = "127.0.0.1"  # links need an address a client can reach; AKOOL_PUBLIC_URL overrides
     app = EngineApp(settings, f"http://{shown_host}:{port}")
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")

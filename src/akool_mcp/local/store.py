@@ -1,12 +1,14 @@
 """Durable state of the local engine: SQLite (WAL) under the data directory.
 
 Each call opens a short-lived connection, so the store is safe from the event loop and from render
-threads alike; SQLite serialises writers.
+threads alike; SQLite serialises writers. The database holds the engine's secret, so it is created
+readable by the user only (SQLite gives its -wal and -shm files the database file's mode).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import time
@@ -60,12 +62,17 @@ CREATE TABLE IF NOT EXISTS webhooks (
     next_attempt INTEGER NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
     last_error TEXT,
-    create_time INTEGER NOT NULL
+    create_time INTEGER NOT NULL,
+    video_id TEXT
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS videos_status ON videos(status);
 CREATE INDEX IF NOT EXISTS webhooks_due ON webhooks(state, next_attempt);
 """
+# Columns added after the first release, for databases made before them.
+MIGRATIONS = (("webhooks", "video_id", "TEXT"),)
+INDEXES = "CREATE INDEX IF NOT EXISTS webhooks_video ON webhooks(video_id, seq);"
+DB_MODE = 0o600
 
 
 def now_ms() -> int:
@@ -130,6 +137,16 @@ class WebhookRow:
     state: str
     last_error: str | None
     create_time: int
+    video_id: str | None = None
+
+
+@dataclass(frozen=True)
+class WebhookNote:
+    """A webhook to queue together with a status change, in the same transaction."""
+
+    url: str
+    payload: dict[str, Any]
+    at_ms: int
 
 
 class DuplicateError(Exception):
@@ -140,9 +157,28 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(path)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            for table, column, kind in MIGRATIONS:
+                columns = {str(r["name"]) for r in db.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            db.execute(INDEXES)
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                side.chmod(DB_MODE)
+
+    def ping(self) -> None:
+        """Raise if the database cannot be read."""
+        with self._connect() as db:
+            db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+
+    def delete_meta(self, key: str) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM meta WHERE key=?", (key,))
 
     @contextmanager
     def _connect(self) -> Generator[sqlite3.Connection]:
@@ -245,6 +281,29 @@ class Store:
             row = db.execute("SELECT * FROM videos WHERE id=?", (record_id,)).fetchone()
         return None if row is None else VideoRow(**dict(row))
 
+    def transition_video(self, record_id: str, fields: dict[str, Any], webhook: WebhookNote | None) -> None:
+        """Change a video's fields and queue its webhook atomically: both happen, or neither."""
+        fields = {**fields, "update_time": now_ms()}
+        sets = ", ".join(f"{k}=:{k}" for k in fields)
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute(f"UPDATE videos SET {sets} WHERE id=:id", {**fields, "id": record_id})  # noqa: S608
+                if webhook is not None:
+                    db.execute(
+                        "INSERT INTO webhooks(url, payload_json, next_attempt, create_time, video_id) "
+                        "VALUES(?,?,?,?,?)",
+                        (webhook.url, json.dumps(webhook.payload), webhook.at_ms, webhook.at_ms, record_id),
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def count_videos(self, status: int) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT COUNT(*) FROM videos WHERE status=?", (status,)).fetchone()[0])
+
     def unfinished_videos(self) -> list[VideoRow]:
         with self._connect() as db:
             rows = db.execute("SELECT * FROM videos WHERE status IN (1, 2) ORDER BY create_time").fetchall()
@@ -252,12 +311,16 @@ class Store:
 
     # -- webhooks -----------------------------------------------------------------------------
 
-    def add_webhook(self, url: str, payload: dict[str, Any]) -> None:
+    def latest_webhook(self, video_record_id: str) -> WebhookRow | None:
         with self._connect() as db:
-            db.execute(
-                "INSERT INTO webhooks(url, payload_json, next_attempt, create_time) VALUES(?,?,?,?)",
-                (url, json.dumps(payload), now_ms(), now_ms()),
-            )
+            row = db.execute(
+                "SELECT * FROM webhooks WHERE video_id=? ORDER BY seq DESC LIMIT 1", (video_record_id,)
+            ).fetchone()
+        return None if row is None else WebhookRow(**dict(row))
+
+    def count_webhooks(self, state: str) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT COUNT(*) FROM webhooks WHERE state=?", (state,)).fetchone()[0])
 
     def due_webhooks(self, at_ms: int, limit: int = 20) -> list[WebhookRow]:
         with self._connect() as db:
@@ -287,3 +350,11 @@ class Store:
         sets = ", ".join(f"{k}=:{k}" for k in fields)
         with self._connect() as db:
             db.execute(f"UPDATE {table} SET {sets} WHERE id=:id", {**fields, "id": record_id})  # noqa: S608
+
+
+def _private_file(path: Path) -> None:
+    """Create the file readable by the user only, or take group/other access away from an old one."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, DB_MODE)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        path.chmod(DB_MODE)

@@ -1,117 +1,137 @@
-"""Webhook deliveries: the Akool envelope POSTed on status changes, persisted and retried until HTTP 200."""
+"""Webhook deliveries: the Akool envelope POSTed on status changes, persisted and retried until HTTP 200.
+
+Each delivery runs inside its own boundary: whatever goes wrong with one (a URL the HTTP client
+refuses, a key that cannot seal, a receiver that hangs) is recorded on that delivery, as a retry for
+passing faults or as failed for permanent ones, and the loop goes on to the next. Where the request may
+go is the guarded transport's job (see `net`): private and loopback receivers are refused, and the
+connection is pinned to the checked address.
+"""
 
 from __future__ import annotations
 
-import ipaddress
 import json
-from typing import TYPE_CHECKING, Any
+from collections import Counter
 
 import anyio
 import httpx2
 import structlog
 
-from akool_mcp.client.webhook import seal_webhook
-from akool_mcp.local.fetch import is_blocked_address
-from akool_mcp.local.store import WebhookRow, now_ms
-from akool_mcp.models import Status
-
-if TYPE_CHECKING:
-    from akool_mcp.local.engine import LocalEngine
+from akool_mcp.client.webhook import WebhookKeyError, seal_webhook
+from akool_mcp.local.clock import Clock
+from akool_mcp.local.keys import LocalKeys
+from akool_mcp.local.net import TargetRefused, UrlError, parse_http_url
+from akool_mcp.local.store import Store, WebhookRow
 
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = (5, 15, 60, 300, 900, 1800, 3600)
 IDLE_SECONDS = 60.0
+DELIVERY_TIMEOUT = 30.0
+MAX_ERROR = 300
+# A delivery whose bookkeeping itself keeps failing is set aside for this process's lifetime.
+QUARANTINE_AFTER = 3
 
 
 def retry_delay_ms(attempts: int) -> int:
     return BACKOFF_SECONDS[min(attempts - 1, len(BACKOFF_SECONDS) - 1)] * 1000
 
 
-class WebhookDispatcher:
-    def __init__(self, engine: LocalEngine) -> None:
-        self.engine = engine
-        self._wake = anyio.Event()
+class PermanentDeliveryError(Exception):
+    """Trying again cannot help (the URL or the key is unusable)."""
 
-    def notify_video(self, record_id: str) -> None:
-        """Queue the envelope for a video's current status, if the video asked for webhooks."""
-        row = self.engine.store.get_video(record_id)
-        if row is None or not row.webhook_url or row.status == Status.QUEUEING:
-            return
-        payload: dict[str, Any] = {"_id": row.id, "status": row.status, "type": "avatar", "url": ""}
-        if row.status == Status.COMPLETED and row.output_path:
-            payload["url"] = self.engine.public_file_url(row.output_path)
-        if row.status == Status.FAILED and row.error_reason:
-            payload["error_reason"] = row.error_reason
-        self.engine.store.add_webhook(row.webhook_url, payload)
+
+class WebhookDispatcher:
+    def __init__(self, store: Store, http: httpx2.AsyncClient, keys: LocalKeys, clock: Clock) -> None:
+        self._store = store
+        self._http = http
+        self._keys = keys
+        self._clock = clock
+        self._wake = anyio.Event()
+        self._crashes: Counter[int] = Counter()
+
+    def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
         while True:
-            for row in self.engine.store.due_webhooks(now_ms()):
-                await self.deliver(row)
-            next_at = self.engine.store.next_webhook_time()
-            wait = IDLE_SECONDS if next_at is None else max(0.0, (next_at - now_ms()) / 1000)
-            self._wake = anyio.Event()
-            if wait > 0:
-                with anyio.move_on_after(min(wait, IDLE_SECONDS)):
-                    await self._wake.wait()
+            wait = await self.run_once()
+            await self._clock.wait(self._wake, wait)
+
+    async def run_once(self) -> float:
+        """Deliver everything due now; return the seconds until the next delivery is due."""
+        self._wake = anyio.Event()
+        for row in self._store.due_webhooks(self._clock.now_ms(), limit=50):
+            if self._crashes[row.seq] >= QUARANTINE_AFTER:
+                continue
+            self._crashes[row.seq] += 1
+            await self.deliver(row)  # a store failure here ends the loop; its supervisor restarts it
+            del self._crashes[row.seq]
+        next_at = self._store.next_webhook_time()
+        if next_at is None:
+            return IDLE_SECONDS
+        return min(IDLE_SECONDS, max(0.0, (next_at - self._clock.now_ms()) / 1000))
 
     async def deliver(self, row: WebhookRow) -> bool:
-        keys = self.engine.keys
-        envelope = seal_webhook(
-            json.loads(row.payload_json), client_id=keys.client_id, client_secret=keys.client_secret
-        )
         attempts = row.attempts + 1
-        error: str | None = None
         try:
-            request = await self._request_for(row.url, envelope)
-            response = await self.engine.fetch_http.send(request, follow_redirects=False)
-            if response.status_code == 200:
-                self.engine.store.update_webhook(row.seq, state="delivered", attempts=attempts, last_error=None)
+            status = await self._post(row)
+        except PermanentDeliveryError as exc:
+            self._give_up(row, attempts, str(exc))
+            return False
+        except (httpx2.HTTPError, OSError) as exc:
+            error = _describe(exc)
+        except Exception as exc:  # the boundary: any surprise fails this delivery, never the loop
+            log.exception("webhook.crashed", seq=row.seq)
+            self._give_up(row, attempts, f"internal error ({type(exc).__name__})")
+            return False
+        else:
+            if status == 200:
+                self._store.update_webhook(row.seq, state="delivered", attempts=attempts, last_error=None)
                 log.info("webhook.delivered", seq=row.seq, attempts=attempts)
                 return True
-            error = f"HTTP {response.status_code}"
-        except (httpx2.HTTPError, OSError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
-        if attempts >= MAX_ATTEMPTS or error.startswith("ValueError"):
-            self.engine.store.update_webhook(row.seq, state="failed", attempts=attempts, last_error=error)
-            log.warning("webhook.given_up", seq=row.seq, attempts=attempts, error=error)
+            error = f"the receiver answered HTTP {status}"
+        if attempts >= MAX_ATTEMPTS:
+            self._give_up(row, attempts, error)
         else:
-            self.engine.store.update_webhook(
-                row.seq, attempts=attempts, last_error=error, next_attempt=now_ms() + retry_delay_ms(attempts)
-            )
+            next_attempt = self._clock.now_ms() + retry_delay_ms(attempts)
+            self._store.update_webhook(row.seq, attempts=attempts, last_error=error, next_attempt=next_attempt)
             log.info("webhook.retry_later", seq=row.seq, attempts=attempts, error=error)
         return False
 
-    async def _request_for(self, url: str, envelope: dict[str, Any]) -> httpx2.Request:
-        """Webhook URLs are untrusted too: refuse private and loopback targets unless allowed, and send to
-        the address that was checked (not a second DNS answer), keeping the name for Host and TLS."""
-        target = httpx2.URL(url)
-        if target.scheme not in ("http", "https") or not target.host:
-            raise ValueError("the webhook URL must be http(s)")
-        body = json.dumps(envelope).encode()
+    async def _post(self, row: WebhookRow) -> int:
+        try:
+            url = parse_http_url(row.url)
+        except UrlError as exc:
+            raise PermanentDeliveryError(f"the webhook URL {exc}") from None
+        try:
+            envelope = seal_webhook(
+                json.loads(row.payload_json), client_id=self._keys.client_id, client_secret=self._keys.client_secret
+            )
+        except WebhookKeyError as exc:
+            raise PermanentDeliveryError(f"the envelope cannot be sealed: {exc}") from None
         headers = {"Content-Type": "application/json", "User-Agent": "akool-mcp-local-engine/1 (webhook)"}
-        if self.engine.fetch_policy.allow_private:
-            return httpx2.Request("POST", target, content=body, headers=headers)
-        host = target.host
-        if _is_ip(host):
-            if is_blocked_address(host):
-                raise ValueError("the webhook URL points at a private or loopback address")
-            return httpx2.Request("POST", target, content=body, headers=headers)
-        port = target.port or (443 if target.scheme == "https" else 80)
-        addresses = [str(info[4][0]) for info in await anyio.getaddrinfo(host, port)]
-        if not addresses or any(is_blocked_address(a) for a in addresses):
-            raise ValueError("the webhook URL points at a private or loopback address")
-        pinned = target.copy_with(host=addresses[0].split("%", 1)[0])
-        headers.update({"Host": target.netloc.decode("ascii"), "Connection": "close"})
-        return httpx2.Request("POST", pinned, content=body, headers=headers, extensions={"sni_hostname": host})
+        request = httpx2.Request("POST", url, content=json.dumps(envelope).encode(), headers=headers)
+        try:
+            with anyio.fail_after(DELIVERY_TIMEOUT):
+                response = await self._http.send(request, follow_redirects=False)
+        except TimeoutError:
+            raise httpx2.TimeoutException(f"no answer within {DELIVERY_TIMEOUT:g} s") from None
+        except TargetRefused as exc:
+            if exc.kind == "private":
+                raise PermanentDeliveryError(
+                    "the webhook URL points at a private or loopback address; set AKOOL_ALLOW_PRIVATE_URLS=true "
+                    "to allow private receivers"
+                ) from None
+            raise
+        await response.aclose()
+        return response.status_code
+
+    def _give_up(self, row: WebhookRow, attempts: int, error: str) -> None:
+        self._store.update_webhook(row.seq, state="failed", attempts=attempts, last_error=error[:MAX_ERROR])
+        log.warning("webhook.given_up", seq=row.seq, attempts=attempts, error=error[:MAX_ERROR])
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:MAX_ERROR]

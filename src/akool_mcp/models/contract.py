@@ -18,6 +18,10 @@ IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp"})
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".avi"})
 AUDIO_EXTENSIONS = frozenset({".mp3", ".wav", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".flac", ".webm"})
 MAX_TEXT_CHARS = 50_000
+MAX_URL_CHARS = 2048
+MAX_AVATAR_ID_CHARS = 64
+MAX_NAME_CHARS = 200
+MAX_VOICE_ID_CHARS = 128
 MAX_SCALE = 20.0
 MAX_ELEMENT_SIDE = 4 * CANVAS_WIDTH
 _HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
@@ -57,16 +61,41 @@ def is_local_path(url: str) -> bool:
     return url.startswith(("/", "file://"))
 
 
+def shown(value: str, limit: int = 60) -> str:
+    """At most `limit` characters of what the caller sent, quoted, for messages."""
+    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
+
+
+def _check_plain_text(field: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise ContractViolation(field, f"is {len(value)} characters long; at most {limit} are allowed.")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise ContractViolation(field, "contains control characters or invalid Unicode; remove them.")
+
+
+def check_http_url(field: str, url: str, what: str) -> None:
+    """An absolute http(s) URL with a host and a valid port, of bounded length and plain characters."""
+    _check_plain_text(field, url, MAX_URL_CHARS)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ContractViolation(field, f"is not a valid URL ({shown(url)}); check it for typos.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ContractViolation(field, f"must be an http:// or https:// URL of the {what}, not {shown(url)}.")
+    if port == 0:
+        raise ContractViolation(field, "has an invalid port number.")
+
+
 def check_url(field: str, url: str, allowed: frozenset[str], what: str, *, allow_local_paths: bool) -> None:
     if not url.strip():
         raise ContractViolation(field, f"is empty; give the {what}'s URL.")
     if is_local_path(url):
         if not allow_local_paths:
             raise ContractViolation(field, "must be an http(s) URL; local file paths are not accepted here.")
+        _check_plain_text(field, url, MAX_URL_CHARS)
     else:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ContractViolation(field, f"must be an http:// or https:// URL of the {what}, not {url[:80]!r}.")
+        check_http_url(field, url.strip(), what)
     ext = url_extension(url)
     if ext and ext not in allowed:
         raise ContractViolation(
@@ -109,9 +138,7 @@ def validate_talking_video(req: TalkingVideoRequest, *, allow_local_paths: bool 
             f"must be 2 (official avatar) or 3 (your own avatar or URL), got {req.avatar_from}.",
         )
     if req.webhook_url is not None and req.webhook_url != "":
-        parts = urlsplit(req.webhook_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ContractViolation("webhookUrl", "must be an http:// or https:// URL.")
+        check_http_url("webhookUrl", req.webhook_url, "webhook receiver")
     if not req.elements:
         raise ContractViolation("elements", "is empty; it needs one avatar element and one audio element.")
     kinds = [el.type for el in req.elements]
@@ -150,6 +177,8 @@ def _validate_avatar(prefix: str, el: Element, avatar_from: int, *, allow_local_
         raise ContractViolation(
             prefix, "give exactly one of avatar_id (from list_avatars) or url (your own image or video)."
         )
+    if has_id and el.avatar_id is not None:
+        _check_plain_text(f"{prefix}.avatar_id", el.avatar_id, MAX_AVATAR_ID_CHARS * 2)
     if has_url:
         assert el.url is not None
         check_url(
@@ -176,12 +205,19 @@ def _validate_audio(prefix: str, el: Element, *, allow_local_paths: bool) -> Non
         raise ContractViolation(f"{prefix}.input_text", "is required with voice_id: the text to speak.")
     if not voice:
         raise ContractViolation(f"{prefix}.voice_id", "is required with input_text: pick one from the voice list.")
+    _check_plain_text(f"{prefix}.voice_id", voice, MAX_VOICE_ID_CHARS)
+    if "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        raise ContractViolation(f"{prefix}.input_text", "contains a NUL character or invalid Unicode; remove it.")
     if len(text) > MAX_TEXT_CHARS:
         raise ContractViolation(f"{prefix}.input_text", f"is too long ({len(text)} characters, max {MAX_TEXT_CHARS}).")
 
 
 def validate_avatar_create(req: AvatarCreateRequest, *, allow_local_paths: bool = False) -> None:
-    if not _AVATAR_ID.match(req.avatar_id):
+    if len(req.avatar_id) > MAX_AVATAR_ID_CHARS:
+        raise ContractViolation(
+            "avatar_id", f"is {len(req.avatar_id)} characters long; at most {MAX_AVATAR_ID_CHARS} are allowed."
+        )
+    if not _AVATAR_ID.fullmatch(req.avatar_id):
         raise ContractViolation(
             "avatar_id", "may contain only letters and digits (A-Z, a-z, 0-9), e.g. 'MaryPortrait1'."
         )
@@ -189,10 +225,10 @@ def validate_avatar_create(req: AvatarCreateRequest, *, allow_local_paths: bool 
         raise ContractViolation("type", f"must be 1 (talking) or 2 (streaming), got {req.type}.")
     if req.url_from not in (None, 1, 2):
         raise ContractViolation("url_from", "must be 1 (direct link) or 2 (YouTube/TikTok/X/Drive link).")
+    if req.name is not None:
+        _check_plain_text("name", req.name, MAX_NAME_CHARS)
     if req.url_from == 2:
-        parts = urlsplit(req.url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ContractViolation("url", "must be an http:// or https:// link.")
+        check_http_url("url", req.url, "avatar video")
         return
     check_url(
         "url",
