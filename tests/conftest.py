@@ -1,8 +1,27 @@
 from __future__ import annotations
 
+import logging
+from collections.abc import Generator
+
 import pytest
+import structlog
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Generator[None]:
+    """Tests that configure logging (to capture it) leave the process's logging as they found it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in ("httpx2", "httpcore2", "httpx", "httpcore")}
+    config = structlog.get_config()
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, saved in levels.items():
+        logging.getLogger(name).setLevel(saved)
+    structlog.configure(**config)

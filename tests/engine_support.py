@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import sqlite3
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.lowlevel
 import httpx2
 
 from akool_mcp.config import Settings
 from akool_mcp.local.engine import LocalEngine
+from akool_mcp.local.store import Store, WebhookNote
 
 ENGINE_KEY = "engine-secret-0123456789abcdefgh"  # 32 bytes: AES-256 for webhooks
 ENGINE_CLIENT_ID = "engine-client-1"
@@ -48,3 +52,72 @@ async def akool_mode(
         transport = httpx2.ASGITransport(app=engine.app)
         async with httpx2.AsyncClient(transport=transport, base_url="http://engine.test") as http:
             yield engine, http
+
+
+class EngineClock:
+    """Engine time that moves only when the test says so.
+
+    A wait ends when its event is set or when `advance` moves time past its deadline; `waiting_for`
+    returns once some part of the engine is waiting for that many seconds (a backoff, say).
+    """
+
+    def __init__(self, start_ms: int = 1_800_000_000_000) -> None:
+        self.ms = start_ms
+        self._waiters: list[tuple[float, int, anyio.Event]] = []
+        self._changed = anyio.Event()
+
+    def now_ms(self) -> int:
+        return self.ms
+
+    async def wait(self, event: anyio.Event, seconds: float) -> None:
+        entry = (seconds, self.ms + round(seconds * 1000), anyio.Event())
+        self._waiters.append(entry)
+        self._changed.set()
+        try:
+            async with anyio.create_task_group() as tg:
+
+                async def until(done: anyio.Event) -> None:
+                    await done.wait()
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(until, event)
+                tg.start_soon(until, entry[2])
+        finally:
+            self._waiters.remove(entry)
+
+    async def advance(self, seconds: float) -> None:
+        self.ms += round(seconds * 1000)
+        for _, deadline, wake in list(self._waiters):
+            if deadline <= self.ms:
+                wake.set()
+        await anyio.lowlevel.checkpoint()
+
+    async def waiting_for(self, seconds: float) -> None:
+        while not any(s == seconds for s, _, _ in self._waiters):
+            self._changed = anyio.Event()
+            await self._changed.wait()
+
+
+DISK_FULL = "database or disk is full"
+
+
+class FaultyStore(Store):
+    """A store whose status changes fail (like a full disk) while `failing(record_id, fields)` says so."""
+
+    def __init__(self, path: Path, failing: Callable[[str, dict[str, Any]], bool]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path)
+        self.failing = failing
+        self.faults = 0
+
+    def transition_video(self, record_id: str, fields: dict[str, Any], webhook: WebhookNote | None) -> None:
+        if self.failing(record_id, fields):
+            self.faults += 1
+            raise sqlite3.OperationalError(DISK_FULL)
+        super().transition_video(record_id, fields, webhook)
+
+    def update_video(self, video_record_id: str, **fields: Any) -> None:
+        if self.failing(video_record_id, fields):
+            self.faults += 1
+            raise RuntimeError("injected fault inside the render")
+        super().update_video(video_record_id, **fields)

@@ -41,7 +41,7 @@ class Supervisor:
         self.last_error_at: int | None = None
 
     def start(self, tg: TaskGroup, name: str, kind: str, loop: Callable[[], Awaitable[None]]) -> None:
-        self.loops[name] = LoopHealth(name, kind)
+        self.loops[name] = LoopHealth(name, kind, alive=True)  # scheduled: it takes work from now on
         tg.start_soon(self._keep, self.loops[name], loop)
 
     def note_error(self, text: str) -> None:

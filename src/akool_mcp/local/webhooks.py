@@ -49,6 +49,7 @@ class WebhookDispatcher:
         self._clock = clock
         self._wake = anyio.Event()
         self._crashes: Counter[int] = Counter()
+        self._turn = anyio.Lock()  # one delivery pass at a time, so no envelope goes out twice at once
 
     def wake(self) -> None:
         self._wake.set()
@@ -60,6 +61,10 @@ class WebhookDispatcher:
 
     async def run_once(self) -> float:
         """Deliver everything due now; return the seconds until the next delivery is due."""
+        async with self._turn:
+            return await self._pass()
+
+    async def _pass(self) -> float:
         self._wake = anyio.Event()
         for row in self._store.due_webhooks(self._clock.now_ms(), limit=50):
             if self._crashes[row.seq] >= QUARANTINE_AFTER:
