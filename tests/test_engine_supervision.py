@@ -82,20 +82,21 @@ async def test_a_job_whose_failure_cannot_be_recorded_restarts_the_worker_then_i
     store = FaultyStore(tmp_path / "engine" / "engine.sqlite3", lambda record_id, _: record_id in stuck)
     clock = EngineClock()
     network = httpx2.MockTransport(not_found)
-    async with akool_mode(tmp_path, network=network, parts={"store": store, "clock": clock}) as (engine, http):
-        stuck.append((await create(http, video()))["data"]["_id"])
-        await clock.waiting_for(1.0)  # the worker died and waits out its first backoff
-        dead = await http.get("/health")
-        await clock.advance(1.0)
-        await clock.waiting_for(2.0)  # the same job killed it again
-        await clock.advance(2.0)
-        await engine.runner.wait_done(stuck[0])  # third time: set aside
-        await clock.waiting_for(5.0)
-        await clock.advance(5.0)
-        healthy = (await create(http, video()))["data"]["_id"]
-        await engine.runner.wait_done(healthy)
-        alive = await http.get("/health")
-        served = await info(http, healthy)
+    with anyio.fail_after(60):  # a broken supervisor must fail this test, not hang it
+        async with akool_mode(tmp_path, network=network, parts={"store": store, "clock": clock}) as (engine, http):
+            stuck.append((await create(http, video()))["data"]["_id"])
+            await clock.waiting_for(1.0)  # the worker died and waits out its first backoff
+            dead = await http.get("/health")
+            await clock.advance(1.0)
+            await clock.waiting_for(2.0)  # the same job killed it again
+            await clock.advance(2.0)
+            await engine.runner.wait_done(stuck[0])  # third time: set aside
+            await clock.waiting_for(5.0)
+            await clock.advance(5.0)
+            healthy = (await create(http, video()))["data"]["_id"]
+            await engine.runner.wait_done(healthy)
+            alive = await http.get("/health")
+            served = await info(http, healthy)
     assert dead.status_code == 503
     report = dead.json()
     assert report["status"] == "unavailable" and report["workers"] == {"alive": 0, "total": 1}

@@ -53,8 +53,38 @@ _VIDEO = {
         "progress": {"type": "number"},
         "error_code": {"type": "integer"},
         "error_reason": {"type": "string"},
+        "webhook": {
+            "type": "object",
+            "description": "the latest webhook delivery for this video, when webhookUrl was given",
+            "properties": {
+                "state": {"type": "string", "enum": ["none yet", "pending", "delivered", "failed"]},
+                "attempts": {"type": "integer"},
+                "last_error": {"type": ["string", "null"]},
+            },
+        },
     },
 }
+_HEALTH = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]},
+        "workers": {"type": "object", "properties": {"alive": {"type": "integer"}, "total": {"type": "integer"}}},
+        "queue": {"type": "object", "properties": {"queued": {"type": "integer"}, "processing": {"type": "integer"}}},
+        "webhooks": {"type": "object"},
+        "restarts": {"type": "integer"},
+        "quarantined": {"type": "integer"},
+        "last_error": {"type": ["string", "null"]},
+    },
+}
+LIMITS = (
+    "Limits: request bodies up to 1 MiB (larger: HTTP 413), JSON nested at most 16 levels; text may not hold "
+    "NUL or lone surrogates; URLs up to 2048 characters; avatar_id up to 64 letters and digits on upload; "
+    "name up to 200 characters; images up to 50 megapixels (read from the file header); media up to 300 MB. "
+    "Bearer tokens expire after AKOOL_LOCAL_TOKEN_TTL_DAYS (365) and all die when the secret changes; "
+    "getToken allows 10 calls a minute per client (code 1005 with Retry-After past that). A private or "
+    "loopback webhookUrl is refused (1003) unless AKOOL_ALLOW_PRIVATE_URLS=true."
+)
+_TOO_LARGE = {"description": "the body is over 1 MiB (envelope with code 1003)"}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -64,7 +94,8 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "akool-mcp local engine",
             "version": "1.0",
-            "description": "A self-hosted implementation of Akool's Talking Avatar API that renders on this machine.",
+            "description": "A self-hosted implementation of Akool's Talking Avatar API that renders on this machine. "
+            + LIMITS,
         },
         "components": {
             "securitySchemes": {
@@ -76,6 +107,7 @@ def openapi_document() -> dict[str, Any]:
                 "AvatarCreateRequest": AvatarCreateRequest.model_json_schema(by_alias=True),
                 "Avatar": _AVATAR,
                 "Video": _VIDEO,
+                "Health": _HEALTH,
             },
         },
         "paths": {
@@ -93,7 +125,7 @@ def openapi_document() -> dict[str, Any]:
                             }
                         }
                     },
-                    "responses": {"200": _envelope()},
+                    "responses": {"200": _envelope(), "413": _TOO_LARGE},
                 }
             },
             "/api/open/v3/avatar/list": {
@@ -136,7 +168,7 @@ def openapi_document() -> dict[str, Any]:
                             "application/json": {"schema": {"$ref": "#/components/schemas/AvatarCreateRequest"}}
                         }
                     },
-                    "responses": {"200": _envelope({"$ref": "#/components/schemas/Avatar"})},
+                    "responses": {"200": _envelope({"$ref": "#/components/schemas/Avatar"}), "413": _TOO_LARGE},
                 }
             },
             "/api/open/v3/talkingavatar/create": {
@@ -148,7 +180,7 @@ def openapi_document() -> dict[str, Any]:
                             "application/json": {"schema": {"$ref": "#/components/schemas/TalkingVideoRequest"}}
                         }
                     },
-                    "responses": {"200": _envelope({"$ref": "#/components/schemas/Video"})},
+                    "responses": {"200": _envelope({"$ref": "#/components/schemas/Video"}), "413": _TOO_LARGE},
                 }
             },
             "/api/open/v3/content/video/infobymodelid": {
@@ -175,6 +207,21 @@ def openapi_document() -> dict[str, Any]:
             },
             "/api/open/v3/faceswap/quota/info": {
                 "get": {"summary": "Credit balance", "security": security, "responses": {"200": _envelope()}}
+            },
+            "/health": {
+                "get": {
+                    "summary": "Whether the engine can take work: render workers alive, queue, webhooks, last error",
+                    "responses": {
+                        "200": {
+                            "description": "able to take work",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}},
+                        },
+                        "503": {
+                            "description": "no render worker alive, or the store unusable",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}},
+                        },
+                    },
+                }
             },
         },
     }
