@@ -21,10 +21,11 @@ import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 
-SECRET = "bench-secret-0123456789abcdefghi"  # 32 bytes
+SECRET = "bench-secret-0123456789abcdefghi"  # noqa: S105 - a throwaway engine's key, 32 bytes
 KEY = {"x-api-key": SECRET}
 
 
@@ -106,7 +107,8 @@ def main() -> None:
         except httpx2.TransportError as exc:  # the server may close the connection after answering
             outcome = f"connection closed ({type(exc).__name__})"
         rss, peak = memory(proc.pid)
-        print(f"1 GiB body:         {outcome} in {time.perf_counter() - started:.2f} s; rss {rss:7.0f} MB, peak {peak:7.0f} MB")
+        took = time.perf_counter() - started
+        print(f"1 GiB body:         {outcome} in {took:.2f} s; rss {rss:7.0f} MB, peak {peak:7.0f} MB")
 
         png = bomb_png(20_000, 20_000)
         server, png_port = serve_file(png)
@@ -116,6 +118,7 @@ def main() -> None:
             headers=KEY,
         ).json()
         record_id = created["data"]["_id"]
+        detail: dict[str, Any] = {}
         for _ in range(600):
             detail = httpx2.get(f"{base}/api/open/v3/avatar/detail", params={"id": record_id}, headers=KEY).json()
             if detail["data"]["status"] in (3, 4):
