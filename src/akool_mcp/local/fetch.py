@@ -38,6 +38,8 @@ import anyio
 import anyio.to_thread
 import httpx2
 
+from akool_mcp import user_agent
+
 __all__ = [
     "FetchError",
     "FetchPolicy",
@@ -163,7 +165,7 @@ _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _HOST_RE = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?\.?$")
 _EXT_RE = re.compile(r"^\.[a-z0-9]{1,5}$")
 _WRITE_CHUNK = 1024 * 1024
-_USER_AGENT = "akool-mcp-local-engine/1 (media fetch)"
+_USER_AGENT = user_agent("local engine; media fetch")
 
 # Ranges that must never be reachable from a shared server. Python's
 # is_global/is_private tables differ between patch releases (CVE-2024-4032

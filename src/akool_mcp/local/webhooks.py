@@ -10,6 +10,7 @@ import anyio
 import httpx2
 import structlog
 
+from akool_mcp import user_agent
 from akool_mcp.client.webhook import seal_webhook
 from akool_mcp.local.fetch import is_blocked_address
 from akool_mcp.local.store import WebhookRow, now_ms
@@ -92,7 +93,7 @@ class WebhookDispatcher:
         if target.scheme not in ("http", "https") or not target.host:
             raise ValueError("the webhook URL must be http(s)")
         body = json.dumps(envelope).encode()
-        headers = {"Content-Type": "application/json", "User-Agent": "akool-mcp-local-engine/1 (webhook)"}
+        headers = {"Content-Type": "application/json", "User-Agent": user_agent("local engine; webhook")}
         if self.engine.fetch_policy.allow_private:
             return httpx2.Request("POST", target, content=body, headers=headers)
         host = target.host

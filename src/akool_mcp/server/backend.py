@@ -12,6 +12,7 @@ import anyio.to_thread
 import httpx2
 import structlog
 
+from akool_mcp import user_agent
 from akool_mcp.client import AkoolClient, ApiKey, ClientCredentials, Credentials, NoCredentials
 from akool_mcp.config import Settings
 from akool_mcp.domain.follow import Clock
@@ -20,7 +21,7 @@ from akool_mcp.errors import BackendUnavailableError
 log = structlog.get_logger(__name__)
 
 LOCAL_BASE_URL = "http://akool-local.invalid"
-USER_AGENT = "akool-mcp/0.1"
+USER_AGENT = user_agent()
 
 
 def credentials_from(settings: Settings) -> Credentials:
