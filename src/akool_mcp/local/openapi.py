@@ -58,7 +58,7 @@ _VIDEO = {
 
 
 def openapi_document() -> dict[str, Any]:
-    security = [{"apiKey": []}, {"bearer": []}]
+    security: list[dict[str, list[str]]] = [{"apiKey": []}, {"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {
