@@ -59,7 +59,13 @@ async def open_backend(
     backend = settings.effective_backend
     sleep = (clock or Clock()).sleep
     if backend == "akool" or transport is not None:
-        async with http_client(settings.resolved_base_url, settings, transport) as http:
+        if transport is None:
+            # Loading the CA bundle takes tens of milliseconds and releases the GIL: do it off the event
+            # loop, which is answering `initialize` meanwhile.
+            http = await anyio.to_thread.run_sync(http_client, settings.resolved_base_url, settings, None)
+        else:
+            http = http_client(settings.resolved_base_url, settings, transport)
+        async with http:
             log.info("backend.ready", backend=backend, base_url=settings.resolved_base_url)
             yield AkoolClient(http, credentials_from(settings), max_retries=settings.max_retries, sleep=sleep), backend
         return
