@@ -16,7 +16,7 @@ class FakeClock:
     """Time moves only when the code under test sleeps; every sleep is recorded."""
 
     t: float = 1000.0
-    sleeps: list[float] = field(default_factory=list)
+    sleeps: list[float] = field(default_factory=list[float])
 
     def now(self) -> float:
         return self.t

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_the_domain_layers_do_not_import_mcp() -> None:
@@ -16,3 +18,55 @@ def test_the_domain_layers_do_not_import_mcp() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert result.stdout.strip() == "[]"
+
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "akool_mcp"
+INNER_LAYERS = ("client", "models", "domain", "local")
+
+
+def imported_modules(source: str, package: str) -> set[str]:
+    """Every module a file imports, at the top or inside a function, relative imports resolved."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0]
+                base = f"{parent}.{base}" if base else parent
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def imports_of(path: Path) -> set[str]:
+    package = ".".join(path.relative_to(SRC.parent).parts[:-1])
+    return imported_modules(path.read_text(), package)
+
+
+def _within(module: str, root: str) -> bool:
+    return module == root or module.startswith(root + ".")
+
+
+def test_the_import_scan_sees_lazy_and_relative_imports() -> None:
+    source = "def f():\n    from mcp.server import MCPServer\n    from ..server import app\n"
+    found = imported_modules(source, "akool_mcp.local")
+    assert {"mcp.server", "akool_mcp.server", "akool_mcp.server.app"} <= found
+
+
+def test_nothing_but_the_cli_imports_the_server_package() -> None:
+    offenders = [
+        str(path.relative_to(SRC))
+        for path in sorted(SRC.rglob("*.py"))
+        if path != SRC / "cli.py" and SRC / "server" not in path.parents
+        if any(_within(m, "akool_mcp.server") for m in imports_of(path))
+    ]
+    assert offenders == []
+
+
+def test_the_inner_layers_never_import_mcp_even_lazily() -> None:
+    files = sorted(p for layer in INNER_LAYERS for p in (SRC / layer).rglob("*.py"))
+    assert len(files) > len(INNER_LAYERS), "the layers moved: update INNER_LAYERS"
+    offenders = [str(p.relative_to(SRC)) for p in files if any(_within(m, "mcp") for m in imports_of(p))]
+    assert offenders == []

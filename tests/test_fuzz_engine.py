@@ -28,7 +28,7 @@ from akool_mcp.local.openapi import openapi_document
 SECRET = "fuzz-secret-0123456789abcdefghij"  # 32 bytes
 EXAMPLES = 100  # per operation and mode: 8 operations x 2 modes x 60, plus the free-form bodies
 SCHEMA = schemathesis.openapi.from_dict(openapi_document())
-OPERATIONS: list[Any] = [result.ok() for result in SCHEMA.get_all_operations()]  # pyright: ignore[reportAttributeAccessIssue]
+OPERATIONS: list[Any] = [result.ok() for result in SCHEMA.get_all_operations()]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
 ALL_HEALTH_CHECKS: list[HealthCheck] = [HealthCheck(c) for c in HealthCheck]
 TRACEBACK_WORDS = ("Traceback", 'File "', "Error:")
 
@@ -112,7 +112,8 @@ def _check(response: httpx2.Response | None, tally: Tally, described: str) -> No
 
 
 def _case_request(case: Any, authed: bool) -> tuple[str, str, dict[str, Any]]:
-    headers = {str(k): str(v) for k, v in (case.headers or {}).items()}
+    given: dict[str, object] = dict(case.headers or {})
+    headers = {str(k): str(v) for k, v in given.items()}
     if authed:
         headers["x-api-key"] = SECRET
         headers.pop("Authorization", None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -82,5 +82,5 @@ def test_any_arguments_to_any_tool_get_a_readable_answer_and_the_server_serves_o
             assert text.strip(), f"{name}({described}) failed without a message"
 
     run()
-    after = portal.call(client.call_tool, "list_avatars", {})
+    after = portal.call(client.call_tool, "list_avatars", cast("dict[str, Any]", {}))
     assert not after.is_error and len(set(calls)) == len(schemas)

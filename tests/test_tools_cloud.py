@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import Any, cast
 
 import httpx2
 import pytest
@@ -358,7 +358,7 @@ async def test_idempotent_reads_are_retried_after_transient_faults(fault: Any) -
         result = data(await client.call_tool("list_avatars", {}))
     assert result["total"] == 2 and len(fake.calls(LIST)) == 2
     assert len(clock.sleeps) == 1
-    if isinstance(fault, tuple) and fault[2].get("retry-after"):
+    if isinstance(fault, tuple) and cast("dict[str, str]", fault[2]).get("retry-after"):
         assert clock.sleeps == [7.0]
     else:
         assert 0.375 <= clock.sleeps[0] <= 0.5

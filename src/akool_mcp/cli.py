@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from akool_mcp import __version__
 from akool_mcp.config import ConfigError, Settings, check_settings
 
 
@@ -17,6 +18,7 @@ def _parser() -> argparse.ArgumentParser:
         description="MCP server for Akool talking-avatar videos, with an offline local engine. "
         "With no command, serves MCP over stdio.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="serve MCP over stdio, streamable HTTP or SSE")
     serve.add_argument("--transport", choices=["stdio", "streamable-http", "sse"], default="stdio")

@@ -6,7 +6,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable, MutableMapping
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -27,9 +27,10 @@ class SecretRedactor:
                 value = value.replace(secret, REDACTED)
             return _BEARER.sub(r"\1" + REDACTED, value)
         if isinstance(value, dict):
-            return {k: (REDACTED if _SECRET_KEYS.search(str(k)) else self._scrub(v)) for k, v in value.items()}
+            items = cast("dict[object, Any]", value).items()
+            return {k: (REDACTED if _SECRET_KEYS.search(str(k)) else self._scrub(v)) for k, v in items}
         if isinstance(value, list | tuple):
-            return [self._scrub(v) for v in value]
+            return [self._scrub(v) for v in cast("list[Any] | tuple[Any, ...]", value)]
         return value
 
     def __call__(self, logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

@@ -13,7 +13,7 @@ API_KEY = "test-api-key-0123456789"
 CLIENT_ID = "client-id-1"
 CLIENT_SECRET = "client-secret-abcdefghijklmnop"
 
-OFFICIAL = {
+OFFICIAL: dict[str, Any] = {
     "_id": "655ffeada6976ea317087193",
     "disabled": False,
     "uid": 1,
@@ -30,7 +30,9 @@ OFFICIAL = {
     "thumbnailUrl": "https://cdn.example/thumbnail/8169.png",
     "crop_arr": [],
 }
-MINE = {**OFFICIAL, "_id": "6560000000000000000000aa", "from": 3, "name": "Me", "avatar_id": "Me1", "status": 3}
+MINE: dict[str, Any] = {
+    **OFFICIAL, "_id": "6560000000000000000000aa", "from": 3, "name": "Me", "avatar_id": "Me1", "status": 3
+}  # fmt: skip
 
 
 @dataclass
@@ -40,12 +42,12 @@ class FakeAkool:
     list_shape: str = "paged"  # or "array"
     detail_shape: str = "object"  # or "array"
     avatars: list[dict[str, Any]] = field(default_factory=lambda: [dict(OFFICIAL), dict(MINE)])
-    videos: dict[str, dict[str, Any]] = field(default_factory=dict)
+    videos: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
     # Scripted answers per path, served first: (status, body, headers) or an exception to raise.
-    script: dict[str, deque[Any]] = field(default_factory=dict)
-    requests: list[httpx2.Request] = field(default_factory=list)
+    script: dict[str, deque[Any]] = field(default_factory=dict[str, deque[Any]])
+    requests: list[httpx2.Request] = field(default_factory=list[httpx2.Request])
     tokens_issued: int = 0
-    valid_tokens: set[str] = field(default_factory=set)
+    valid_tokens: set[str] = field(default_factory=set[str])
     video_polls_until_done: int = 2
 
     def transport(self) -> httpx2.MockTransport:

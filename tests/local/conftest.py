@@ -1,3 +1,5 @@
+# PyAV and OpenCV stubs are partly untyped: relax the unknown-type checks here only.
+# pyright: reportUnknownMemberType=false, reportUnknownVariableType=false, reportUnknownArgumentType=false
 """Fixtures for the local engine's speech and render tests: generated audio, photos and videos."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# PyAV's stubs leave Packet and **kwargs untyped: relax the unknown-type checks here only.
+# pyright: reportUnknownMemberType=false, reportUnknownVariableType=false
 """Avatars: the drawn built-ins, finding faces in users' files, and animating photos and videos."""
 
 from __future__ import annotations

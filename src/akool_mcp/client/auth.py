@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import httpx2
@@ -72,13 +72,14 @@ class ClientCredentials(Credentials):
             body = None
         if not isinstance(body, dict):
             raise error_for_http_status(response.status_code)
+        body = cast("dict[str, Any]", body)
         code = body.get("code")
         if code != 1000:
             if isinstance(code, int):
                 raise error_for_code(code, str(body.get("msg", "")), http_status=response.status_code)
             raise error_for_http_status(response.status_code)
         data = body.get("data")
-        token = body.get("token") or (data.get("token") if isinstance(data, dict) else None)
+        token = body.get("token") or (cast("dict[str, Any]", data).get("token") if isinstance(data, dict) else None)
         if not isinstance(token, str) or not token:
             raise AuthenticationError("Akool's getToken answered without a token; check AKOOL_CLIENT_ID.")
         return token

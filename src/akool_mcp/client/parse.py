@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from akool_mcp.errors import AkoolAPIError
 from akool_mcp.models import Avatar, AvatarPage, Video, VoicePage
@@ -13,16 +13,16 @@ def _one(data: Any, what: str) -> dict[str, Any]:
     if isinstance(data, list):
         if not data:
             raise AkoolAPIError(f"Akool returned no {what}.")
-        data = data[0]
+        data = cast("list[Any]", data)[0]
     if not isinstance(data, dict):
         raise AkoolAPIError(f"Akool returned an unexpected {what} shape ({type(data).__name__}).")
-    return data  # pyright: ignore[reportUnknownVariableType]
+    return cast("dict[str, Any]", data)
 
 
 def avatar_page(data: Any) -> AvatarPage:
     """`data` as a bare array (the doc) or as {count, result} (the demo and v4)."""
     if isinstance(data, list):
-        items = [Avatar.model_validate(item) for item in data]
+        items = [Avatar.model_validate(item) for item in cast("list[Any]", data)]
         return AvatarPage(count=len(items), result=items)
     if isinstance(data, dict):
         return AvatarPage.model_validate(data)
@@ -41,5 +41,6 @@ def video(data: Any) -> Video:
 
 def voice_page(data: Any) -> VoicePage:
     if isinstance(data, list):
-        return VoicePage.model_validate({"result": data, "count": len(data)})
+        items = cast("list[Any]", data)
+        return VoicePage.model_validate({"result": items, "count": len(items)})
     return VoicePage.model_validate(data or {})

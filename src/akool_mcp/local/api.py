@@ -13,7 +13,7 @@ import errno
 import json
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import structlog
 from pydantic import ValidationError
@@ -92,8 +92,9 @@ async def _json_body(request: Request) -> dict[str, Any]:
         raise ApiError(1003, "the request body must be JSON") from None
     if not isinstance(body, dict):
         raise ApiError(1003, "the request body must be a JSON object")
-    check_text(body, "", 0)
-    return body  # pyright: ignore[reportUnknownVariableType]
+    parsed = cast("dict[str, Any]", body)
+    check_text(parsed, "", 0)
+    return parsed
 
 
 def check_text(value: object, path: str, depth: int) -> None:
@@ -103,12 +104,12 @@ def check_text(value: object, path: str, depth: int) -> None:
     if isinstance(value, str):
         _check_string(value, path)
     elif isinstance(value, dict):
-        for key, item in value.items():  # pyright: ignore[reportUnknownVariableType]
-            name = str(key)  # pyright: ignore[reportUnknownArgumentType]
+        for key, item in cast("dict[object, object]", value).items():
+            name = str(key)
             _check_string(name, f"{path}.<key>" if path else "<key>")
             check_text(item, f"{path}.{name[:40]}" if path else name[:40], depth + 1)
     elif isinstance(value, list):
-        for index, item in enumerate(value):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+        for index, item in enumerate(cast("list[object]", value)):
             check_text(item, f"{path}[{index}]", depth + 1)
 
 

@@ -25,6 +25,7 @@ import anyio
 import anyio.to_thread
 import httpx2
 
+from akool_mcp import user_agent
 from akool_mcp.local.imagesize import ImageSizeError, check_image_pixels
 from akool_mcp.local.net import Resolver, TargetRefused, UrlError, is_blocked_address, parse_http_url
 
@@ -152,7 +153,7 @@ _GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream", "
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _EXT_RE = re.compile(r"^\.[a-z0-9]{1,5}$")
 _WRITE_CHUNK = 1024 * 1024
-_USER_AGENT = "akool-mcp-local-engine/1 (media fetch)"
+_USER_AGENT = user_agent("local engine; media fetch")
 
 # --------------------------------------------------------------------------- helpers
 

@@ -88,7 +88,7 @@ _TOO_LARGE = {"description": "the body is over 1 MiB (envelope with code 1003)"}
 
 
 def openapi_document() -> dict[str, Any]:
-    security = [{"apiKey": []}, {"bearer": []}]
+    security: list[dict[str, list[str]]] = [{"apiKey": []}, {"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {

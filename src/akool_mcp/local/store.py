@@ -242,7 +242,8 @@ class Store:
     def list_avatars(
         self, *, source: int | None, type_: int | None, offset: int, limit: int
     ) -> tuple[int, list[AvatarRow]]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[int] = []
         if source is not None:
             where.append("source=?")
             args.append(source)

@@ -16,6 +16,7 @@ import anyio
 import httpx2
 import structlog
 
+from akool_mcp import user_agent
 from akool_mcp.client.webhook import WebhookKeyError, seal_webhook
 from akool_mcp.local.clock import Clock
 from akool_mcp.local.keys import LocalKeys
@@ -25,6 +26,7 @@ from akool_mcp.local.store import Store, WebhookRow
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 8
+USER_AGENT = user_agent("local engine; webhook")
 BACKOFF_SECONDS = (5, 15, 60, 300, 900, 1800, 3600)
 IDLE_SECONDS = 60.0
 DELIVERY_TIMEOUT = 30.0
@@ -115,7 +117,7 @@ class WebhookDispatcher:
             )
         except WebhookKeyError as exc:
             raise PermanentDeliveryError(f"the envelope cannot be sealed: {exc}") from None
-        headers = {"Content-Type": "application/json", "User-Agent": "akool-mcp-local-engine/1 (webhook)"}
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
         request = httpx2.Request("POST", url, content=json.dumps(envelope).encode(), headers=headers)
         try:
             with anyio.fail_after(DELIVERY_TIMEOUT):

@@ -65,7 +65,7 @@ class Avatar(WireModel):
 
 class AvatarPage(WireModel):
     count: int = 0
-    result: list[Avatar] = Field(default_factory=list)
+    result: list[Avatar] = Field(default_factory=list[Avatar])
 
 
 class Video(WireModel):
@@ -92,7 +92,7 @@ class Voice(WireModel):
 
 
 class VoicePage(WireModel):
-    result: list[Voice] = Field(default_factory=list)
+    result: list[Voice] = Field(default_factory=list[Voice])
     count: int = 0
     page: int = 1
     size: int = 100

@@ -12,6 +12,7 @@ import anyio.to_thread
 import httpx2
 import structlog
 
+from akool_mcp import user_agent
 from akool_mcp.client import AkoolClient, ApiKey, ClientCredentials, Credentials, NoCredentials
 from akool_mcp.config import Settings
 from akool_mcp.domain.follow import Clock
@@ -20,7 +21,7 @@ from akool_mcp.errors import BackendUnavailableError
 log = structlog.get_logger(__name__)
 
 LOCAL_BASE_URL = "http://akool-local.invalid"
-USER_AGENT = "akool-mcp/0.1"
+USER_AGENT = user_agent()
 
 
 def credentials_from(settings: Settings) -> Credentials:
@@ -58,7 +59,13 @@ async def open_backend(
     backend = settings.effective_backend
     sleep = (clock or Clock()).sleep
     if backend == "akool" or transport is not None:
-        async with http_client(settings.resolved_base_url, settings, transport) as http:
+        if transport is None:
+            # Loading the CA bundle takes tens of milliseconds and releases the GIL: do it off the event
+            # loop, which is answering `initialize` meanwhile.
+            http = await anyio.to_thread.run_sync(http_client, settings.resolved_base_url, settings, None)
+        else:
+            http = http_client(settings.resolved_base_url, settings, transport)
+        async with http:
             log.info("backend.ready", backend=backend, base_url=settings.resolved_base_url)
             yield AkoolClient(http, credentials_from(settings), max_retries=settings.max_retries, sleep=sleep), backend
         return

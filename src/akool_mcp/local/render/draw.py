@@ -1,3 +1,5 @@
+# OpenCV's stubs return untyped arrays: relax the unknown-type checks here only.
+# pyright: reportUnknownArgumentType=false
 """Drawing primitives for the built-in avatars.
 
 Everything is drawn on premultiplied BGRA uint8 images: OpenCV's anti-aliased fills blend all

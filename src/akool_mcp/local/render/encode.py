@@ -1,3 +1,5 @@
+# PyAV's stubs leave Packet and **kwargs untyped: relax the unknown-type checks here only.
+# pyright: reportUnknownMemberType=false, reportUnknownVariableType=false
 """H.264 + AAC MP4 writing with PyAV, fed YUV 4:2:0 so libx264 converts nothing."""
 
 from __future__ import annotations
