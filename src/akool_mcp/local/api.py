@@ -12,6 +12,8 @@ from __future__ import annotations
 import errno
 import json
 import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,13 +28,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from akool_mcp.local.errors import ApiError, BodyTooLarge
-from akool_mcp.local.keys import same_secret
+from akool_mcp.local.keys import LocalKeys, RateLimiter, TokenIssuer, same_secret
 from akool_mcp.local.openapi import openapi_document
-from akool_mcp.local.store import AvatarRow, VideoRow
+from akool_mcp.local.store import AvatarRow, Store, VideoRow
 from akool_mcp.models import AvatarCreateRequest, ContractViolation, TalkingVideoRequest
 
 if TYPE_CHECKING:
-    from akool_mcp.local.engine import LocalEngine
+    from akool_mcp.local.intake import Intake
+    from akool_mcp.local.speech import Voice
 
 log = structlog.get_logger(__name__)
 
@@ -129,11 +132,58 @@ def _first_validation_error(exc: ValidationError) -> str:
     return f"{field or 'body'}: {err['msg']}"
 
 
-class LocalApi:
-    """Route handlers bound to one engine."""
+@dataclass(frozen=True)
+class Authenticator:
+    """Who may call: the API key (the client secret) or a bearer token from getToken, as on Akool."""
 
-    def __init__(self, engine: LocalEngine) -> None:
-        self.engine = engine
+    keys: LocalKeys
+    tokens: TokenIssuer
+    limiter: RateLimiter
+    required: bool
+
+    def check(self, request: Request) -> None:
+        if not self.required:
+            return
+        authorization = request.headers.get("authorization")
+        api_key = request.headers.get("x-api-key")
+        if authorization:  # Authorization wins when both are sent, as on Akool.
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not token or not self.tokens.valid(token.strip()):
+                raise ApiError(1101, "invalid authorization or the token has expired; get a new one from getToken")
+            return
+        if api_key:
+            if not same_secret(api_key.strip(), self.keys.api_key):
+                raise ApiError(1101, "invalid authorization: the x-api-key is not valid")
+            return
+        raise ApiError(1102, "authorization cannot be empty: send x-api-key or Authorization: Bearer <token>")
+
+    def credentials_match(self, client_id: str, secret: str) -> bool:
+        return same_secret(client_id, self.keys.client_id) and same_secret(secret, self.keys.client_secret)
+
+
+class LocalApi:
+    """Route handlers, given the parts of the engine they answer from."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        intake: Intake,
+        auth: Authenticator,
+        ensure_builtins: Callable[[], Awaitable[None]],
+        voices: Callable[[], list[Voice]],
+        file_url: Callable[[str], str],
+        files_root: Path,
+        health: Callable[[], tuple[bool, dict[str, Any]]],
+    ) -> None:
+        self._store = store
+        self._intake = intake
+        self._auth = auth
+        self._ensure_builtins = ensure_builtins
+        self._voices = voices
+        self._file_url = file_url
+        self._files_root = files_root
+        self._health = health
 
     def app(self) -> Starlette:
         routes = [
@@ -156,32 +206,16 @@ class LocalApi:
     def guard(self, handler: Any) -> Any:
         async def guarded(request: Request) -> Response:
             try:
-                self._authenticate(request)
+                self._auth.check(request)
                 return await handler(request)
             except ApiError as exc:
                 return error_response(exc)
 
         return guarded
 
-    def _authenticate(self, request: Request) -> None:
-        if not self.engine.require_auth:
-            return
-        authorization = request.headers.get("authorization")
-        api_key = request.headers.get("x-api-key")
-        if authorization:  # Authorization wins when both are sent, as on Akool.
-            scheme, _, token = authorization.partition(" ")
-            if scheme.lower() != "bearer" or not token or not self.engine.tokens.valid(token.strip()):
-                raise ApiError(1101, "invalid authorization or the token has expired; get a new one from getToken")
-            return
-        if api_key:
-            if not same_secret(api_key.strip(), self.engine.keys.api_key):
-                raise ApiError(1101, "invalid authorization: the x-api-key is not valid")
-            return
-        raise ApiError(1102, "authorization cannot be empty: send x-api-key or Authorization: Bearer <token>")
-
     async def get_token(self, request: Request) -> Response:
         caller = request.client.host if request.client else "local"
-        wait = self.engine.token_limiter.allow(caller)
+        wait = self._auth.limiter.allow(caller)
         if wait > 0:
             seconds = max(1, round(wait))
             return envelope(
@@ -196,29 +230,28 @@ class LocalApi:
         client_id, secret = body.get("clientId"), body.get("clientSecret")
         if not client_id or not secret:
             return envelope(code=1003, msg="clientId and clientSecret are required")
-        keys = self.engine.keys
-        if not (same_secret(str(client_id), keys.client_id) and same_secret(str(secret), keys.client_secret)):
+        if not self._auth.credentials_match(str(client_id), str(secret)):
             return envelope(code=1101, msg="invalid clientId or clientSecret")
         # The token sits at the top level, not in `data`, as on Akool.
-        return JSONResponse({"code": 1000, "msg": "OK", "token": self.engine.tokens.issue()})
+        return JSONResponse({"code": 1000, "msg": "OK", "token": self._auth.tokens.issue()})
 
     # -- avatars ------------------------------------------------------------------------------
 
     async def avatar_list(self, request: Request) -> Response:
-        await self.engine.ensure_builtins()
+        await self._ensure_builtins()
         source = _int_param(request, "from", None, low=2, high=3)
         type_ = _int_param(request, "type", None, low=1, high=2)
         page = _int_param(request, "page", 1, low=1, high=100_000) or 1
         size = _int_param(request, "size", 100, low=1, high=1000) or 100
-        count, rows = self.engine.store.list_avatars(source=source, type_=type_, offset=(page - 1) * size, limit=size)
+        count, rows = self._store.list_avatars(source=source, type_=type_, offset=(page - 1) * size, limit=size)
         return envelope({"count": count, "result": [self.avatar_json(r) for r in rows]})
 
     async def avatar_detail(self, request: Request) -> Response:
         record_id = request.query_params.get("id", "").strip()
         if not record_id:
             raise ApiError(1003, "id is required: the avatar record _id from avatar/list")
-        await self.engine.ensure_builtins()
-        row = self.engine.store.get_avatar(record_id)
+        await self._ensure_builtins()
+        row = self._store.get_avatar(record_id)
         if row is None:
             raise ApiError(1014, f"id: no avatar record {record_id[:40]!r}")
         return envelope(self.avatar_json(row))
@@ -229,7 +262,7 @@ class LocalApi:
             req = AvatarCreateRequest.model_validate(body)
         except ValidationError as exc:
             raise ApiError(1003, _first_validation_error(exc)) from None
-        row = await self.engine.accept_avatar(req)
+        row = await self._intake.accept_avatar(req)
         return envelope(self.avatar_json(row))
 
     def avatar_json(self, row: AvatarRow) -> dict[str, Any]:
@@ -241,11 +274,11 @@ class LocalApi:
             "status": row.status,
             "name": row.name,
             "avatar_id": row.avatar_id,
-            "url": self.engine.file_url(row.preview_path) if row.preview_path else row.source_url or "",
-            "thumbnailUrl": self.engine.file_url(row.thumbnail_path) if row.thumbnail_path else "",
+            "url": self._file_url(row.preview_path) if row.preview_path else row.source_url or "",
+            "thumbnailUrl": self._file_url(row.thumbnail_path) if row.thumbnail_path else "",
             "gender": row.gender or "",
             "create_time": row.create_time,
-            "modify_url": self.engine.file_url(row.preview_path) if row.preview_path else "",
+            "modify_url": self._file_url(row.preview_path) if row.preview_path else "",
             "crop_arr": [],
             "sort": row.sort,
             "disabled": False,
@@ -263,7 +296,7 @@ class LocalApi:
         except ValidationError as exc:
             raise ApiError(1003, _first_validation_error(exc)) from None
         try:
-            row = await self.engine.accept_video(req)
+            row = await self._intake.accept_video(req)
         except ContractViolation as exc:
             raise ApiError(1003, str(exc)) from None
         return envelope(self.video_json(row, brief=True))
@@ -272,7 +305,7 @@ class LocalApi:
         record_id = request.query_params.get("video_model_id", "").strip()
         if not record_id:
             raise ApiError(1003, "video_model_id is required: the _id that talkingavatar/create returned")
-        row = self.engine.store.get_video(record_id)
+        row = self._store.get_video(record_id)
         if row is None:
             raise ApiError(1014, f"video_model_id: no video {record_id[:40]!r}")
         return envelope(self.video_json(row))
@@ -285,7 +318,7 @@ class LocalApi:
             "video_id": row.video_id,
             "task_id": row.task_id,
             "video_status": row.status,
-            "video": self.engine.file_url(row.output_path) if done and row.output_path else "",
+            "video": self._file_url(row.output_path) if done and row.output_path else "",
             "create_time": row.create_time,
         }
         if not brief:
@@ -296,7 +329,7 @@ class LocalApi:
             item["error_code"] = row.error_code or 1109
             item["error_reason"] = row.error_reason or "render failed"
         if not brief and row.webhook_url:
-            hook = self.engine.store.latest_webhook(row.id)
+            hook = self._store.latest_webhook(row.id)
             item["webhook"] = (
                 {"state": "none yet", "attempts": 0, "last_error": None}
                 if hook is None
@@ -309,7 +342,7 @@ class LocalApi:
     async def voice_list(self, request: Request) -> Response:
         page = _int_param(request, "page", 1, low=1, high=100_000) or 1
         size = _int_param(request, "size", 100, low=1, high=1000) or 100
-        voices = self.engine.voices()
+        voices = self._voices()
         chunk = voices[(page - 1) * size : page * size]
         result = [
             {
@@ -333,14 +366,14 @@ class LocalApi:
         return JSONResponse(openapi_document())
 
     async def health(self, request: Request) -> Response:
-        ready, body = self.engine.health()
+        ready, body = self._health()
         return JSONResponse(body, status_code=200 if ready else 503)
 
     async def files(self, request: Request) -> Response:
         rel: str = request.path_params["path"]
         if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in rel) or len(rel) > 512:
             raise HTTPException(404)
-        root = self.engine.files_root.resolve()
+        root = self._files_root.resolve()
         target = root
         try:
             target = (root / rel).resolve()
