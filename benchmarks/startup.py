@@ -16,6 +16,7 @@ import json
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,11 +50,28 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def time_spawn(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+def runtime_python() -> str:
+    """A Python with the locked runtime set only (what `pip install akool-mcp` gives a user: no dev tools).
+
+    The dev tools change start-up on their own: structlog imports `rich` at import time when it is
+    installed, and only the fuzzing tools bring it. Built with the project's pinned uv into .venv-runtime.
+    """
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(root / ".venv-runtime")}
+    subprocess.run(
+        [str(root / "scripts" / "uv"), "sync", "--locked", "--no-dev", "--quiet", "--compile-bytecode"],
+        cwd=root,
+        env=env,
+        check=True,
+    )
+    return str(root / ".venv-runtime" / "bin" / "python")
+
+
+async def time_spawn(python: str, args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall seconds to an answered tools/list, and the CPU seconds the server process used in all."""
     cpu = _children_cpu()
     start = time.perf_counter()
-    async with Client(StdioServerParameters(command=sys.executable, args=args, env=env)) as client:
+    async with Client(StdioServerParameters(command=python, args=args, env=env)) as client:
         await client.list_tools()
         wall = time.perf_counter() - start
     return wall, _children_cpu() - cpu
@@ -72,7 +90,7 @@ async def per_call_cost(calls: int) -> float:
         return (time.perf_counter() - start) / calls
 
 
-async def main(runs: int, calls: int) -> dict[str, float]:
+async def main(runs: int, calls: int, python: str) -> dict[str, float]:
     compileall.compile_dir(Path(akool_mcp.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory() as data_dir:
         local = {**os.environ, "AKOOL_DATA_DIR": data_dir, "AKOOL_BACKEND": "local"}
@@ -86,10 +104,10 @@ async def main(runs: int, calls: int) -> dict[str, float]:
         }
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
         for args, env in variants.values():  # warm the OS file cache for all
-            await time_spawn(args, env)
+            await time_spawn(python, args, env)
         for _ in range(runs):  # interleaved, so drift hits all alike
             for name, (args, env) in variants.items():
-                samples[name].append(await time_spawn(args, env))
+                samples[name].append(await time_spawn(python, args, env))
     call = await per_call_cost(calls)
     result: dict[str, float] = {"runs": runs, "list_avatars_per_call_ms": call * 1000}
     for name, values in samples.items():
@@ -105,8 +123,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument(
+        "--dev-env", action="store_true", help="spawn the servers with this (dev) Python instead of the runtime set"
+    )
     ns = parser.parse_args()
-    result = anyio.run(main, ns.runs, ns.calls)
+    python = sys.executable if ns.dev_env else runtime_python()
+    print(f"servers run with {python}")
+    result = anyio.run(main, ns.runs, ns.calls, python)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "startup.json").write_text(json.dumps(result, indent=2))
     for name in ("akool_mcp_local", "akool_mcp_cloud", "minimal"):
