@@ -1,0 +1,210 @@
+# PyAV and OpenCV stubs are partly untyped: relax the unknown-type checks here only.
+# pyright: reportUnknownMemberType=false, reportUnknownVariableType=false, reportUnknownArgumentType=false
+"""The player app in a real browser: headless Chromium loads it in a page that plays the host's part.
+
+The host page (host.html) answers `ui/initialize`, forwards tool results as the protocol says, records
+the app's `tools/call` and `ui/message` requests, and lets the test answer the tool calls. Media come
+from a loopback HTTP server, as the MCP server's own file URLs would.
+"""
+
+from __future__ import annotations
+
+import fractions
+import functools
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+import pytest
+from playwright.sync_api import Browser, FrameLocator, Page, sync_playwright
+
+from akool_mcp.server.apps import player_html
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HERE = Path(__file__).parent
+pytestmark = pytest.mark.slow
+
+if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs Debian's chromium (.ci/run)
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must have Debian's chromium for the browser tests; .ci/run installs it")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def write_clip(path: Path, width: int = 640, height: int = 360, frames: int = 50) -> None:
+    """A 2 s H.264 clip whose picture changes every frame (so a decoded frame can be told apart)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for index in range(frames):
+            picture = np.full((height, width, 3), (40, 90, 160), np.uint8)
+            cv2.circle(picture, (60 + index * 10, height // 2), 40, (240, 220, 200), -1)
+            frame = av.VideoFrame.from_ndarray(picture, format="bgr24")
+            frame.pts, frame.time_base = index, fractions.Fraction(1, 25)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Generator[str]:
+    root = tmp_path_factory.mktemp("site")
+    shutil.copy(HERE / "host.html", root / "host.html")
+    media = root / "media"
+    media.mkdir()
+    write_clip(media / "video.mp4")
+    cv2.imwrite(str(media / "poster.jpg"), np.full((360, 640, 3), (40, 90, 160), np.uint8))
+    for index, colour in enumerate([(90, 140, 200), (160, 120, 80), (80, 160, 100)]):
+        cv2.imwrite(str(media / f"avatar{index}.png"), np.full((96, 96, 3), colour, np.uint8))
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture(scope="module")
+def browser() -> Generator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+SHOTS = Path(os.environ.get("AKOOL_SCREENSHOTS", "")) if os.environ.get("AKOOL_SCREENSHOTS") else None
+
+
+def opened(browser: Browser, site: str, theme: str = "light") -> tuple[Page, FrameLocator]:
+    page = browser.new_page(viewport={"width": 460, "height": 760}, color_scheme=theme)  # type: ignore[arg-type]
+    page.goto(f"{site}/host.html")
+    page.evaluate("([html, theme]) => loadApp(html, theme)", [player_html(), theme])
+    page.wait_for_function("host.initialized", timeout=10_000)
+    return page, page.frame_locator("#view")
+
+
+def shot(page: Page, name: str, tmp_path: Path) -> None:
+    target = (SHOTS or tmp_path) / f"player-{name}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target))
+    assert target.stat().st_size > 1000
+
+
+def status(video_id: str, state: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "content": [{"type": "text", "text": f"video {video_id}: {state}"}],
+        "structuredContent": {"video_id": video_id, "status": state, **extra},
+        "isError": False,
+    }
+
+
+def test_the_progress_bar_follows_the_results_then_the_video_plays(browser: Browser, site: str, tmp_path: Path) -> None:
+    page, app = opened(browser, site)
+    page.evaluate("notifyApp('ui/notifications/tool-input', {arguments: {video_id: 'v1', wait_seconds: 20}})")
+    first = status("v1", "processing", progress_percent=30, elapsed_seconds=3, poster_url=f"{site}/media/poster.jpg")
+    page.evaluate("(r) => notifyApp('ui/notifications/tool-result', r)", first)
+    bar = app.locator("#progress")
+    bar.and_(app.locator("[aria-valuenow='30']")).wait_for()
+    assert app.locator("#status").inner_text() == "Rendering"
+    page.wait_for_function("host.toolCalls.length === 1")  # the app follows the render itself
+    shot(page, "rendering", tmp_path)
+    call = page.evaluate("host.toolCalls[0]")
+    assert call == {"name": "get_video_status", "arguments": {"video_id": "v1", "wait_seconds": 20}}
+
+    page.evaluate("(r) => answerToolCall(r)", status("v1", "processing", progress_percent=70, elapsed_seconds=6))
+    app.locator("#progress[aria-valuenow='70']").wait_for()
+    page.wait_for_function("host.toolCalls.length === 2")
+    done = status("v1", "completed", progress_percent=100, video_url=f"{site}/media/video.mp4")
+    page.evaluate("(r) => answerToolCall(r)", done)
+    player = app.locator("#player")
+    player.wait_for(state="visible")
+    assert player.get_attribute("src") == f"{site}/media/video.mp4"
+    decoded = player.evaluate(
+        """v => new Promise((resolve, reject) => {
+             const timer = setTimeout(() => reject(new Error('no frame decoded')), 15000);
+             v.requestVideoFrameCallback((now, meta) => {
+               clearTimeout(timer);
+               resolve({readyState: v.readyState, width: meta.width, height: meta.height,
+                        frames: meta.presentedFrames});
+             });
+             v.play().catch(() => {});
+           })"""
+    )
+    assert decoded["readyState"] >= 2 and (decoded["width"], decoded["height"]) == (640, 360)
+    assert decoded["frames"] >= 1
+    assert app.locator("#status").inner_text() == "Ready" and app.locator("#progress[aria-valuenow='100']").count() == 1
+    page.wait_for_timeout(300)  # let a few frames play before the picture is taken (a screenshot, not a wait)
+    shot(page, "playing", tmp_path)
+    assert page.evaluate("host.toolCalls.length") == 2  # a finished video is not polled again
+    page.close()
+
+
+def test_a_failed_render_shows_the_reason_and_stops_following(browser: Browser, site: str, tmp_path: Path) -> None:
+    page, app = opened(browser, site)
+    failed = status("v2", "failed", error="elements[0].url answered HTTP 404; check the URL")
+    page.evaluate("(r) => notifyApp('ui/notifications/tool-result', r)", failed)
+    app.locator("#status.failed").wait_for()
+    assert "HTTP 404" in app.locator("#detail").inner_text()
+    assert page.evaluate("host.toolCalls.length") == 0
+    page.close()
+
+
+AVATARS = [
+    {"avatar_id": "local_amara", "name": "Amara", "gender": "female", "source": "official", "thumbnail": "avatar0.png"},
+    {"avatar_id": "local_liam", "name": "Liam", "gender": "male", "source": "official", "thumbnail": "avatar1.png"},
+    {"avatar_id": "Me1", "name": "My photo", "gender": "", "source": "mine", "thumbnail": "avatar2.png"},
+]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_gallery_pick_by_keyboard_sends_the_choice_to_the_conversation(
+    browser: Browser, site: str, tmp_path: Path, theme: str
+) -> None:
+    page, app = opened(browser, site, theme)
+    avatars = [{**a, "thumbnail_url": f"{site}/media/{a.pop('thumbnail')}"} for a in [dict(x) for x in AVATARS]]
+    result = {"content": [{"type": "text", "text": "3 avatars"}], "structuredContent": {"avatars": avatars}}
+    page.evaluate("(r) => notifyApp('ui/notifications/tool-result', r)", result)
+    cards = app.locator(".pick")
+    cards.first.wait_for()
+    assert cards.count() == 3 and cards.nth(1).get_attribute("aria-label") == "Use Liam, male"
+    background = app.locator("body").evaluate("b => getComputedStyle(b).backgroundColor")
+    channels = [int(c) for c in background[background.index("(") + 1 : background.index(")")].split(",")[:3]]
+    assert (sum(channels) / 3 > 128) == (theme == "light"), background
+    shot(page, f"gallery-{theme}", tmp_path)
+    cards.nth(1).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("host.messages.length === 1")
+    message = page.evaluate("host.messages[0]")
+    assert message["role"] == "user" and "avatar_id local_liam" in message["content"]["text"]
+    assert "Chosen: Liam" in app.locator("#avatars-hint").inner_text()
+    page.close()
+
+
+def test_the_player_references_nothing_outside_itself() -> None:
+    html = player_html()
+    for needle in ("<script src", "<link", "@import", "url(http", "//fonts.", "cdn."):
+        assert needle not in html
