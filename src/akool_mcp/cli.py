@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def load_settings() -> Settings:
     try:
-        settings = Settings()
+        settings = Settings.from_environ()
         check_settings(settings)
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_origin
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 DEFAULT_BASE_URL = "https://openapi.akool.com"
 
@@ -29,10 +30,36 @@ def default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "akool-mcp"
 
 
-class Settings(BaseSettings):
-    """Every knob of akool-mcp. Environment variables are the field names upper-cased, prefixed AKOOL_."""
+ENV_PREFIX = "AKOOL_"
 
-    model_config = SettingsConfigDict(env_prefix="AKOOL_", extra="ignore", frozen=True)
+
+class Settings(BaseModel):
+    """Every knob of akool-mcp. Environment variables are the field names upper-cased, prefixed AKOOL_.
+
+    Built once at start-up by `from_environ` and passed down; tests build it with `model_validate`.
+    (A plain pydantic model and a ten-line reader rather than pydantic-settings: that library's import
+    alone cost about a tenth of the server's start-up.)
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read AKOOL_* variables (names case-insensitive); list values are JSON, as `["a", "b"]`."""
+        env = {k.upper(): v for k, v in (os.environ if environ is None else environ).items()}
+        values: dict[str, Any] = {}
+        for name, field in cls.model_fields.items():
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is None:
+                continue
+            if get_origin(field.annotation) is list:
+                try:
+                    values[name] = json.loads(raw)
+                except ValueError:
+                    values[name] = raw  # validation then names the variable and the expected type
+            else:
+                values[name] = raw
+        return cls.model_validate(values)
 
     # Akool cloud
     api_key: SecretStr | None = None
