@@ -9,6 +9,7 @@ from a loopback HTTP server, as the MCP server's own file URLs would.
 
 from __future__ import annotations
 
+import base64
 import fractions
 import functools
 import http.server
@@ -160,6 +161,32 @@ def test_the_progress_bar_follows_the_results_then_the_video_plays(browser: Brow
     page.wait_for_timeout(300)  # let a few frames play before the picture is taken (a screenshot, not a wait)
     shot(page, "playing", tmp_path)
     assert page.evaluate("host.toolCalls.length") == 2  # a finished video is not polled again
+    page.close()
+
+
+def test_over_stdio_the_video_is_read_as_a_resource_and_plays(browser: Browser, site: str, tmp_path: Path) -> None:
+    clip = tmp_path / "clip.mp4"
+    write_clip(clip, 320, 180, 25)
+    page, app = opened(browser, site)
+    link = {"type": "resource_link", "uri": "akool://videos/v3/video.mp4", "name": "video", "mimeType": "video/mp4"}
+    done = status("v3", "completed", progress=1.0, file_path="/home/me/Videos/akool-mcp/v3.mp4")
+    done["content"].append(link)
+    page.evaluate("(r) => notifyApp('ui/notifications/tool-result', r)", done)
+    page.wait_for_function("host.resourceReads.length === 1")
+    assert page.evaluate("host.resourceReads[0]") == {"uri": "akool://videos/v3/video.mp4"}
+    blob = base64.b64encode(clip.read_bytes()).decode()
+    contents = {"contents": [{"uri": link["uri"], "mimeType": "video/mp4", "blob": blob}]}
+    page.evaluate("(r) => answerResourceRead(r)", contents)
+    player = app.locator("#player")
+    player.wait_for(state="visible")
+    width = player.evaluate(
+        """v => new Promise((resolve, reject) => {
+             const timer = setTimeout(() => reject(new Error('no frame decoded')), 15000);
+             v.requestVideoFrameCallback((now, meta) => { clearTimeout(timer); resolve(meta.width); });
+             v.play().catch(() => {});
+           })"""
+    )
+    assert width == 320 and (player.get_attribute("src") or "").startswith("data:video/mp4;base64,")
     page.close()
 
 
