@@ -270,3 +270,11 @@ async def test_a_bad_webhook_url_through_the_mcp_tool_is_refused_and_later_calls
     message = " ".join(getattr(c, "text", "") for c in refused.content)
     assert refused.is_error and "webhook" in message.lower() and "not a valid URL" in message
     assert not listed.is_error and not after_restart.is_error
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+async def test_non_finite_placement_numbers_are_refused_naming_the_field(tmp_path: Path, number: str) -> None:
+    raw = json.dumps(talking()).replace('"scale_x": 1', f'"scale_x": {number}')
+    async with akool_mode(tmp_path) as (_, http):
+        answer = (await post_raw(http, CREATE, raw)).json()
+    assert answer["code"] == 1003 and answer["msg"].startswith("elements[0].scale_x")

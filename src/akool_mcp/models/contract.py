@@ -6,6 +6,7 @@ to fix it.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
@@ -106,6 +107,8 @@ def check_url(field: str, url: str, allowed: frozenset[str], what: str, *, allow
 def _require_number(field: str, value: float | None, *, positive: bool, upper: float) -> None:
     if value is None:
         raise ContractViolation(field, "is required for image and avatar elements.")
+    if not math.isfinite(value):
+        raise ContractViolation(field, f"must be a finite number, got {value}.")
     if positive and value <= 0:
         raise ContractViolation(field, f"must be greater than 0, got {value:g}.")
     if abs(value) > upper:
