@@ -33,7 +33,8 @@ class AvatarType(IntEnum):
 
 
 class WireModel(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
+    # defer_build: the schemas are built on first use, not at import (start-up does not parse any wire data).
+    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True, defer_build=True)
 
 
 class Envelope(WireModel):
