@@ -359,6 +359,7 @@ _ATTACK_S = 0.03
 _RELEASE_S = 0.07
 _CLOSE_S = 0.1  # the fastest a fully open mouth may close when a pause comes
 _LONGEST_CLOSURE_S = 0.15
+_SHAPED_REFERENCE = 0.75  # phoneme openness (times loudness) that counts as wide open
 
 
 def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -402,7 +403,10 @@ def _mouth_track(samples: FloatArray, rate: int, mouth: FloatArray | None, fps: 
     target[silent] = 0.0
     voiced = target[target > 0]
     if len(voiced) > 0:
-        target = np.clip(target / max(float(np.percentile(voiced, 95)), 1e-6) * 0.95, 0.0, 1.0)
+        # Loudness alone is relative: its loud moments open the mouth wide. Phoneme shapes are
+        # absolute: "ee, oo" must not open as wide as "ah" just because no "ah" was said.
+        floor = _SHAPED_REFERENCE if mouth is not None and len(mouth) > 0 else 1e-6
+        target = np.clip(target / max(float(np.percentile(voiced, 95)), floor) * 0.95, 0.0, 1.0)
 
     attack = 1 - math.exp(-1 / (fps * _ATTACK_S))
     release = 1 - math.exp(-1 / (fps * _RELEASE_S))

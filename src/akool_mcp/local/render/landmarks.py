@@ -157,7 +157,30 @@ def _rgb(bgr: Image) -> Image:
 
 
 def detect_faces(bgr: Image) -> list[Detection]:
-    """Every face BlazeFace finds in a BGR picture, the most confident first."""
+    """Every face BlazeFace finds in a BGR picture, the most confident first.
+
+    The short-range model sees a 128x128 square, so a wide picture is also searched in square
+    tiles along its long side: two people side by side are each big enough to be found.
+    """
+    h, w = bgr.shape[:2]
+    side = min(h, w)
+    found = _detect_square(bgr, 0, 0)
+    if max(h, w) > 1.2 * side:
+        steps = max(2, math.ceil(2 * max(h, w) / side) - 1)
+        for k in range(steps):
+            offset = round(k * (max(h, w) - side) / (steps - 1))
+            x, y = (offset, 0) if w > h else (0, offset)
+            found += _detect_square(bgr[y : y + side, x : x + side], x, y)
+    found.sort(key=lambda d: -d.score)
+    kept: list[Detection] = []
+    for detection in found:
+        if all(_overlap(detection.box, k.box) <= _NMS_OVERLAP for k in kept):
+            kept.append(detection)
+    return kept
+
+
+def _detect_square(bgr: Image, left: int, top: int) -> list[Detection]:
+    """BlazeFace on one picture (letterboxed to a square), boxes moved by (left, top)."""
     models = _models()
     h, w = bgr.shape[:2]
     side = max(h, w)
@@ -191,7 +214,14 @@ def detect_faces(bgr: Image) -> list[Detection]:
             continue
         keypoints = ((raw[index, 2:] - shift) * to_pixels).astype(np.float32)
         kept.append(Detection(box, keypoints, float(probability[index])))
-    return kept
+    return [
+        Detection(
+            (d.box[0] + left, d.box[1] + top, d.box[2] + left, d.box[3] + top),
+            (d.keypoints + np.array([left, top], np.float32)).astype(np.float32),
+            d.score,
+        )
+        for d in kept
+    ]
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
