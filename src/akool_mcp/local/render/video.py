@@ -16,6 +16,7 @@ from typing import cast
 
 import av
 import av.error
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -194,14 +195,18 @@ class VideoAnimator:
         if x1 - x0 < 8 or y1 - y0 < 8:
             return frame
         out = frame.copy()
-        out[y0:y1, x0:x1] = rig.render(np.ascontiguousarray(frame[y0:y1, x0:x1]), mouth_pose(level, width), self.light)
+        out[y0:y1, x0:x1] = rig.render(
+            np.ascontiguousarray(frame[y0:y1, x0:x1]), mouth_pose(level, width), self.light, coarse=True
+        )
         return out
 
     def _region(self, index: int, under: Image) -> Image:
         """The avatar box's canvas pixels at frame ``index`` over ``under`` (what lies beneath)."""
         assert self.rect is not None
         r = self.rect
-        found = Placed(self._posed(index), self.box).pixels(r)
+        # Bilinear upscaling: a third of bicubic's time on every 4K frame, and a moving video
+        # shows no difference.
+        found = Placed(self._posed(index), self.box, fast=True).pixels(r)
         if found is None:
             return under
         hit, pixels = found
@@ -211,12 +216,41 @@ class VideoAnimator:
         region[hit[1] - r[1] : hit[3] - r[1], hit[0] - r[0] : hit[2] - r[0]] = pixels
         return region
 
+    def _yuv_fits(self) -> bool:
+        """Whether a frame can be scaled in YUV straight into the canvas: the box lies wholly on
+        the canvas at even edges and nothing is drawn over it."""
+        b = self.box
+        whole = self.rect == (b.left, b.top, b.right, b.bottom)
+        even = all(v % 2 == 0 for v in (b.left, b.top, b.width, b.height))
+        covered = any(intersect(layer.rect, box_rect(b)) is not None for layer in self.above)
+        return whole and even and not covered
+
     def write(self, index: int, openness: float, frame: YuvFrame) -> None:
         if self.rect is None or self.below is None:
             return
         if index == 0:
             return  # the still canvas already holds frame 0
+        if self._yuv_fits():
+            # Scale the small frame's Y, U and V planes instead of a 4K BGR picture: half the
+            # pixels to interpolate, and no 4K colour conversion.
+            frame.put(self.box.left, self.box.top, _scaled_i420(self._posed(index), self.box))
+            return
         region = self._region(index, self.below)
         for layer in self.above:
             layer.composite(region, self.rect)
         frame.put(self.rect[0], self.rect[1], to_i420(region))
+
+
+def _scaled_i420(bgr: Image, box: Box) -> Image:
+    """``bgr`` (even-sized) as an I420 block (cv2's layout) scaled to the box (even-sized)."""
+    h, w = bgr.shape[:2]
+    yuv = to_i420(np.ascontiguousarray(bgr[: h - h % 2, : w - w % 2]))
+    h, w = h - h % 2, w - w % 2
+    bw, bh = box.width, box.height
+    out = np.empty((bh * 3 // 2, bw), np.uint8)
+    out[:bh] = cv2.resize(yuv[:h], (bw, bh), interpolation=cv2.INTER_LINEAR)
+    chroma_in = yuv[h:].reshape(2, h // 2, w // 2)
+    chroma_out = out[bh:].reshape(2, bh // 2, bw // 2)
+    for k in range(2):
+        chroma_out[k] = cv2.resize(chroma_in[k], (bw // 2, bh // 2), interpolation=cv2.INTER_LINEAR)
+    return out

@@ -69,16 +69,23 @@ class Mesh:
     triangles: Triangles
     hole: npt.NDArray[np.bool_]
 
-    def maps(self, rest: Points, moved: Points) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.uint16]]:
+    def maps(
+        self, rest: Points, moved: Points, coarse: bool = False
+    ) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.uint16]]:
         """Remap tables that carry the picture's points at ``rest`` to ``moved``.
 
         Every output pixel inside a moved triangle reads from the same spot of the triangle at
-        rest; pixels outside every triangle, and in holes, read from themselves.
+        rest; pixels outside every triangle, and in holes, read from themselves. ``coarse``
+        works the tables out on every second pixel and interpolates them (a quarter of the
+        work, for video frames): the warp is continuous, so only pixels by a triangle's corner
+        move, by a fraction of a pixel.
         """
-        h, w = self.height, self.width
+        step = 2 if coarse else 1
+        h, w = -(-self.height // step), -(-self.width // step)
         ids = np.full((h, w), -1, np.int32)
         scale = 1 << _SUBPIXEL_BITS
-        corners = np.round(moved[self.triangles] * scale).astype(np.int32)
+        grid = (moved[self.triangles] - (step - 1) / 2) / step
+        corners = np.round(grid * scale).astype(np.int32)
         inverse = np.zeros((len(self.triangles) + 1, 2, 3), np.float64)
         inverse[-1] = [[1, 0, 0], [0, 1, 0]]  # index -1: stay put
         for k, triangle in enumerate(self.triangles):
@@ -89,12 +96,16 @@ class Mesh:
                 continue
             inverse[k] = cv2.getAffineTransform(dst, rest[triangle].astype(np.float32))
             cv2.fillConvexPoly(ids, corners[k], k, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
-        xs = np.arange(w, dtype=np.float32)[None, :]
-        ys = np.arange(h, dtype=np.float32)[:, None]
+        xs = np.arange(w, dtype=np.float32)[None, :] * step + (step - 1) / 2
+        ys = np.arange(h, dtype=np.float32)[:, None] * step + (step - 1) / 2
         coef = inverse.astype(np.float32)[ids]
-        map_x = coef[..., 0, 0] * xs + coef[..., 0, 1] * ys + coef[..., 0, 2]
-        map_y = coef[..., 1, 0] * xs + coef[..., 1, 1] * ys + coef[..., 1, 2]
-        map1, map2 = cv2.convertMaps(map_x.astype(np.float32), map_y.astype(np.float32), cv2.CV_16SC2)
+        map_x = (coef[..., 0, 0] * xs + coef[..., 0, 1] * ys + coef[..., 0, 2]).astype(np.float32)
+        map_y = (coef[..., 1, 0] * xs + coef[..., 1, 1] * ys + coef[..., 1, 2]).astype(np.float32)
+        if coarse:
+            size = (self.width, self.height)
+            map_x = cast(Floats, cv2.resize(map_x, size, interpolation=cv2.INTER_LINEAR))
+            map_y = cast(Floats, cv2.resize(map_y, size, interpolation=cv2.INTER_LINEAR))
+        map1, map2 = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
         return cast(npt.NDArray[np.int16], map1), cast(npt.NDArray[np.uint16], map2)
 
 
