@@ -209,8 +209,13 @@ class MouthRig:
             dv = dv + np.where(lower, -0.55 * press, 0.55 * press)
             dv[self.teeth_rows] = -lift[self.teeth_rows]
         # Corners spread (i, e) or draw in and the lips push out (o, u, w).
-        mouth_zone = np.clip(1 - np.abs(below) / 0.45, 0, 1) * np.clip(1.6 - np.abs(u) / (1.25 * hw), 0, 1)
-        du = u * mouth_zone * (0.14 * spread - 0.4 * rounded)
+        # The pull fades slowly across the cheeks: a steep fade pinches the skin into creases.
+        # It must also be gone before the jaw's outline, which would otherwise narrow.
+        reach = max(min(0.9 * hw, 0.75 * self.jaw_half - hw), 0.2 * hw)
+        beside = np.clip((np.abs(u) - hw) / reach, 0, 1)
+        across_cheek = 1 - beside * beside * (3 - 2 * beside)
+        mouth_zone = np.clip(1 - np.abs(below) / 0.4, 0, 1) ** 1.5 * across_cheek
+        du = u * mouth_zone * (0.14 * spread - 0.24 * rounded)
         dv = dv - 0.04 * spread * mouth_zone * (np.abs(u) / hw).clip(0, 1)  # corners rise in a smile
         # Pushed-out lips look fuller top to bottom; spread ones are stretched thinner.
         pout = (0.05 * rounded - 0.02 * spread) * lips * np.clip(1 - np.abs(below) / 0.25, 0, 1)
