@@ -206,7 +206,7 @@ class MouthRig:
         # p, b, m: the lips press together over the teeth, closing any gap the photo had.
         if pose.open < 0:
             press = -pose.open * max(self.rest_gap, 0.0) * lips * near_lips
-            dv = dv + np.where(lower, -0.55 * press, 0.55 * press)
+            dv = dv + np.where(lower, -0.7 * press, 0.7 * press)  # overlap: the middle gap is the widest
             dv[self.teeth_rows] = -lift[self.teeth_rows]
         # Corners spread (i, e) or draw in and the lips push out (o, u, w).
         # The pull fades slowly across the cheeks: a steep fade pinches the skin into creases.
