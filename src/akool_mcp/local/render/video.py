@@ -140,6 +140,25 @@ class LoopedFrames:
             self.current, self.pending = (when, image), None
 
 
+_REST_SCAN_S = 1.0
+
+
+def _restful_face(path: pathlib.Path, fps: int) -> lm.Face | None:
+    """The face with the most nearly shut mouth in the video's first second.
+
+    Every frame's mouth is posed from this rest shape, so a person talking in the source video
+    is settled to it; the first frame alone might catch them mid-word.
+    """
+    tracker = FaceTracker(fps)
+    best: lm.Face | None = None
+    frames = LoopedFrames(path)
+    for index in range(round(_REST_SCAN_S * fps)):
+        face = tracker.track(frames.at(index / fps))
+        if face is not None and (best is None or face.lip_gap() < best.lip_gap()):
+            best = face
+    return best
+
+
 class VideoAnimator:
     """A user's video, looped to the speech: the whole avatar box is redrawn every frame."""
 
@@ -157,7 +176,7 @@ class VideoAnimator:
                 f"no face found in the video {path.name!r}; use a video of one face looking at the camera"
             )
         h, w = first.shape[:2]
-        self.rig = MouthRig(face, w, h)
+        self.rig = MouthRig(_restful_face(path, fps) or face, w, h)
         self.light = skin_light(first, face)
         self.first: Image | None = first
         visible = intersect(box_rect(self.box), (0, 0, *canvas))
