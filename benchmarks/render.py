@@ -1,8 +1,14 @@
 # PyAV's stubs leave Packet and **kwargs untyped: relax the unknown-type checks here only.
-# pyright: reportUnknownMemberType=false, reportUnknownVariableType=false
+# pyright: reportUnknownMemberType=false, reportUnknownVariableType=false, reportUnknownArgumentType=false
 """Benchmark: a 10 s 4K talking clip against encoding the same number of still frames.
 
-Usage: .venv/bin/python benchmarks/render.py [--preset veryfast] [--seconds 10] [--rounds 2]
+Usage: .venv/bin/python benchmarks/render.py [--case builtin|photo|video] [--preset veryfast]
+       [--seconds 10] [--rounds 2]
+
+Cases: ``builtin`` a drawn avatar with a logo over a colour; ``photo`` the astronaut portrait
+(scikit-image, a dev dependency) filling the canvas height; ``video`` a 1080p clip panning and
+zooming over that portrait, looped under the speech. For ``photo`` and ``video`` the landmark
+time is also reported (per frame for video, where the face is tracked on every frame).
 
 Figures, not pass/fail. The baseline encodes the clip's own first frame over and over with the
 same encoder settings: the cost of the frames alone. Two pairs are measured, each the best of
@@ -94,16 +100,75 @@ def encode_still(yuv: npt.NDArray[np.uint8], path: pathlib.Path, frames: int, pr
     return time.perf_counter() - started
 
 
-def composition(folder: pathlib.Path, seconds: float) -> Composition:
+def portrait() -> npt.NDArray[np.uint8]:
+    from skimage import data  # a dev dependency: the benchmark runs from a checkout
+
+    return np.asarray(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), np.uint8)
+
+
+def pan_video(path: pathlib.Path, seconds: float = 4.0) -> None:
+    """A 1920x1080 H.264 clip slowly panning and zooming over the portrait."""
+    picture = cv2.resize(portrait(), (2048, 2048), interpolation=cv2.INTER_CUBIC)
+    frames = round(seconds * FPS)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p"
+        stream.options = {"crf": "18"}
+        for index in range(frames):
+            t = index / max(1, frames - 1)
+            scale = 1080 / (1100 / (1 + 0.25 * t))
+            cx, cy = 900 + 180 * t, 760 + 60 * t
+            matrix = np.array([[scale, 0, 960 - cx * scale], [0, scale, 540 - cy * scale]], np.float32)
+            image = np.asarray(cv2.warpAffine(picture, matrix, (1920, 1080), borderMode=cv2.BORDER_REFLECT), np.uint8)
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts, frame.time_base = index, fractions.Fraction(1, FPS)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+def composition(folder: pathlib.Path, seconds: float, case: str = "builtin") -> Composition:
+    background = ColorLayer((43, 95, 142, 255), Box(0, 0, WIDTH, HEIGHT))
+    if case == "photo":
+        if not (folder / "portrait.png").exists():
+            cv2.imwrite(str(folder / "portrait.png"), portrait())
+        layers = [background, AvatarLayer(Box(0, 0, WIDTH, HEIGHT), image_path=folder / "portrait.png")]
+        return Composition(layers=layers, speech=speech_of(seconds))
+    if case == "video":
+        if not (folder / "clip.mp4").exists():
+            pan_video(folder / "clip.mp4")
+        layers = [background, AvatarLayer(Box(0, 0, WIDTH, HEIGHT), video_path=folder / "clip.mp4")]
+        return Composition(layers=layers, speech=speech_of(seconds))
     logo(folder / "logo.png")
     return Composition(
         layers=[
-            ColorLayer((43, 95, 142, 255), Box(0, 0, WIDTH, HEIGHT)),
+            background,
             AvatarLayer(Box(1220, 560, 1400, 1600), builtin_id="local_sofia"),
             ImageLayer(folder / "logo.png", Box(3000, 120, 720, 360)),
         ],
         speech=speech_of(seconds),
     )
+
+
+def landmark_ms(folder: pathlib.Path, case: str) -> dict[str, float]:
+    """Landmark cost: once for a photo, per frame for a video (tracked as the renderer does)."""
+    from akool_mcp.local.render.landmarks import find_faces
+    from akool_mcp.local.render.video import FaceTracker
+
+    if case == "photo":
+        picture = np.asarray(cv2.resize(portrait(), (2160, 2160)), np.uint8)
+        started = time.perf_counter()
+        find_faces(picture)
+        return {"landmarks_once_ms": round((time.perf_counter() - started) * 1000, 2)}
+    tracker = FaceTracker(FPS)
+    with av.open(str(folder / "clip.mp4")) as container:
+        frames = [np.asarray(f.to_ndarray(format="bgr24"), np.uint8) for f in container.decode(video=0)]
+    tracker.track(frames[0])
+    started = time.perf_counter()
+    for frame in frames[1:]:
+        tracker.track(frame)
+    return {"landmarks_ms_per_frame": round((time.perf_counter() - started) * 1000 / (len(frames) - 1), 2)}
 
 
 def peak_mb() -> float:
@@ -114,7 +179,7 @@ def child(args: argparse.Namespace) -> None:
     """One measurement in a fresh process; prints its figures as JSON."""
     folder = pathlib.Path(args.folder)
     if args.child == "render":
-        clip = composition(folder, args.seconds)
+        clip = composition(folder, args.seconds, args.case)
         started = time.perf_counter()
         frames = render(clip, folder / "talk.mp4", preset=args.preset, crf=args.crf).frames
         seconds = time.perf_counter() - started
@@ -127,7 +192,7 @@ def child(args: argparse.Namespace) -> None:
 
 def cold(kind: str, folder: pathlib.Path, args: argparse.Namespace) -> dict[str, float]:
     command = [sys.executable, __file__, "--child", kind, "--folder", str(folder), "--preset", args.preset]
-    command += ["--seconds", str(args.seconds), "--crf", str(args.crf)]
+    command += ["--seconds", str(args.seconds), "--crf", str(args.crf), "--case", args.case]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -135,6 +200,7 @@ def cold(kind: str, folder: pathlib.Path, args: argparse.Namespace) -> dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Time a 10 s 4K talking clip against encoding a still.")
+    parser.add_argument("--case", choices=["builtin", "photo", "video"], default="builtin")
     parser.add_argument("--preset", default="veryfast")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--crf", type=int, default=23)
@@ -155,7 +221,8 @@ def main() -> None:
         size = (folder / "talk.mp4").stat().st_size
         # Warm: both in this process after a first run, as in a server that has rendered before
         # (allocator pages and the avatar drawing are reused).
-        clip = composition(folder, args.seconds)
+        clip = composition(folder, args.seconds, args.case)
+        landmarks = landmark_ms(folder, args.case) if args.case != "builtin" else {}
         still = first_frame(folder / "talk.mp4")
         frames = round(args.seconds * FPS)
         render(clip, folder / "warmup.mp4", preset=args.preset, crf=args.crf)
@@ -170,7 +237,8 @@ def main() -> None:
 
     best_cold_render = min(r["seconds"] for r in cold_render)
     best_cold_still = min(r["seconds"] for r in cold_still)
-    figures = {
+    figures: dict[str, object] = {
+        "case": args.case,
         "preset": args.preset,
         "crf": args.crf,
         "seconds": args.seconds,
@@ -191,12 +259,14 @@ def main() -> None:
         "all_warm_still_s": [round(t, 3) for t in warm_still],
         "output_mb": round(size / 1e6, 2),
         "machine": f"{platform.machine()} {platform.system()}, {len(os.sched_getaffinity(0))} cores",
+        **landmarks,
     }
     for key, value in figures.items():
         print(f"{key:>26}: {value}")
     out = pathlib.Path(__file__).parent / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"render{'' if args.preset == 'veryfast' else '-' + args.preset}.json").write_text(
+    name = "render" + ("" if args.case == "builtin" else f"-{args.case}")
+    (out / f"{name}{'' if args.preset == 'veryfast' else '-' + args.preset}.json").write_text(
         json.dumps(figures, indent=2) + "\n"
     )
 

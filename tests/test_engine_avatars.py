@@ -88,3 +88,50 @@ async def test_an_official_avatar_with_avatar_from_3_is_refused_naming_avatar_fr
         }  # fmt: skip
         answer = (await http.post("/api/open/v3/talkingavatar/create", json=body, headers=KEY)).json()
     assert answer["code"] == 1003 and "avatar_from" in answer["msg"]
+
+
+def _png(picture: np.ndarray) -> bytes:
+    ok, encoded = cv2.imencode(".png", picture)
+    assert ok
+    return encoded.tobytes()
+
+
+async def _upload(tmp_path: Path, content: bytes, avatar_id: str) -> dict[str, object]:
+    network = httpx2.MockTransport(
+        lambda request: httpx2.Response(200, content=content, headers={"content-type": "image/png"})
+    )
+    async with akool_mode(tmp_path, network=network) as (engine, http):
+        created = (
+            await http.post(
+                "/api/open/v3/avatar/create",
+                json={"url": f"http://127.0.0.1/{avatar_id}.png", "avatar_id": avatar_id, "name": avatar_id},
+                headers=KEY,
+            )
+        ).json()
+        record_id = created["data"]["_id"]
+        await engine.runner.wait_done(record_id)
+        detail = (await http.get("/api/open/v3/avatar/detail", params={"id": record_id}, headers=KEY)).json()
+    data: dict[str, object] = detail["data"]
+    return data
+
+
+def _astronaut() -> np.ndarray:
+    """The astronaut portrait from scikit-image (public domain), as OpenCV's BGR."""
+    from skimage import data as skimage_data
+
+    rgb: np.ndarray = np.asarray(skimage_data.astronaut(), dtype=np.uint8)  # pyright: ignore[reportUnknownMemberType]
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+
+async def test_an_upload_of_a_real_portrait_completes(tmp_path: Path) -> None:
+    astronaut = _astronaut()
+    detail = await _upload(tmp_path, _png(astronaut), "Astro1")
+    assert detail["status"] == Status.COMPLETED
+
+
+async def test_an_upload_of_two_people_ends_failed_with_the_reason_and_advice(tmp_path: Path) -> None:
+    astronaut = _astronaut()
+    detail = await _upload(tmp_path, _png(np.hstack([astronaut, astronaut])), "Pair1")
+    assert detail["status"] == Status.FAILED
+    reason = str(detail["error_reason"])
+    assert "2 faces found" in reason and "crop the photo to one face" in reason

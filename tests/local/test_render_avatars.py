@@ -24,7 +24,8 @@ from akool_mcp.local.render import (
     list_builtin_avatars,
     render,
 )
-from akool_mcp.local.render.mouth import locate_mouth, open_mouth
+from akool_mcp.local.render.avatars import BITE_PATCH, BROWS, EYE_LIDS, MOUTH_LEVELS, MOUTH_WIDTHS, mouth_patch, sprite
+from akool_mcp.local.render.spec import EYE_Y
 from akool_mcp.local.speech import Speech
 
 FPS = 25
@@ -119,76 +120,6 @@ def test_analysis_refuses_a_video_over_five_minutes(tmp_path: pathlib.Path) -> N
         analyze_avatar_source(path)
 
 
-def test_opening_a_photo_mouth_darkens_the_mouth_and_leaves_the_rest(face_photo: pathlib.Path) -> None:
-    picture = np.asarray(cv2.imread(str(face_photo)), np.uint8)
-    face = (175, 139, 293, 293)  # a known face box, as the detector gives for this picture
-    mouth = locate_mouth(picture, face)
-    # The drawn lips meet at y = 0.54 of the 640 px bust: 346.
-    assert abs(mouth.line_y - 346) <= 3
-    assert open_mouth(picture, mouth, 0.0) is picture  # shut: the photo untouched
-    opened = open_mouth(picture, mouth, 1.0)
-    x0, y0, x1, y1 = mouth.region()
-    changed = np.any(opened != picture, axis=2)
-    assert not changed[:y0].any() and not changed[y1:].any()
-    assert not changed[:, :x0].any() and not changed[:, x1:].any()
-    assert 25 < mouth.half_width < 40  # the drawn lips are 60 px wide
-    inside = (slice(int(mouth.line_y) + 3, int(mouth.line_y) + 12), slice(int(mouth.cx) - 10, int(mouth.cx) + 10))
-    assert opened[inside].mean() < picture[inside].mean() - 60
-    half = open_mouth(picture, mouth, 0.5)
-    assert picture[inside].mean() > half[inside].mean() > opened[inside].mean()
-
-
-def _mouth_luma_track(path: pathlib.Path, area: tuple[int, int, int, int]) -> np.ndarray:
-    x0, y0, x1, y1 = area
-    with av.open(str(path)) as container:
-        return np.stack([frame.to_ndarray(format="gray")[y0:y1, x0:x1] for frame in container.decode(video=0)]).astype(
-            np.int16
-        )
-
-
-def _loud_and_silent(speech: Speech, frames: int) -> tuple[np.ndarray, np.ndarray]:
-    track = speech.mouth_track(FPS)[:frames]
-    return track > 0.6, track == 0
-
-
-def test_a_photo_avatar_talks(tmp_path: pathlib.Path, face_photo: pathlib.Path, burst_speech: Speech) -> None:
-    layers = [
-        ColorLayer((20, 20, 20, 255), Box(0, 0, 1280, 720)),
-        AvatarLayer(Box(320, 40, 640, 640), image_path=face_photo),
-    ]
-    out = tmp_path / "photo.mp4"
-    result = render(Composition(layers=layers, speech=burst_speech, width=1280, height=720), out, preset="ultrafast")
-    assert result.frames == round(burst_speech.duration * FPS)
-    # The photo sits unscaled at (320, 40): its mouth is around (640, 386).
-    luma = _mouth_luma_track(out, (600, 370, 680, 410))
-    loud, silent = _loud_and_silent(burst_speech, len(luma))
-    shut = luma[int(np.argmax(silent))]
-    change = np.abs(luma - shut).mean(axis=(1, 2))
-    assert change[silent].max() < 3.0  # what is left is the encoder's noise on the photo's grain
-    assert change[loud].min() > 8.0
-
-
-def test_a_video_avatar_loops_and_talks(tmp_path: pathlib.Path, face_video: pathlib.Path, burst_speech: Speech) -> None:
-    layers = [
-        ColorLayer((20, 20, 20, 255), Box(0, 0, 1280, 720)),
-        AvatarLayer(Box(400, 0, 720, 720), video_path=face_video),
-    ]
-    out = tmp_path / "video.mp4"
-    result = render(Composition(layers=layers, speech=burst_speech, width=1280, height=720), out, preset="ultrafast")
-    frames = round(burst_speech.duration * FPS)
-    assert result.frames == frames  # 2.7 s from a 1 s clip: it looped
-    with av.open(str(out)) as container:
-        assert sum(1 for _ in container.decode(video=0)) == frames
-    # The clip's face box, scaled 1.5x into the avatar box; the lips are in its lower third.
-    x, y, w, h = analyze_avatar_source(face_video).face_box
-    cx = 400 + (x + w / 2) * 1.5
-    luma = _mouth_luma_track(out, (int(cx - 40), int((y + 0.64 * h) * 1.5), int(cx + 40), int((y + 0.9 * h) * 1.5)))
-    dark = np.count_nonzero(luma < 70, axis=(1, 2))
-    loud, silent = _loud_and_silent(burst_speech, len(luma))
-    assert dark[silent].max() <= 5
-    assert dark[loud].mean() > 100
-
-
 @pytest.mark.parametrize("kind", ["builtin", "image", "video"])
 @pytest.mark.parametrize("box", [Box(-450, 100, 1000, 1000), Box(100, -530, 1000, 1000), Box(-2000, 0, 500, 500)])
 def test_an_avatar_partly_or_wholly_off_the_canvas_still_renders(
@@ -205,3 +136,47 @@ def test_an_avatar_partly_or_wholly_off_the_canvas_still_renders(
     )
     result = render(composition, tmp_path / "edge.mp4", preset="ultrafast")
     assert result.frames == 12 and (tmp_path / "edge.mp4").stat().st_size > 0
+
+
+def _lip_extent(patch: np.ndarray) -> tuple[int, int]:
+    """Width and height of what differs from the shut mouth's skin: lips and the open mouth."""
+    bgr = patch[..., :3].astype(int)
+    skin = np.median(bgr[:4].reshape(-1, 3), axis=0)  # the top rows of the patch are cheek
+    ys, xs = np.nonzero(np.abs(bgr - skin).sum(axis=2) > 60)
+    return int(xs.max() - xs.min()), int(ys.max() - ys.min())
+
+
+def test_built_in_mouths_round_for_oo_and_spread_for_ee() -> None:
+    mouth = sprite("local_sofia", 800).mouth
+    level = MOUTH_LEVELS // 2
+    rounded = _lip_extent(mouth.patches[mouth_patch(level, MOUTH_WIDTHS.index(-1.0))])
+    neutral = _lip_extent(mouth.patches[mouth_patch(level, MOUTH_WIDTHS.index(0.0))])
+    spread = _lip_extent(mouth.patches[mouth_patch(level, MOUTH_WIDTHS.index(1.0))])
+    assert rounded[0] < 0.85 * neutral[0] < 0.85 * spread[0]
+    assert rounded[0] / rounded[1] < 0.8 * spread[0] / spread[1]
+    # f and v: the upper teeth rest on the lower lip, a flash of white in a nearly shut mouth.
+    bite = mouth.patches[BITE_PATCH][..., :3].astype(int)
+    assert np.count_nonzero(bite.min(axis=2) > 200) > 30
+    assert np.count_nonzero(mouth.patches[0][..., :3].min(axis=2) > 200) < 5
+
+
+def test_built_in_brows_lift_without_touching_the_eyes() -> None:
+    eyes = sprite("local_liam", 800).eyes
+    rest, lifted = eyes.patches[0], eyes.patches[len(EYE_LIDS) * (len(BROWS) - 1)]
+    changed = np.nonzero(np.any(rest != lifted, axis=2))[0]
+    assert len(changed) > 0
+    eye_top = round((EYE_Y - 22) * 800 / 1000) - eyes.top  # the upper lid's highest point
+    assert changed.max() < eye_top
+
+
+def test_built_in_avatars_sway_only_the_head(tmp_path: pathlib.Path) -> None:
+    speech = Speech(samples=np.zeros(22_050 * 2, np.float32), sample_rate=22_050)
+    layers = [ColorLayer((200, 210, 220, 255), Box(0, 0, 640, 360)), AvatarLayer(Box(140, 0, 360, 360), "local_omar")]
+    out = tmp_path / "sway.mp4"
+    render(Composition(layers=layers, speech=speech, width=640, height=360), out, preset="ultrafast", crf=12)
+    with av.open(str(out)) as container:
+        frames = [f.to_ndarray(format="gray").astype(int) for f in container.decode(video=0)]
+    face = np.s_[60:200, 260:380]  # eyes, nose and mouth of the 360 px bust at x 140
+    shoulders = np.s_[330:360, 150:490]
+    assert max(float(np.abs(f[face] - frames[0][face]).mean()) for f in frames) > 2.0  # the head moves
+    assert max(float(np.abs(f[shoulders] - frames[0][shoulders]).mean()) for f in frames) < 0.5  # the body not

@@ -141,3 +141,32 @@ def test_mouth_track_of_synthesized_speech_closes_in_pauses() -> None:
     assert float(track.max()) > 0.7
     assert np.all(track[rms < 1e-4] == 0.0)
     assert float(np.corrcoef(track, rms)[0, 1]) > 0.5
+
+
+def _frame_loudness(speech: Speech, fps: int, frames: int) -> np.ndarray:
+    hop = speech.sample_rate / fps
+    s = speech.samples.astype(np.float64)
+    return np.array([np.sqrt(np.mean(s[int(i * hop) : int((i + 1) * hop)] ** 2)) for i in range(frames)])
+
+
+@pytest.mark.parametrize("text", ["Open wide: ah, oh, ee, oo, mm, bah.", "Papa, mama.", "Ah, oh, ee, oo."])
+def test_the_mouth_never_stays_shut_while_a_vowel_sounds(text: str) -> None:
+    speech = synthesize(text, "en-US-male-1")
+    track = speech.mouth_track(25)
+    loud = _frame_loudness(speech, 25, len(track))
+    voiced = loud > 0.25 * float(loud.max())
+    shut_while_voiced = voiced & (track < 0.05)
+    # Lips meet only for p, b, m (under 0.15 s each): never a long shut stretch in loud sound.
+    longest = max(
+        (len(run) for run in np.split(shut_while_voiced, np.flatnonzero(~shut_while_voiced)) if run.any()), default=0
+    )
+    assert longest <= 4
+    assert float(np.corrcoef(track, loud)[0, 1]) >= 0.6
+
+
+def test_ee_is_spread_oo_is_rounded_f_bites_and_stress_is_marked() -> None:
+    tracks = synthesize("ee, oo, five.", "en-US-female-1").mouth_tracks(25)
+    assert float(tracks.width.max()) > 0.8 and float(tracks.width.min()) < -0.8
+    assert float(tracks.bite.max()) > 0.5
+    assert float(tracks.stress.max()) > 0.9
+    assert len(tracks.open) == len(tracks.width) == len(tracks.bite) == len(tracks.stress)

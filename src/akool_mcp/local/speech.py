@@ -19,7 +19,7 @@ import espeakng_loader
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Speech", "SpeechError", "Voice", "decode_audio", "list_voices", "synthesize"]
+__all__ = ["MouthTracks", "Speech", "SpeechError", "Voice", "decode_audio", "list_voices", "synthesize"]
 
 MAX_SECONDS = 600.0
 MAX_TEXT_CHARS = 50_000
@@ -64,13 +64,29 @@ def list_voices() -> list[Voice]:
     return [voice for voice, _ in _VOICE_TABLE]
 
 
+@dataclass(frozen=True)
+class MouthTracks:
+    """Per video frame: how the mouth moves, and when a syllable is stressed."""
+
+    open: FloatArray  # jaw opening 0..1, exactly 0 on silent frames
+    width: FloatArray  # lip shape -1 rounded (o u w) .. 0 neutral .. +1 spread (i e)
+    bite: FloatArray  # 0..1 lower lip tucked under the upper teeth (f v)
+    stress: FloatArray  # 0..1 a stressed syllable's emphasis (brows lift), decaying after it
+
+
 @dataclass(frozen=True, eq=False)
 class Speech:
-    """Mono speech; ``eq=False`` because arrays have no single truth value to compare."""
+    """Mono speech; ``eq=False`` because arrays have no single truth value to compare.
+
+    ``mouth`` (openness) and ``shapes`` (columns width, bite, stress) come every MOUTH_STEP
+    seconds from synthesized speech's phonemes; decoded audio has neither and moves the mouth
+    by loudness alone.
+    """
 
     samples: FloatArray
     sample_rate: int
     mouth: FloatArray | None = None
+    shapes: FloatArray | None = None
 
     @property
     def duration(self) -> float:
@@ -81,6 +97,36 @@ class Speech:
         if fps <= 0:
             raise ValueError("fps must be positive")
         return _mouth_track(self.samples, self.sample_rate, self.mouth, fps)
+
+    def mouth_tracks(self, fps: int) -> MouthTracks:
+        """Openness (as :meth:`mouth_track`) with the lip shape and stress, per video frame."""
+        opening = self.mouth_track(fps)
+        frames = len(opening)
+        if self.shapes is None or len(self.shapes) == 0:
+            flat = np.zeros(frames, np.float32)
+            return MouthTracks(opening, flat, flat.copy(), _loudness_stress(opening, fps))
+        columns = [
+            _frame_means(self.shapes[:, k].astype(np.float64), 1 / (MOUTH_STEP * fps), frames).astype(np.float32)
+            for k in range(3)
+        ]
+        speaking = opening > 0
+        width = np.where(speaking, columns[0], 0.0).astype(np.float32)
+        bite = np.where(speaking, columns[1], 0.0).astype(np.float32)
+        return MouthTracks(opening, width, bite, columns[2])
+
+
+def _loudness_stress(opening: FloatArray, fps: int) -> FloatArray:
+    """Without phonemes, emphasis is where the mouth opens wider than it has lately."""
+    stress = np.zeros(len(opening), np.float32)
+    decay = math.exp(-1 / (fps * _STRESS_DECAY_S))
+    level, recent = 0.0, 0.0
+    for index, value in enumerate(opening.tolist()):
+        level *= decay
+        if value > 0.75 and value > recent + 0.25:
+            level = 1.0
+        recent = max(value, recent * decay)
+        stress[index] = level
+    return stress
 
 
 # --- eSpeak NG through ctypes -------------------------------------------------------------
@@ -212,8 +258,8 @@ def synthesize(text: str, voice_id: str) -> Speech:
     if len(raw) == 0:
         raise SpeechError("the text produced no speech; give words in the voice's language")
     samples = (raw.astype(np.float32) / 32768.0).astype(np.float32)
-    mouth = _phoneme_mouth(phonemes, len(samples) / rate)
-    return Speech(samples=samples, sample_rate=rate, mouth=mouth)
+    mouth, shapes = _phoneme_mouth(phonemes, len(samples) / rate)
+    return Speech(samples=samples, sample_rate=rate, mouth=mouth, shapes=shapes)
 
 
 # --- phonemes to mouth shapes ---------------------------------------------------------------
@@ -240,36 +286,69 @@ _VOWEL_OPENNESS = {
     "U": 0.35,
     "u": 0.3,
 }
-_CLOSED_CONSONANTS = frozenset("pbm")
-_LIP_CONSONANTS = frozenset("fvw")
+# Lip shape per vowel: -1 rounded and pushed forward (u, o), +1 spread (i, e).
+_VOWEL_WIDTH = {"i": 1.0, "I": 0.7, "e": 0.7, "E": 0.45, "&": 0.3, "a": 0.1, "y": -0.9, "Y": -0.7, "u": -1.0,
+                "U": -0.8, "o": -0.85, "O": -0.6, "0": -0.55, "Q": -0.5}  # fmt: skip
+_CLOSED_CONSONANTS = frozenset("pbm")  # lips pressed together
+_BITE_CONSONANTS = frozenset("fv")  # lower lip under the upper teeth
+_ROUND_CONSONANTS = {"w": -1.0, "S": -0.5, "Z": -0.5, "r": -0.35}
+_STRESS_DECAY_S = 0.35
 
 
 def phoneme_openness(phoneme: str) -> float:
     """Jaw opening for one eSpeak phoneme mnemonic (stress marks and suffixes ignored)."""
+    return phoneme_viseme(phoneme)[0]
+
+
+def phoneme_viseme(phoneme: str) -> tuple[float, float, float]:
+    """(openness, width, bite) for one eSpeak phoneme mnemonic: its mouth shape.
+
+    Five families: closed (p b m), rounded (o u w), spread (i e), open (a) and lip-on-teeth
+    (f v); other consonants keep the jaw a little open in a neutral shape.
+    """
     core = phoneme.lstrip("',%=")
     if not core or core[0] == "_":
-        return 0.0
+        return 0.0, 0.0, 0.0
     for ch in core:
         if ch in _VOWEL_OPENNESS:
-            return _VOWEL_OPENNESS[ch]
+            return _VOWEL_OPENNESS[ch], _VOWEL_WIDTH.get(ch, 0.0), 0.0
     if core[0] in _CLOSED_CONSONANTS:
-        return 0.0
-    if core[0] in _LIP_CONSONANTS:
-        return 0.12
-    return 0.22
+        return 0.0, 0.0, 0.0
+    if core[0] in _BITE_CONSONANTS:
+        return 0.1, 0.1, 1.0
+    if core[0] in _ROUND_CONSONANTS:
+        return 0.15, _ROUND_CONSONANTS[core[0]], 0.0
+    if core.startswith(("tS", "dZ")):
+        return 0.2, -0.5, 0.0
+    return 0.22, 0.0, 0.0
 
 
-def _phoneme_mouth(phonemes: list[tuple[int, str]], duration: float) -> FloatArray:
+def _phoneme_mouth(phonemes: list[tuple[int, str]], duration: float) -> tuple[FloatArray, FloatArray]:
+    """Openness and (width, bite, stress) every MOUTH_STEP from eSpeak's phoneme events (ms)."""
     steps = max(1, math.ceil(duration / MOUTH_STEP))
     mouth = np.zeros(steps, np.float32)
-    ordered = sorted(phonemes)
+    shapes = np.zeros((steps, 3), np.float32)
+    # Sorted by time only: eSpeak reports a pause marker and the vowel after it at the same
+    # moment, pause first; sorting on the names too put the pause last and silenced the vowel.
+    ordered = sorted(phonemes, key=lambda event: event[0])
     for index, (start_ms, name) in enumerate(ordered):
         end_ms = ordered[index + 1][0] if index + 1 < len(ordered) else start_ms + 120
+        if end_ms <= start_ms:
+            continue  # an instant marker: the next sound starts here
         first, last = int(start_ms / 10), min(steps, max(int(end_ms / 10), int(start_ms / 10) + 1))
-        mouth[first:last] = phoneme_openness(name)
+        openness, width, bite = phoneme_viseme(name)
+        mouth[first:last] = openness
+        shapes[first:last, 0] = width
+        shapes[first:last, 1] = bite
+        if name.startswith("'") and openness > 0.3:  # a vowel with primary stress
+            span = np.arange(steps - first, dtype=np.float32) * MOUTH_STEP
+            shapes[first:, 2] = np.maximum(shapes[first:, 2], np.exp(-span / _STRESS_DECAY_S))
     # Neighbouring sounds blend into each other (coarticulation): a 30 ms box smooths the steps.
     kernel = np.ones(3, np.float32) / 3
-    return np.convolve(mouth, kernel, mode="same").astype(np.float32)
+    smooth = np.convolve(mouth, kernel, mode="same").astype(np.float32)
+    for k in range(2):
+        shapes[:, k] = np.convolve(shapes[:, k], kernel, mode="same")
+    return smooth, shapes
 
 
 # --- mouth track ----------------------------------------------------------------------------
@@ -279,6 +358,15 @@ _GATE_FLOOR = 10 ** (-55 / 20)  # absolute floor: hiss in a quiet recording is s
 _ATTACK_S = 0.03
 _RELEASE_S = 0.07
 _CLOSE_S = 0.1  # the fastest a fully open mouth may close when a pause comes
+_LONGEST_CLOSURE_S = 0.15
+_SHAPED_REFERENCE = 0.75  # phoneme openness (times loudness) that counts as wide open
+
+
+def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """(start, end) of each stretch of True values."""
+    padded = np.concatenate(([False], flags, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _frame_means(values: npt.NDArray[np.float64], per_frame: float, frames: int) -> npt.NDArray[np.float64]:
@@ -304,12 +392,21 @@ def _mouth_track(samples: FloatArray, rate: int, mouth: FloatArray | None, fps: 
     if mouth is not None and len(mouth) > 0:
         shape = _frame_means(mouth.astype(np.float64), 1 / (MOUTH_STEP * fps), frames)
         target = shape * (0.45 + 0.55 * loud)
+        # Lips stay shut through p, b and m, which last under a tenth of a second; a longer
+        # shut stretch while sound plays means the phoneme timings slipped: follow the sound.
+        shut = (shape <= 0.02) & ~silent
+        for start, end in _runs(shut):
+            if (end - start) / fps > _LONGEST_CLOSURE_S:
+                target[start:end] = loud[start:end]
     else:
         target = loud
     target[silent] = 0.0
     voiced = target[target > 0]
     if len(voiced) > 0:
-        target = np.clip(target / max(float(np.percentile(voiced, 95)), 1e-6) * 0.95, 0.0, 1.0)
+        # Loudness alone is relative: its loud moments open the mouth wide. Phoneme shapes are
+        # absolute: "ee, oo" must not open as wide as "ah" just because no "ah" was said.
+        floor = _SHAPED_REFERENCE if mouth is not None and len(mouth) > 0 else 1e-6
+        target = np.clip(target / max(float(np.percentile(voiced, 95)), floor) * 0.95, 0.0, 1.0)
 
     attack = 1 - math.exp(-1 / (fps * _ATTACK_S))
     release = 1 - math.exp(-1 / (fps * _RELEASE_S))

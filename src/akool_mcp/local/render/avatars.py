@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import functools
 import math
-import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from akool_mcp.local.render.bust import draw_over, draw_under
 from akool_mcp.local.render.draw import Image, Painter, downsample, over, unpremultiply
-from akool_mcp.local.render.features import draw_eyes, draw_mouth
+from akool_mcp.local.render.features import draw_brows, draw_eyes, draw_mouth
 from akool_mcp.local.render.model import BuiltinAvatar, RenderError
 from akool_mcp.local.render.spec import EYES_REGION, MOUTH_REGION, SPECS, AvatarSpec
 
-MOUTH_LEVELS = 12  # enough that a step between levels is under a pixel of lip travel at 4K
+MOUTH_LEVELS = 12  # openness steps of each mouth shape
+MOUTH_WIDTHS = (-1.0, 0.0, 1.0)  # rounded, neutral, spread
+BITE_PATCH = MOUTH_LEVELS * len(MOUTH_WIDTHS)  # the mouth patch of f and v, after the others
 EYE_LIDS = (0.0, 0.55, 1.0)  # open, half, shut
+BROWS = (0.0, 1 / 3, 2 / 3, 1.0)  # at rest .. lifted: eye patch index = lid + len(EYE_LIDS) * brow
 MAX_SIDE = 4320
 _SUPERSAMPLE_UP_TO = 800  # bigger avatars are sharp enough drawn once with anti-aliasing
+
+Drawing = Callable[[Painter], None]
 
 _BY_ID = {spec.avatar_id: spec for spec in SPECS}
 
@@ -58,8 +62,13 @@ class Sprite:
     """A built-in avatar drawn at one size: the still (eyes open, mouth shut) and its variants."""
 
     image: Image  # premultiplied BGRA, side x side
-    mouth: StatePatches  # index = openness level, 0 shut
-    eyes: StatePatches  # index into EYE_LIDS
+    mouth: StatePatches  # index = mouth_patch(level, width); 0 shut
+    eyes: StatePatches  # index = lid + len(EYE_LIDS) * brow
+
+
+def mouth_patch(level: int, width_index: int) -> int:
+    """Index of the mouth patch for an openness level and an index into MOUTH_WIDTHS."""
+    return level * len(MOUTH_WIDTHS) + width_index
 
 
 def _pixel_rect(region: tuple[float, float, float, float], side: int) -> tuple[int, int, int, int]:
@@ -81,23 +90,33 @@ def sprite(avatar_id: str, side: int) -> Sprite:
     top = np.zeros((big, big, 4), np.uint8)
     draw_over(Painter(top, scale), spec)
 
-    def variants(region: tuple[float, float, float, float], values: list[float], mouth: bool) -> StatePatches:
+    def variants(region: tuple[float, float, float, float], drawings: Sequence[Drawing]) -> StatePatches:
         x0, y0, x1, y1 = _pixel_rect(region, side)
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(side, x1), min(side, y1)
         patches: list[Image] = []
-        for value in values:
+        for drawing in drawings:
             tile = under[y0 * ss : y1 * ss, x0 * ss : x1 * ss].copy()
-            painter = Painter(tile, scale, (x0 * ss, y0 * ss))
-            if mouth:
-                draw_mouth(painter, spec, value)
-            else:
-                draw_eyes(painter, spec, value)
+            drawing(Painter(tile, scale, (x0 * ss, y0 * ss)))
             over(tile, top[y0 * ss : y1 * ss, x0 * ss : x1 * ss])
             patches.append(downsample(tile, ss))
         return StatePatches(left=x0, top=y0, patches=tuple(patches))
 
-    mouth = variants(MOUTH_REGION, [k / (MOUTH_LEVELS - 1) for k in range(MOUTH_LEVELS)], True)
-    eyes = variants(EYES_REGION, list(EYE_LIDS), False)
+    mouths = [
+        functools.partial(draw_mouth, spec=spec, openness=k / (MOUTH_LEVELS - 1), width=w)
+        for k in range(MOUTH_LEVELS)
+        for w in MOUTH_WIDTHS
+    ]
+    mouths.append(functools.partial(draw_mouth, spec=spec, openness=0.0, bite=True))
+    mouth = variants(MOUTH_REGION, mouths)
+
+    def eyes_and_brows(lid: float, brow: float) -> Callable[[Painter], None]:
+        def draw(painter: Painter) -> None:
+            draw_brows(painter, spec, brow)
+            draw_eyes(painter, spec, lid)
+
+        return draw
+
+    eyes = variants(EYES_REGION, [eyes_and_brows(lid, brow) for brow in BROWS for lid in EYE_LIDS])
     over(under, top)
     image = downsample(under, ss)
     for part in (mouth, eyes):
@@ -109,19 +128,6 @@ def placement(box_width: int, box_height: int) -> tuple[int, int, int]:
     """Where a built-in bust sits in its box: (x, y, side); bottom-centred, aspect kept."""
     side = min(box_width, box_height)
     return (box_width - side) // 2, box_height - side, side
-
-
-def blink_schedule(avatar_id: str, frames: int, fps: int) -> npt.NDArray[np.int64]:
-    """Eye state per frame (index into EYE_LIDS): a blink every 2.5-5.5 s, same every render."""
-    states = np.zeros(frames, np.int64)
-    rng = np.random.default_rng(zlib.crc32(avatar_id.encode()))
-    step = max(1, round(fps * 0.04))  # each phase of a blink lasts about 40 ms
-    t = rng.uniform(1.0, 3.0)
-    while (start := round(t * fps)) < frames:
-        for offset, state in enumerate((1, 2, 1)):
-            states[start + offset * step : start + (offset + 1) * step] = state
-        t += rng.uniform(2.5, 5.5)
-    return states
 
 
 def _png(bgra_premultiplied: Image) -> bytes:

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from akool_mcp.local.render.draw import Color, Painter, mirror, shade, spline, symmetric
-from akool_mcp.local.render.features import draw_blush, draw_brows, draw_nose
+from akool_mcp.local.render.features import draw_blush, draw_nose
 from akool_mcp.local.render.hair import back_hair, front_hair, hair_texture, hairline_shadow
 from akool_mcp.local.render.spec import CX, EYE_DX, EYE_Y, MOUTH_Y, AvatarSpec
 
@@ -144,7 +144,6 @@ def draw_under(painter: Painter, spec: AvatarSpec) -> None:
     hairline_shadow(painter, spec, face)
     draw_blush(painter, spec)
     draw_nose(painter, spec)
-    draw_brows(painter, spec)
     if spec.beard:
         _beard(painter, spec, face)
 

@@ -23,7 +23,7 @@ from akool_mcp.local.render.model import (
     RenderError,
     RenderResult,
 )
-from akool_mcp.local.speech import MAX_SECONDS
+from akool_mcp.local.speech import MAX_SECONDS, MouthTracks
 
 log = structlog.get_logger(__name__)
 
@@ -57,6 +57,17 @@ def _check(composition: Composition) -> int:
     return avatars[0]
 
 
+def _fit_tracks(tracks: MouthTracks, frames: int) -> MouthTracks:
+    """The tracks cut or padded (with stillness) to exactly ``frames``."""
+
+    def fit(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(frames, np.float32)
+        out[: min(frames, len(values))] = values[:frames]
+        return out
+
+    return MouthTracks(fit(tracks.open), fit(tracks.width), fit(tracks.bite), fit(tracks.stress))
+
+
 def render(
     composition: Composition,
     out_path: pathlib.Path,
@@ -77,15 +88,14 @@ def render(
     width, height, fps = composition.width, composition.height, composition.fps
     speech = composition.speech
     frames = max(1, round(speech.duration * fps))
-    openness = np.zeros(frames, np.float32)
-    track = speech.mouth_track(fps)[:frames]
-    openness[: len(track)] = track
+    tracks = _fit_tracks(speech.mouth_tracks(fps), frames)
+    openness = tracks.open
 
     avatar_layer = composition.layers[avatar_index]
     assert isinstance(avatar_layer, AvatarLayer)
     below = [_drawable(layer) for layer in composition.layers[:avatar_index]]
     above = [_drawable(layer) for layer in composition.layers[avatar_index + 1 :]]
-    animator = make_animator(avatar_layer, (width, height), fps, frames)
+    animator = make_animator(avatar_layer, (width, height), fps, tracks)
 
     full: Rect = (0, 0, width, height)
     canvas: Image = np.zeros((height, width, 3), np.uint8)

@@ -1,88 +1,55 @@
-"""Finding the face in a user's avatar image or video (OpenCV Haar cascades, no downloads)."""
+"""Checking a user's avatar image or video: one face, turned towards the camera.
+
+Faces are found with BlazeFace and the face mesh (see :mod:`landmarks`), the same models that
+later animate the face, so a photo that passes here is one the renderer can animate.
+"""
 
 from __future__ import annotations
 
 import pathlib
-import threading
 from typing import cast
 
 import av
 import av.error
 import cv2
-import numpy as np
-from cv2 import data as cv2_data
 
+from akool_mcp.local.render import landmarks as lm
 from akool_mcp.local.render.draw import Image
 from akool_mcp.local.render.layers import IMAGE_SUFFIXES, load_image
 from akool_mcp.local.render.model import AvatarAnalysis, RenderError
+from akool_mcp.local.render.photo import flatten
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi")
 MAX_VIDEO_SECONDS = 300.0
 THUMBNAIL_SIDE = 256
+MAX_YAW = 0.45  # nose this far from the middle of the cheeks: about 30 degrees turned
+MIN_SECOND_FACE = 0.35  # a second face counts when at least this wide, relative to the first
 FaceBox = tuple[int, int, int, int]  # left, top, width, height
 
-_local = threading.local()  # a CascadeClassifier is not safe to share between threads
+_ADVICE = "use a sharp, well-lit photo of one person looking straight at the camera"
 
 
-def _cascades() -> tuple[cv2.CascadeClassifier, cv2.CascadeClassifier, cv2.CascadeClassifier]:
-    found: tuple[cv2.CascadeClassifier, cv2.CascadeClassifier, cv2.CascadeClassifier] | None = getattr(
-        _local, "cascades", None
-    )
-    if found is None:
-        root = pathlib.Path(cv2_data.haarcascades)
-        found = tuple(
-            cv2.CascadeClassifier(str(root / name))
-            for name in (
-                "haarcascade_frontalface_default.xml",
-                "haarcascade_eye.xml",
-                "haarcascade_eye_tree_eyeglasses.xml",
-            )
-        )  # type: ignore[assignment]
-        assert found is not None
-        if any(c.empty() for c in found):
-            raise RenderError("OpenCV's face detector data is missing; reinstall opencv-python-headless")
-        _local.cascades = found
-    return found
+def check_face(bgr: Image, name: str, what: str = "photo") -> lm.Face:
+    """The one face in a picture; RenderError saying what is wrong and what to do otherwise."""
+    return judge_faces(lm.find_faces(bgr), name, what)
 
 
-def _has_eyes(gray: Image, face: FaceBox) -> bool:
-    """A real face shows at least one eye in its upper half: this drops most false faces."""
-    _, eye, glasses = _cascades()
-    x, y, w, h = face
-    upper = gray[y : y + h * 6 // 10, x : x + w]
-    size = max(8, w // 9)
-    for cascade in (eye, glasses):
-        eyes = cascade.detectMultiScale(upper, scaleFactor=1.1, minNeighbors=3, minSize=(size, size))
-        if len(eyes) > 0:
-            return True
-    return False
-
-
-def detect_face(bgr: Image) -> FaceBox | None:
-    """The largest eye-confirmed frontal face, in the image's pixels; None if there is none."""
-    face_cascade = _cascades()[0]
-    gray_full = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    h, w = gray_full.shape
-    for max_side in (640, 1280):  # small first (fast, finds big faces), then finer
-        scale = min(1.0, max_side / max(h, w))
-        gray = cv2.resize(gray_full, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray_full
-        gray = cast(Image, cv2.equalizeHist(gray))
-        smallest = max(24, min(gray.shape) // 12)
-        faces = face_cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(smallest, smallest))
-        ranked = sorted((tuple(int(v) for v in f) for f in faces), key=lambda f: -f[2] * f[3])
-        for fx, fy, fw, fh in ranked:
-            if _has_eyes(gray, (fx, fy, fw, fh)):
-                return round(fx / scale), round(fy / scale), round(fw / scale), round(fh / scale)
-        if scale == 1.0:
-            break
-    return None
-
-
-def _flatten(bgra_premultiplied: Image) -> Image:
-    """Premultiplied BGRA over mid grey: what a detector or a thumbnail should see."""
-    alpha = bgra_premultiplied[..., 3:4].astype(np.uint16)
-    grey = ((255 - alpha) * 128 + 127) // 255
-    return (bgra_premultiplied[..., :3].astype(np.uint16) + grey).clip(0, 255).astype(np.uint8)
+def judge_faces(faces: list[lm.Face], name: str, what: str = "photo") -> lm.Face:
+    """The one usable face among those found (most confident first), or RenderError why not."""
+    if not faces:
+        raise RenderError(f"no face found in {name!r}; {_ADVICE}")
+    main = faces[0]
+    others = [f for f in faces[1:] if f.box[2] >= MIN_SECOND_FACE * main.box[2]]
+    if others:
+        raise RenderError(
+            f"{len(others) + 1} faces found in {name!r}; the avatar must show one person: crop the {what} to one face"
+        )
+    yaw = main.yaw()
+    if abs(yaw) > MAX_YAW:
+        raise RenderError(
+            f"the face in {name!r} is turned too far to the side to animate; {_ADVICE}, head facing forward"
+        )
+    return main
 
 
 def _thumbnail(bgr: Image) -> bytes:
@@ -134,30 +101,20 @@ def video_frames_for_probe(path: pathlib.Path) -> tuple[int, int, float, list[Im
 
 
 def analyze_avatar_source(path: pathlib.Path) -> AvatarAnalysis:
-    """Probe a user's avatar image or video and find the face in it."""
+    """Probe a user's avatar image or video and check the face in it."""
     suffix = path.suffix.lower()
     if suffix in IMAGE_SUFFIXES:
-        picture = _flatten(load_image(path))
-        face = detect_face(picture)
-        if face is None:
-            raise RenderError(
-                f"no face found in {path.name!r}; use a sharp, well-lit photo looking straight at the camera"
-            )
+        picture = flatten(load_image(path))
+        face = check_face(picture, path.name)
         h, w = picture.shape[:2]
-        return AvatarAnalysis("image", w, h, None, face, _thumbnail(picture))
+        return AvatarAnalysis("image", w, h, None, face.box, _thumbnail(picture))
     if suffix in VIDEO_SUFFIXES:
         if not path.is_file():
             raise RenderError(f"video {path.name!r} does not exist")
         width, height, duration, frames = video_frames_for_probe(path)
-        found = [f for f in (detect_face(frame) for frame in frames) if f is not None]
-        if not found:
-            raise RenderError(
-                f"no face found in {path.name!r}; use a video of one person looking straight at the camera"
-            )
-        # The median box over a few moments: the head may drift, the mouth area should not jump.
-        median = np.median(np.asarray(found, np.float64), axis=0)
-        face = (int(median[0]), int(median[1]), int(median[2]), int(median[3]))
-        return AvatarAnalysis("video", width, height, duration, face, _thumbnail(frames[0]))
+        # The face must be there and alone from the start; later moments may look away briefly.
+        face = check_face(frames[0], path.name, "video")
+        return AvatarAnalysis("video", width, height, duration, face.box, _thumbnail(frames[0]))
     raise RenderError(
         f"{path.name!r} is not a supported avatar file; use an image (.png .jpg .jpeg .webp) or a video "
         "(.mp4 .mov .avi)"

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 from akool_mcp.local.render.draw import Color, Painter, bounds, mix, shade, spline
-from akool_mcp.local.render.spec import CX, EYE_DX, EYE_HW, EYE_Y, MOUTH_MAX_GAP, MOUTH_Y, AvatarSpec
+from akool_mcp.local.render.spec import BROW_LIFT, CX, EYE_DX, EYE_HW, EYE_Y, MOUTH_MAX_GAP, MOUTH_Y, AvatarSpec
 
 Curve = npt.NDArray[np.float64]
 
@@ -116,14 +116,16 @@ def draw_eyes(painter: Painter, spec: AvatarSpec, lid: float) -> None:
     draw_eye(painter, spec, 1.0, lid)
 
 
-def draw_brows(painter: Painter, spec: AvatarSpec) -> None:
+def draw_brows(painter: Painter, spec: AvatarSpec, lift: float = 0.0) -> None:
+    """Both brows; ``lift`` 0..1 raises them (most at the inner ends) for emphasis."""
     color = shade(spec.hair, 0.85) if sum(spec.hair) < 360 else shade(spec.hair, 0.62)
     thick = 11.0 if spec.gender == "male" else 8.0
+    up = BROW_LIFT * lift
     for side in (-1.0, 1.0):
         ex = CX + side * EYE_DX
         centre = spline(
-            [(ex - side * 36, EYE_Y - 36), (ex - side * 8, EYE_Y - 47), (ex + side * 20, EYE_Y - 49),
-             (ex + side * 40, EYE_Y - 40)],
+            [(ex - side * 36, EYE_Y - 36 - up), (ex - side * 8, EYE_Y - 47 - up),
+             (ex + side * 20, EYE_Y - 49 - 0.8 * up), (ex + side * 40, EYE_Y - 40 - 0.5 * up)],
             samples=12,
         )  # fmt: skip
         t = np.linspace(0, 1, len(centre))[:, None]
@@ -163,20 +165,28 @@ def draw_blush(painter: Painter, spec: AvatarSpec) -> None:
 # --- mouth ---------------------------------------------------------------------------------
 
 
-def draw_mouth(painter: Painter, spec: AvatarSpec, openness: float) -> None:
-    """Lips at rest for 0; for more, the lips part around a dark mouth with teeth and tongue."""
-    hw = spec.mouth_half_width * (1 - 0.12 * openness)  # an open mouth narrows a little
-    gap = MOUTH_MAX_GAP * openness
+def draw_mouth(painter: Painter, spec: AvatarSpec, openness: float, width: float = 0.0, bite: bool = False) -> None:
+    """Lips at rest for 0; for more, the lips part around a dark mouth with teeth and tongue.
+
+    ``width`` -1 rounds the lips (o u w: narrower, fuller, a rounder opening), +1 spreads them
+    (i e: wider, corners up); ``bite`` puts the lower lip under the upper teeth (f v).
+    """
+    rounded, spread = max(-width, 0.0), max(width, 0.0)
+    # An open mouth narrows a little; rounding draws the corners in, spreading pulls them out.
+    hw = spec.mouth_half_width * (1 - 0.12 * openness) * (1 - 0.3 * rounded + 0.12 * spread)
+    gap = MOUTH_MAX_GAP * openness * (1 + 0.15 * rounded - 0.2 * spread)
+    if bite:
+        gap = 4.5
     xs = np.linspace(CX - hw, CX + hw, 72)
     u = (xs - CX) / hw
-    bulge = np.clip(1 - u * u, 0, 1) ** 0.6
-    seam = MOUTH_Y - 4.5 * u * u  # corners raised: a relaxed, friendly rest
+    bulge = np.clip(1 - u * u, 0, 1) ** (0.6 + 0.9 * rounded - 0.3 * spread)
+    seam = MOUTH_Y - (4.5 + 3.0 * spread) * u * u  # corners raised: a relaxed, friendly rest
     lip_top = _on_grid([(CX - hw, MOUTH_Y - 5), (CX - 0.6 * hw, MOUTH_Y - 8), (CX - 0.2 * hw, MOUTH_Y - 11.5),
                         (CX, MOUTH_Y - 8.5), (CX + 0.2 * hw, MOUTH_Y - 11.5), (CX + 0.6 * hw, MOUTH_Y - 8),
                         (CX + hw, MOUTH_Y - 5)], xs)  # fmt: skip
-    full = 13.0 if spec.gender == "female" else 10.5
+    full = (13.0 if spec.gender == "female" else 10.5) * (1 + 0.35 * rounded)
     lip_bottom = seam + full * np.clip(1 - u * u, 0, 1) ** 0.5
-    up, down = 0.22 * gap * bulge, 0.78 * gap * bulge
+    up, down = (0.22 * gap * bulge, 0.78 * gap * bulge) if not bite else (gap * bulge, 0.0 * bulge)
     inner_top, inner_bottom = seam - up, seam + down
     upper_lip = np.vstack([np.column_stack([xs, lip_top - 0.6 * up]), np.column_stack([xs, inner_top])[::-1]])
     # The lower lip rides down with the jaw but stretches thinner as it goes.
@@ -201,10 +211,10 @@ def draw_mouth(painter: Painter, spec: AvatarSpec, openness: float) -> None:
         throat = p.mask()
         p.mask_ellipse(throat, (CX, MOUTH_Y + 0.3 * gap), (hw * 0.55, 0.35 * gap))
         p.darken(p.blur(throat, 0.15 * gap), 0.45)
-        if gap > 9:
+        if gap > 9 and not bite:
             p.ellipse((CX, float(inner_bottom[36]) + 3), (hw * 0.55, 0.32 * gap), _TONGUE)
         # Upper teeth: a band under the upper lip that tapers away towards the corners.
-        teeth_h = min(0.42 * gap, 8.5)
+        teeth_h = min(0.42 * gap, 8.5) if not bite else gap + 1.0
         keep = np.abs(u) < 0.86
         tx, tu = xs[keep], u[keep]
         teeth_top = inner_top[keep] - 3

@@ -97,13 +97,15 @@ class Solid:
 class Placed:
     """A picture scaled to a box (premultiplied BGRA source), read out one rectangle at a time."""
 
-    def __init__(self, source: Image, box: Box) -> None:
+    def __init__(self, source: Image, box: Box, *, fast: bool = False) -> None:
+        """``fast``: scale with bilinear filtering (for video frames, scaled once each)."""
         if box.width < 1 or box.height < 1:
             raise RenderError(f"a layer box must be at least 1x1 pixels; got {box.width}x{box.height}")
         self.source = source
         self.box = box
         self.rect = box_rect(box)
         self._scaled: Image | None = None
+        self.fast = fast
 
     @property
     def scale(self) -> tuple[float, float]:
@@ -127,7 +129,7 @@ class Placed:
         if bw * bh <= max(_EAGER_SCALE_PIXELS, sw * sh):
             if self._scaled is None:
                 shrink = bw * bh < sw * sh
-                interp = cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+                interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR if self.fast else cv2.INTER_CUBIC
                 self._scaled = cast(Image, cv2.resize(self.source, (bw, bh), interpolation=interp))
             return hit, self._scaled[ly0:ly1, lx0:lx1]
         # A huge box (mostly off the canvas): sample only the visible part.

@@ -17,8 +17,15 @@ EYE_HW = 34.0  # half the eye's width
 MOUTH_Y = 540.0
 MOUTH_MAX_GAP = 30.0  # lip gap when fully open
 
-# Boxes (left, top, right, bottom) that hold everything a blink or a mouth movement changes.
-EYES_REGION = (CX - EYE_DX - EYE_HW - 16, EYE_Y - 34, CX + EYE_DX + EYE_HW + 16, EYE_Y + 20)
+BROW_LIFT = 9.0  # how far the brows rise on a stressed syllable
+
+# Boxes (left, top, right, bottom) that hold everything a blink, a brow lift or a mouth
+# movement changes.
+EYES_REGION = (CX - EYE_DX - EYE_HW - 16, EYE_Y - 56 - BROW_LIFT, CX + EYE_DX + EYE_HW + 16, EYE_Y + 20)
+HEAD_CENTRE = (CX, 420.0)  # the ellipse that sways with the head (hair included)
+HEAD_RADII = (215.0, 265.0)
+NECK = (CX, 700.0)  # the head turns about this point
+EYE_WIDTH = 2 * (EYE_DX + EYE_HW)  # outer eye corners' distance, the unit of head motion
 MOUTH_REGION = (CX - 66, MOUTH_Y - 24, CX + 66, MOUTH_Y + 54)
 
 HairStyle = Literal["short", "fringe", "crop", "long", "bob", "bun", "afro"]

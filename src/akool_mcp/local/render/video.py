@@ -1,0 +1,275 @@
+"""A user's video as a talking avatar: the face tracked on every frame, the mouth posed on it.
+
+Each source frame's landmarks come from the face mesh run on a crop around the previous frame's
+face (BlazeFace only when the face is lost), as MediaPipe's own tracking graph does, and are
+smoothed with a One Euro filter: still faces stay still, moving faces are followed without lag.
+The mouth is warped in the source frame's pixels (fewer than the 4K box's) and the frame is then
+scaled into its box, which keeps the video's aspect ratio.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+from collections.abc import Iterator, Sequence
+from typing import cast
+
+import av
+import av.error
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from akool_mcp.local.render import landmarks as lm
+from akool_mcp.local.render.draw import Image
+from akool_mcp.local.render.encode import YuvFrame, to_i420
+from akool_mcp.local.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect
+from akool_mcp.local.render.model import Box, RenderError
+from akool_mcp.local.render.motion import MouthStates, mouth_states
+from akool_mcp.local.render.photo import fit_box, mouth_pose
+from akool_mcp.local.render.rig import MouthRig, skin_light
+from akool_mcp.local.speech import MouthTracks
+
+Floats = npt.NDArray[np.float32]
+
+# One Euro filter settings, with positions measured in eye widths: below a slow drift the
+# cut-off stays at 1.5 Hz (landmark jitter vanishes); fast moves raise it and are followed.
+_MIN_CUTOFF_HZ = 1.5
+_BETA = 0.8
+_DERIVATIVE_CUTOFF_HZ = 1.0
+_JUMP = 0.5  # a face moving this many eye widths in one frame: a cut or the loop restarting
+
+
+class OneEuro:
+    """The One Euro filter (Casiez, Roussel and Vogel, CHI 2012) over an array of values."""
+
+    def __init__(self, min_cutoff: float, beta: float, d_cutoff: float) -> None:
+        self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
+        self.value: Floats | None = None
+        self.speed: Floats | None = None
+
+    @staticmethod
+    def _alpha(cutoff: Floats | float, step: float) -> Floats:
+        tau = 1.0 / (2 * math.pi * np.asarray(cutoff, np.float32))
+        return (1.0 / (1.0 + tau / step)).astype(np.float32)
+
+    def reset(self) -> None:
+        self.value, self.speed = None, None
+
+    def __call__(self, value: Floats, step: float) -> Floats:
+        if self.value is None or self.speed is None:
+            self.value, self.speed = value.copy(), np.zeros_like(value)
+            return value
+        raw_speed = (value - self.value) / step
+        speed = (self.speed + self._alpha(self.d_cutoff, step) * (raw_speed - self.speed)).astype(np.float32)
+        cutoff = (self.min_cutoff + self.beta * np.abs(speed)).astype(np.float32)
+        smooth = (self.value + self._alpha(cutoff, step) * (value - self.value)).astype(np.float32)
+        self.value, self.speed = smooth, speed
+        return smooth
+
+
+class FaceTracker:
+    """Landmarks frame after frame: mesh on the last face's crop, BlazeFace when it is lost."""
+
+    def __init__(self, fps: float) -> None:
+        self.step = 1.0 / fps
+        self.roi: lm.Roi | None = None
+        self.filter = OneEuro(_MIN_CUTOFF_HZ, _BETA, _DERIVATIVE_CUTOFF_HZ)
+        self.last: lm.Face | None = None
+
+    def track(self, bgr: Image) -> lm.Face | None:
+        face = lm.mesh(bgr, self.roi) if self.roi is not None else None
+        if face is None:
+            detections = lm.detect_faces(bgr)
+            face = lm.mesh(bgr, lm.roi_from_detection(detections[0])) if detections else None
+        if face is None:
+            self.roi = None
+            return self.last
+        self.roi = lm.roi_from_face(face)
+        unit = max(face.eye_distance, 1.0)
+        if self.last is not None:
+            shift = float(np.linalg.norm(face.points[lm.NOSE_TIP] - self.last.points[lm.NOSE_TIP]))
+            if shift > _JUMP * unit:
+                self.filter.reset()
+        smooth = self.filter(face.points / unit, self.step) * unit
+        self.last = lm.Face(smooth.astype(np.float32), face.score)
+        return self.last
+
+
+class LoopedFrames:
+    """Frames of a video as BGR arrays by output time; it starts again from the top at the end."""
+
+    def __init__(self, path: pathlib.Path) -> None:
+        self.path = path
+        self.offset = 0.0  # output time at which the current pass through the video began
+        self.step = 1 / 25  # one source frame's duration, read from the stream
+        self.current: tuple[float, Image] | None = None
+        self.pending: tuple[float, Image] | None = None
+        self.frames = self._decode()
+
+    def _decode(self) -> Iterator[tuple[float, Image]]:
+        try:
+            with av.open(str(self.path), "r") as container:
+                stream = container.streams.video[0]
+                stream.thread_type = "AUTO"
+                if stream.average_rate:
+                    self.step = 1 / float(stream.average_rate)
+                start: float | None = None
+                for frame in container.decode(stream):
+                    t = float(frame.time or 0.0)
+                    start = t if start is None else start
+                    yield t - start, cast(Image, frame.to_ndarray(format="bgr24"))
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise RenderError(f"could not decode the avatar video {self.path.name!r} ({exc})") from exc
+
+    def at(self, t: float) -> Image:
+        """The source frame on screen at output time ``t`` (asked for in increasing order)."""
+        while True:
+            if self.pending is None:
+                self.pending = next(self.frames, None)
+                if self.pending is None:
+                    if self.current is None:
+                        raise RenderError(f"the avatar video {self.path.name!r} has no frames")
+                    self.offset += self.current[0] + self.step
+                    self.current = (-self.step, self.current[1])
+                    self.frames = self._decode()
+                    continue
+            when, image = self.pending
+            if self.current is not None and self.offset + when > t + 1e-6:
+                return self.current[1]
+            self.current, self.pending = (when, image), None
+
+
+_REST_SCAN_S = 1.0
+
+
+def _restful_face(path: pathlib.Path, fps: int) -> lm.Face | None:
+    """The face with the most nearly shut mouth in the video's first second.
+
+    Every frame's mouth is posed from this rest shape, so a person talking in the source video
+    is settled to it; the first frame alone might catch them mid-word.
+    """
+    tracker = FaceTracker(fps)
+    best: lm.Face | None = None
+    frames = LoopedFrames(path)
+    for index in range(round(_REST_SCAN_S * fps)):
+        face = tracker.track(frames.at(index / fps))
+        if face is not None and (best is None or face.lip_gap() < best.lip_gap()):
+            best = face
+    return best
+
+
+class VideoAnimator:
+    """A user's video, looped to the speech: the whole avatar box is redrawn every frame."""
+
+    def __init__(self, path: pathlib.Path, box: Box, canvas: tuple[int, int], fps: int, tracks: MouthTracks) -> None:
+        self.source = LoopedFrames(path)
+        first = self.source.at(0.0)
+        self.box = fit_box(box, first.shape[1], first.shape[0])
+        self.fps = fps
+        self.canvas = canvas
+        self.states: MouthStates = mouth_states(tracks, fps)
+        self.tracker = FaceTracker(fps)
+        face = self.tracker.track(first)
+        if face is None:
+            raise RenderError(
+                f"no face found in the video {path.name!r}; use a video of one face looking at the camera"
+            )
+        h, w = first.shape[:2]
+        self.rig = MouthRig(_restful_face(path, fps) or face, w, h)
+        self.light = skin_light(first, face)
+        self.first: Image | None = first
+        visible = intersect(box_rect(self.box), (0, 0, *canvas))
+        self.rect = None if visible is None else even_rect(visible, *canvas)
+        self.below: Image | None = None
+        self.above: Sequence[Drawable] = ()
+
+    def rects(self) -> list[Rect]:
+        return [] if self.rect is None else [self.rect]
+
+    def composite_still(self, canvas: Image) -> None:
+        if self.rect is not None:
+            region = canvas[self.rect[1] : self.rect[3], self.rect[0] : self.rect[2]]
+            region[...] = self._region(0, region)
+
+    def prepare(self, below: dict[Rect, Image], above: Sequence[Drawable]) -> None:
+        if self.rect is not None:
+            self.below = below[self.rect]
+            self.above = above
+
+    def _posed(self, index: int) -> Image:
+        """Source frame ``index`` with its face tracked and its mouth posed for the speech."""
+        if index == 0 and self.first is not None:
+            frame, self.first = self.first, None
+            face = self.tracker.last
+        else:
+            frame = self.source.at(index / self.fps)
+            face = self.tracker.track(frame)
+        if face is None:
+            return frame
+        rig = self.rig.moved_to(face, frame.shape[1], frame.shape[0])
+        at = min(index, len(self.states.level) - 1)
+        level, width = int(self.states.level[at]), int(self.states.width[at])
+        x0, y0, x1, y1 = rig.rect
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return frame
+        out = frame.copy()
+        out[y0:y1, x0:x1] = rig.render(
+            np.ascontiguousarray(frame[y0:y1, x0:x1]), mouth_pose(level, width), self.light, coarse=True
+        )
+        return out
+
+    def _region(self, index: int, under: Image) -> Image:
+        """The avatar box's canvas pixels at frame ``index`` over ``under`` (what lies beneath)."""
+        assert self.rect is not None
+        r = self.rect
+        # Bilinear upscaling: a third of bicubic's time on every 4K frame, and a moving video
+        # shows no difference.
+        found = Placed(self._posed(index), self.box, fast=True).pixels(r)
+        if found is None:
+            return under
+        hit, pixels = found
+        if hit == r:
+            return np.ascontiguousarray(pixels)  # the opaque video covers everything beneath
+        region = under.copy()
+        region[hit[1] - r[1] : hit[3] - r[1], hit[0] - r[0] : hit[2] - r[0]] = pixels
+        return region
+
+    def _yuv_fits(self) -> bool:
+        """Whether a frame can be scaled in YUV straight into the canvas: the box lies wholly on
+        the canvas at even edges and nothing is drawn over it."""
+        b = self.box
+        whole = self.rect == (b.left, b.top, b.right, b.bottom)
+        even = all(v % 2 == 0 for v in (b.left, b.top, b.width, b.height))
+        covered = any(intersect(layer.rect, box_rect(b)) is not None for layer in self.above)
+        return whole and even and not covered
+
+    def write(self, index: int, openness: float, frame: YuvFrame) -> None:
+        if self.rect is None or self.below is None:
+            return
+        if index == 0:
+            return  # the still canvas already holds frame 0
+        if self._yuv_fits():
+            # Scale the small frame's Y, U and V planes instead of a 4K BGR picture: half the
+            # pixels to interpolate, and no 4K colour conversion.
+            frame.put(self.box.left, self.box.top, _scaled_i420(self._posed(index), self.box))
+            return
+        region = self._region(index, self.below)
+        for layer in self.above:
+            layer.composite(region, self.rect)
+        frame.put(self.rect[0], self.rect[1], to_i420(region))
+
+
+def _scaled_i420(bgr: Image, box: Box) -> Image:
+    """``bgr`` (even-sized) as an I420 block (cv2's layout) scaled to the box (even-sized)."""
+    h, w = bgr.shape[:2]
+    yuv = to_i420(np.ascontiguousarray(bgr[: h - h % 2, : w - w % 2]))
+    h, w = h - h % 2, w - w % 2
+    bw, bh = box.width, box.height
+    out = np.empty((bh * 3 // 2, bw), np.uint8)
+    out[:bh] = cv2.resize(yuv[:h], (bw, bh), interpolation=cv2.INTER_LINEAR)
+    chroma_in = yuv[h:].reshape(2, h // 2, w // 2)
+    chroma_out = out[bh:].reshape(2, bh // 2, bw // 2)
+    for k in range(2):
+        chroma_out[k] = cv2.resize(chroma_in[k], (bw // 2, bh // 2), interpolation=cv2.INTER_LINEAR)
+    return out

@@ -1,0 +1,176 @@
+"""Piecewise-affine mesh warps and the smooth head-motion warp.
+
+A face is moved by moving its landmarks: the picture is cut into triangles between them, and
+each triangle is mapped affinely from where its corners were to where they go. Triangles that
+share an edge map it the same way, so the warp has no seams; corners on the edge of the warped
+rectangle never move, so it joins the untouched picture around it exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from akool_mcp.local.render.draw import Image
+
+Points = npt.NDArray[np.float32]
+Triangles = npt.NDArray[np.int32]
+Floats = npt.NDArray[np.float32]
+
+_SUBPIXEL_BITS = 4  # cv2's fill functions take fixed-point corners: 1/16 px
+
+
+def border_anchors(width: int, height: int, per_side: int) -> Points:
+    """Points along the edge of a width x height rectangle, corners included."""
+    xs = np.linspace(0, width - 1, per_side + 1, dtype=np.float32)
+    ys = np.linspace(0, height - 1, per_side + 1, dtype=np.float32)
+    top = np.column_stack([xs, np.zeros_like(xs)])
+    bottom = np.column_stack([xs, np.full_like(xs, height - 1)])
+    left = np.column_stack([np.zeros_like(ys[1:-1]), ys[1:-1]])
+    right = np.column_stack([np.full_like(ys[1:-1], width - 1), ys[1:-1]])
+    return np.vstack([top, bottom, left, right]).astype(np.float32)
+
+
+def triangulate(points: Points, width: int, height: int) -> Triangles:
+    """Delaunay triangles over ``points`` (which must all lie in the rectangle), as indices."""
+    if width < 2 or height < 2 or len(points) < 3:
+        return np.zeros((0, 3), np.int32)  # a face almost entirely off the canvas: nothing to warp
+    subdiv = cv2.Subdiv2D((-2, -2, width + 4, height + 4))
+    points = np.clip(points, [-1, -1], [width, height]).astype(np.float32)
+    for x, y in points.tolist():
+        subdiv.insert((float(x), float(y)))
+    corners = np.asarray(subdiv.getTriangleList(), np.float32).reshape(-1, 3, 2)
+    found: list[tuple[int, int, int]] = []
+    for triangle in corners:
+        distances = np.linalg.norm(points[None, :, :] - triangle[:, None, :], axis=2)
+        nearest = distances.argmin(axis=1)
+        if float(distances[np.arange(3), nearest].max()) > 1e-3:
+            continue  # touches one of Subdiv2D's helper vertices far outside
+        found.append((int(nearest[0]), int(nearest[1]), int(nearest[2])))
+    return np.asarray(found, np.int32).reshape(-1, 3)
+
+
+def inside_polygon(points: Points, polygon: Points) -> npt.NDArray[np.bool_]:
+    contour = polygon.reshape(-1, 1, 2).astype(np.float32)
+    tests = [cv2.pointPolygonTest(contour, (float(x), float(y)), False) > 0 for x, y in points.tolist()]
+    return np.array(tests, dtype=bool)
+
+
+@dataclass(frozen=True, eq=False)
+class Mesh:
+    """Triangles over a width x height patch; ``hole`` marks triangles left for the caller to paint."""
+
+    width: int
+    height: int
+    triangles: Triangles
+    hole: npt.NDArray[np.bool_]
+
+    def maps(
+        self, rest: Points, moved: Points, coarse: bool = False
+    ) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.uint16]]:
+        """Remap tables that carry the picture's points at ``rest`` to ``moved``.
+
+        Every output pixel inside a moved triangle reads from the same spot of the triangle at
+        rest; pixels outside every triangle, and in holes, read from themselves. ``coarse``
+        works the tables out on every second pixel and interpolates them (a quarter of the
+        work, for video frames): the warp is continuous, so only pixels by a triangle's corner
+        move, by a fraction of a pixel.
+        """
+        step = 2 if coarse else 1
+        h, w = -(-self.height // step), -(-self.width // step)
+        ids = np.full((h, w), -1, np.int32)
+        scale = 1 << _SUBPIXEL_BITS
+        grid = (moved[self.triangles] - (step - 1) / 2) / step
+        corners = np.round(grid * scale).astype(np.int32)
+        inverse = np.zeros((len(self.triangles) + 1, 2, 3), np.float64)
+        inverse[-1] = [[1, 0, 0], [0, 1, 0]]  # index -1: stay put
+        for k, triangle in enumerate(self.triangles):
+            dst = moved[triangle].astype(np.float32)
+            area = (dst[1, 0] - dst[0, 0]) * (dst[2, 1] - dst[0, 1]) - (dst[2, 0] - dst[0, 0]) * (dst[1, 1] - dst[0, 1])
+            if self.hole[k] or abs(float(area)) < 1e-4:
+                inverse[k] = inverse[-1]
+                continue
+            inverse[k] = cv2.getAffineTransform(dst, rest[triangle].astype(np.float32))
+            cv2.fillConvexPoly(ids, corners[k], k, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
+        xs = np.arange(w, dtype=np.float32)[None, :] * step + (step - 1) / 2
+        ys = np.arange(h, dtype=np.float32)[:, None] * step + (step - 1) / 2
+        coef = inverse.astype(np.float32)[ids]
+        map_x = (coef[..., 0, 0] * xs + coef[..., 0, 1] * ys + coef[..., 0, 2]).astype(np.float32)
+        map_y = (coef[..., 1, 0] * xs + coef[..., 1, 1] * ys + coef[..., 1, 2]).astype(np.float32)
+        if coarse:
+            size = (self.width, self.height)
+            map_x = cast(Floats, cv2.resize(map_x, size, interpolation=cv2.INTER_LINEAR))
+            map_y = cast(Floats, cv2.resize(map_y, size, interpolation=cv2.INTER_LINEAR))
+        map1, map2 = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
+        return cast(npt.NDArray[np.int16], map1), cast(npt.NDArray[np.uint16], map2)
+
+
+def remap(picture: Image, maps: tuple[npt.NDArray[np.int16], npt.NDArray[np.uint16]]) -> Image:
+    return cast(Image, cv2.remap(picture, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+
+
+def polygon_mask(polygon: Points, width: int, height: int, feather: float) -> Floats:
+    """Coverage 0..1 of a polygon over a width x height patch, with soft edges ``feather`` px wide."""
+    mask = np.zeros((height, width), np.uint8)
+    scale = 1 << _SUBPIXEL_BITS
+    cv2.fillPoly(mask, [np.round(polygon * scale).astype(np.int32)], 255, cv2.LINE_AA, shift=_SUBPIXEL_BITS)
+    soft = mask.astype(np.float32) / 255.0
+    if feather > 0.6:
+        soft = cast(Floats, cv2.GaussianBlur(soft, (0, 0), feather / 2))
+    return soft
+
+
+class HeadSway:
+    """Moves a head inside a rectangle: a small turn about the neck and a shift, fading to nothing
+    at the rectangle's edges so the shoulders and the background stay where they are.
+
+    The displacement is the weight times a rigid motion; the weights and their products with
+    the coordinates are worked out once, so a frame costs a few multiply-adds and one remap.
+    """
+
+    def __init__(self, weight: Floats, pivot: tuple[float, float]) -> None:
+        h, w = weight.shape
+        self.size = (w, h)
+        xs = np.broadcast_to(np.arange(w, dtype=np.float32)[None, :], (h, w))
+        ys = np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], (h, w))
+        self.xs, self.ys = np.ascontiguousarray(xs), np.ascontiguousarray(ys)
+        self.weight = weight
+        self.wx = np.ascontiguousarray(weight * (xs - np.float32(pivot[0])), np.float32)
+        self.wy = np.ascontiguousarray(weight * (ys - np.float32(pivot[1])), np.float32)
+
+    def apply(self, picture: Image, dx: float, dy: float, roll: float) -> Image:
+        """``picture`` with the head shifted by (dx, dy) px and turned by ``roll`` radians."""
+        c, s = float(np.cos(roll)) - 1.0, float(np.sin(roll))
+        # Backward map: a pixel shows what lay at itself minus the weighted displacement.
+        map_x = _axpy(self.weight, -dx, self.xs)
+        map_x = _axpy(self.wx, -c, map_x)
+        map_x = _axpy(self.wy, s, map_x)
+        map_y = _axpy(self.weight, -dy, self.ys)
+        map_y = _axpy(self.wx, -s, map_y)
+        map_y = _axpy(self.wy, -c, map_y)
+        return cast(Image, cv2.remap(picture, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+
+
+def _axpy(a: Floats, k: float, b: Floats) -> Floats:
+    out: Any = cv2.scaleAdd(a, k, b)
+    return cast(Floats, out)
+
+
+def ellipse_weight(
+    width: int, height: int, centre: tuple[float, float], radii: tuple[float, float], fade: float
+) -> Floats:
+    """1 inside the ellipse, easing to 0 over ``fade`` radii outside it and at the patch edges."""
+    xs = (np.arange(width, dtype=np.float32)[None, :] - centre[0]) / radii[0]
+    ys = (np.arange(height, dtype=np.float32)[:, None] - centre[1]) / radii[1]
+    distance = np.sqrt(xs * xs + ys * ys)
+    t = np.clip(1 - (distance - 1) / fade, 0, 1)
+    weight = t * t * (3 - 2 * t)
+    # Nothing may move on the patch's own edge, or the patch would show a seam there.
+    margin = max(4.0, 0.04 * min(width, height))
+    ex = np.clip(np.minimum(np.arange(width), width - 1 - np.arange(width)) / margin, 0, 1).astype(np.float32)
+    ey = np.clip(np.minimum(np.arange(height), height - 1 - np.arange(height)) / margin, 0, 1).astype(np.float32)
+    return np.ascontiguousarray((weight * ey[:, None] * ex[None, :]).astype(np.float32))
