@@ -36,9 +36,10 @@ Floats = npt.NDArray[np.float32]
 
 MAX_GAP = 0.3  # lip gap of a wide-open mouth, in eye widths
 _VIRTUAL_OPEN = 0.15  # how far the jaw is opened to lay out the triangles (in eye widths)
-_INSIDE = np.array([40, 28, 60], np.float32)  # BGR, a mouth's inside in shade
-_THROAT = np.array([22, 14, 30], np.float32)
-_TONGUE = np.array([86, 78, 150], np.float32)
+# BGR. A mouth's inside is a deep, warm red-brown (blue about equal to green), never violet.
+_INSIDE = np.array([30, 30, 74], np.float32)
+_THROAT = np.array([14, 14, 32], np.float32)
+_TONGUE = np.array([88, 92, 168], np.float32)
 _TEETH = np.array([214, 222, 228], np.float32)
 
 
