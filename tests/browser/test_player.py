@@ -231,6 +231,29 @@ def test_a_gallery_pick_by_keyboard_sends_the_choice_to_the_conversation(
     page.close()
 
 
+def test_over_stdio_gallery_thumbnails_are_read_as_resources(browser: Browser, site: str) -> None:
+    page, app = opened(browser, site)
+    avatars = [{"avatar_id": "local_liam", "record_id": "abc123", "name": "Liam", "thumbnail_url": "/data/liam.png"}]
+    result = {"content": [{"type": "text", "text": "1 avatar"}], "structuredContent": {"avatars": avatars}}
+    page.evaluate("(r) => notifyApp('ui/notifications/tool-result', r)", result)
+    page.wait_for_function("host.resourceReads.length === 1")
+    assert page.evaluate("host.resourceReads[0]") == {"uri": "akool://avatars/abc123/thumbnail"}
+    ok, png = cv2.imencode(".png", np.full((64, 64, 3), (90, 140, 200), np.uint8))
+    assert ok
+    blob = base64.b64encode(png.tobytes()).decode()
+    page.evaluate(
+        "(r) => answerResourceRead(r)",
+        {"contents": [{"uri": "akool://avatars/abc123/thumbnail", "mimeType": "image/png", "blob": blob}]},
+    )
+    image = app.locator(".pick img")
+    image.and_(app.locator("[src^='data:image/png;base64,']")).wait_for()
+    assert (
+        image.evaluate("i => new Promise(r => i.complete ? r(i.naturalWidth) : i.onload = () => r(i.naturalWidth))")
+        == 64
+    )
+    page.close()
+
+
 def test_the_player_references_nothing_outside_itself() -> None:
     html = player_html()
     for needle in ("<script src", "<link", "@import", "url(http", "//fonts.", "cdn."):
