@@ -30,7 +30,14 @@ TOKEN = "mcp-test-token-5f1e2d3c4b5a"
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKOOL_")}
-    env.update({"AKOOL_DATA_DIR": str(tmp_path / "data"), "AKOOL_BACKEND": "local", **extra})
+    env.update(
+        {
+            "AKOOL_DATA_DIR": str(tmp_path / "data"),
+            "AKOOL_OUTPUT_DIR": str(tmp_path / "videos"),
+            "AKOOL_BACKEND": "local",
+            **extra,
+        }
+    )
     return env
 
 

@@ -1,0 +1,29 @@
+"""From the tool's friendly parameters to a checked request: the avatar looked up, then the elements built."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from akool_mcp.client import AkoolClient
+from akool_mcp.domain.compose import VideoSpec, build_request
+from akool_mcp.domain.lookup import avatar_source, ready_avatar
+from akool_mcp.domain.registry import summarize
+from akool_mcp.models import TalkingVideoRequest
+
+
+async def prepare_request(client: AkoolClient, spec: VideoSpec, *, allow_local_paths: bool) -> TalkingVideoRequest:
+    """Refuse an unknown or unfinished avatar before anything is sent; build and validate the request."""
+    if spec.avatar_id and spec.elements is None:
+        spec = replace(spec, avatar_from=avatar_source(await ready_avatar(client, spec.avatar_id)))
+    return build_request(spec, allow_local_paths=allow_local_paths)
+
+
+def describe(spec: VideoSpec) -> tuple[str | None, str]:
+    """(avatar, summary) for the list of videos."""
+    if spec.elements is not None:
+        avatar = next(
+            (str(e.get("avatar_id") or e.get("url")) for e in spec.elements if e.get("type") == "avatar"), None
+        )
+        text = next((str(e.get("input_text") or "") for e in spec.elements if e.get("type") == "audio"), None)
+        return avatar, summarize(text, has_audio=not text)
+    return spec.avatar_id or spec.avatar_url, summarize(spec.text, has_audio=bool(spec.audio_url))

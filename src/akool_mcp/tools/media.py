@@ -1,0 +1,34 @@
+"""Content blocks that show a finished video in the conversation: its poster and a link to the MP4."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from mcp.types import ContentBlock, ImageContent, ResourceLink
+
+from akool_mcp.domain.registry import VideoRecord
+
+
+def video_uri(video_id: str) -> str:
+    return f"akool://videos/{video_id}"
+
+
+def finished_blocks(record: VideoRecord) -> list[ContentBlock]:
+    """The poster (inline JPEG) and a resource link to the MP4, when the video has been kept."""
+    blocks: list[ContentBlock] = []
+    if record.poster_path and Path(record.poster_path).is_file():
+        data = base64.b64encode(Path(record.poster_path).read_bytes()).decode()
+        blocks.append(ImageContent(type="image", data=data, mime_type="image/jpeg"))
+    if record.file_path and Path(record.file_path).is_file():
+        blocks.append(
+            ResourceLink(
+                type="resource_link",
+                uri=f"{video_uri(record.video_id)}/video.mp4",
+                name=Path(record.file_path).name,
+                title="The finished video",
+                mime_type="video/mp4",
+                size=Path(record.file_path).stat().st_size,
+            )
+        )
+    return blocks
