@@ -58,6 +58,7 @@ class FakeAkool:
     cdn_expired: bool = False
     cdn_drops: int = 0
     credit: float = 1234.5
+    cdn_files: dict[str, bytes] = field(default_factory=dict[str, bytes])  # other CDN paths, e.g. pictures
 
     def transport(self) -> httpx2.MockTransport:
         return httpx2.MockTransport(self.handle)
@@ -110,6 +111,8 @@ class FakeAkool:
 
     def _cdn(self, request: httpx2.Request) -> httpx2.Response:
         assert "authorization" not in request.headers and "x-api-key" not in request.headers, "leaked credentials"
+        if request.url.path in self.cdn_files:
+            return httpx2.Response(200, content=self.cdn_files[request.url.path], headers={"content-type": "image/png"})
         if self.cdn_expired:
             return httpx2.Response(403, text="AccessDenied: Request has expired")
         if self.cdn_drops:

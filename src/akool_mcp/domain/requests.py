@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import PurePosixPath
 
 from akool_mcp.client import AkoolClient
 from akool_mcp.domain.compose import VideoSpec, build_request
 from akool_mcp.domain.lookup import avatar_source, ready_avatar
 from akool_mcp.domain.registry import summarize
-from akool_mcp.models import TalkingVideoRequest
+from akool_mcp.models import IMAGE_EXTENSIONS, AvatarSource, TalkingVideoRequest
 
 
 async def prepare_request(client: AkoolClient, spec: VideoSpec, *, allow_local_paths: bool) -> TalkingVideoRequest:
@@ -27,3 +28,21 @@ def describe(spec: VideoSpec) -> tuple[str | None, str]:
         text = next((str(e.get("input_text") or "") for e in spec.elements if e.get("type") == "audio"), None)
         return avatar, summarize(text, has_audio=not text)
     return spec.avatar_id or spec.avatar_url, summarize(spec.text, has_audio=bool(spec.audio_url))
+
+
+async def avatar_picture(client: AkoolClient, spec: VideoSpec, *, backend: str) -> tuple[str | None, str | None, str]:
+    """(built-in id, picture link, parameter) for a preview: the engine draws its built-ins itself;
+    any other avatar is shown from its picture, or its thumbnail when its URL is a video."""
+    if spec.avatar_url:
+        return None, spec.avatar_url, "avatar_url"
+    avatar = await ready_avatar(client, spec.avatar_id or "")
+    if backend == "local" and avatar_source(avatar) == AvatarSource.OFFICIAL:
+        return avatar.avatar_id, None, "avatar_id"
+    return None, picture_link(avatar.url or None, avatar.thumbnail_url or None), "avatar_id"
+
+
+def picture_link(url: str | None, thumbnail: str | None) -> str | None:
+    """An avatar's still picture: its URL when that is an image, else its thumbnail."""
+    if url and PurePosixPath(url.split("?", 1)[0]).suffix.lower() in IMAGE_EXTENSIONS:
+        return url
+    return thumbnail or url

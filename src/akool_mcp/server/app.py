@@ -17,7 +17,7 @@ from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRegistry
 from akool_mcp.server.backend import USER_AGENT, BackgroundBackend, SharedBackend
 from akool_mcp.server.surface import AkoolServer
-from akool_mcp.tools import avatars, library, videos
+from akool_mcp.tools import avatars, library, preview, videos
 from akool_mcp.tools.params import url_descriptions
 from akool_mcp.tools.state import AppState, open_library
 
@@ -75,13 +75,24 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
         async with AsyncExitStack() as stack:
-            # Downloads of finished videos and preview media: a client of its own, never carrying the API key.
+            # Downloads of finished videos from the links Akool returns: a client of its own, never carrying
+            # the API key.
             media_http = await stack.enter_async_context(
                 httpx2.AsyncClient(
                     transport=transport,
                     timeout=httpx2.Timeout(60, connect=10),
                     follow_redirects=True,
                     max_redirects=3,
+                    headers={"user-agent": USER_AGENT},
+                )
+            )
+            from akool_mcp.local.net import GuardedTransport  # lazy: start-up should not pay for it
+
+            preview_http = await stack.enter_async_context(
+                httpx2.AsyncClient(
+                    transport=GuardedTransport(transport, allow_private=settings.allow_private_urls),
+                    timeout=httpx2.Timeout(30, connect=10),
+                    follow_redirects=False,
                     headers={"user-agent": USER_AGENT},
                 )
             )
@@ -103,7 +114,8 @@ def build_server(
                     clock=time,
                     library=kept,
                     links=links,
-                    media_http=media_http,
+                    preview_http=preview_http,
+                    allow_private_urls=settings.allow_private_urls,
                 )
                 return
             opener = BackgroundBackend()
@@ -117,7 +129,8 @@ def build_server(
                         clock=time,
                         library=kept,
                         links=links,
-                        media_http=media_http,
+                        preview_http=preview_http,
+                        allow_private_urls=settings.allow_private_urls,
                     )
                 finally:
                     opener.stop()
@@ -130,8 +143,9 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
     )
-    avatars.register(server)
+    avatars.register(server, backend)
     videos.register(server, backend)
     library.register(server, backend)
+    preview.register(server, backend)
     server.finish_tools(url_descriptions(backend == "local" and transport is None and local_paths))
     return server

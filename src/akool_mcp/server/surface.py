@@ -24,7 +24,9 @@ _SHOWN = 60
 def compact_schema(schema: Any, *, output: bool = False) -> Any:
     """The same JSON schema with less text: no generated titles, `null` unions folded, no null defaults.
 
-    Output schemas also lose descriptions and defaults: they check results, the model reads the values.
+    Output schemas also lose descriptions, defaults and `required` (every field of a result is always
+    present): they check results, and the model reads the values. Optional inputs are typed without
+    their `null`: leaving one out is how a model says "none".
     """
     if isinstance(schema, list):
         return [compact_schema(item, output=output) for item in cast(list[Any], schema)]
@@ -37,7 +39,7 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
             continue
         if key == "default" and (value is None or output):
             continue
-        if key == "description" and output and isinstance(value, str):
+        if key in ("description", "required") and output:
             continue
         if key == "type" and value == "string" and "enum" in source:
             continue  # the enum says it
@@ -50,7 +52,7 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
         first, second = cast(list[dict[str, Any]], options)
         if second == {"type": "null"} and isinstance(first.get("type"), str):
             del out["anyOf"]
-            out = {**first, **out, "type": [first["type"], "null"]}
+            out = {**first, **out, "type": [first["type"], "null"] if output else first["type"]}
     return out
 
 

@@ -12,6 +12,7 @@ from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRecord
 from akool_mcp.tools.results import CreditInfo, SavedVideo, VideoEntry, VideoListing, label_name
 from akool_mcp.tools.state import (
+    LOCAL_READ,
     LOCAL_WRITE,
     READ_ONLY,
     AppState,
@@ -21,8 +22,6 @@ from akool_mcp.tools.state import (
     StateDep,
     model_errors,
 )
-
-LOCAL_READ = READ_ONLY.model_copy(update={"open_world_hint": False})
 
 
 def entry(record: VideoRecord, links: Links) -> VideoEntry:

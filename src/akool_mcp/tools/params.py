@@ -14,22 +14,23 @@ MAX_TEXT = 5000
 AvatarId = Annotated[str | None, Field(max_length=200, description="An avatar_id from list_avatars (or avatar_url).")]
 Background = Annotated[
     str | None,
-    Field(max_length=2048, description="Hex colour #RRGGBB[AA], or an image link; empty for none."),
+    Field(description="Colour (#RRGGBB[AA] or a name like blue) or image link; empty for none."),
 ]
-AvatarX = Annotated[float, Field(ge=-3840, le=7680, description="Avatar centre x on the 3840-wide canvas.")]
-AvatarY = Annotated[float, Field(ge=-2160, le=4320, description="Avatar centre y on the 2160-high canvas.")]
-AvatarScale = Annotated[float, Field(gt=0, le=4, description="Avatar size multiplier.")]
-AvatarWidth = Annotated[float, Field(gt=0, le=15360, description="Avatar box width, px.")]
-AvatarHeight = Annotated[float, Field(gt=0, le=8640, description="Avatar box height, px.")]
+AvatarX = Annotated[float, Field(ge=-3840, le=7680, description="Avatar centre x; canvas is 3840 wide.")]
+AvatarY = Annotated[float, Field(ge=-2160, le=4320, description="Avatar centre y; canvas is 2160 high.")]
+AvatarScale = Annotated[float, Field(gt=0, le=4)]
+AvatarWidth = Annotated[float, Field(gt=0, le=15360, description="Avatar box size, px.")]
+AvatarHeight = Annotated[float, Field(gt=0, le=8640)]
 
 BACKGROUND: str = DEFAULT_BACKGROUND
-X: float = CANVAS_WIDTH / 2
-Y: float = CANVAS_HEIGHT / 2
-SCALE = 1.0
-WIDTH = float(CANVAS_WIDTH)
-HEIGHT = float(CANVAS_HEIGHT)
-AvatarUrl = Annotated[str | None, Field(max_length=2048, description="Your own picture or video.")]
-AudioUrl = Annotated[str | None, Field(max_length=2048, description="Recorded speech.")]
+X: float = CANVAS_WIDTH // 2
+Y: float = CANVAS_HEIGHT // 2
+SCALE: float = 1
+WIDTH: float = CANVAS_WIDTH
+HEIGHT: float = CANVAS_HEIGHT
+# Links are checked (length, scheme, extension) where they are parsed, with messages naming them.
+AvatarUrl = Annotated[str | None, Field(description="Your own picture or video.")]
+AudioUrl = Annotated[str | None, Field(description="Recorded speech.")]
 
 
 def url_descriptions(allow_local_paths: bool) -> dict[str, str]:
@@ -38,6 +39,7 @@ def url_descriptions(allow_local_paths: bool) -> dict[str, str]:
     return {
         "avatar_url": f"Your own picture (.png .jpg .webp) or video (.mp4 .mov): {where}.",
         "audio_url": f"Recorded speech (.mp3 .wav .m4a): {where}.",
+        "video_url": f"A clear ~1 minute video (.mp4 .mov .avi) or photo (.png .jpg .webp) of the person: {where}.",
     }
 
 

@@ -92,7 +92,6 @@ class AvatarResult(BaseModel):
 class VideoCreated(BaseModel):
     video_id: str = Field(description="The video record id: pass it to get_video_status.")
     status: StatusName
-    status_code: int
     avatar_from: int
     backend: Backend
     next_step: str
@@ -101,7 +100,6 @@ class VideoCreated(BaseModel):
 class VideoStatus(BaseModel):
     video_id: str
     status: StatusName
-    status_code: int
     done: bool
     video_url: str | None = Field(default=None, description="The MP4 once completed (Akool links expire after 7 days).")
     file_path: str | None = Field(default=None, description="Where the finished MP4 is kept (AKOOL_OUTPUT_DIR).")

@@ -28,6 +28,7 @@ log = structlog.get_logger(__name__)
 # Reads change nothing and may be repeated; creates cost money and must not be repeated blindly.
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
 PAID_CREATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+LOCAL_READ = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 LOCAL_WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
@@ -44,8 +45,10 @@ class AppState:
     clock: Clock = field(default_factory=Clock)
     library: VideoLibrary | None = None
     links: Links | None = None
-    # Fetches media the server itself reads (a preview's background or avatar picture); never authenticated.
-    media_http: httpx2.AsyncClient | None = None
+    # Fetches media the server itself reads (a preview's background or avatar picture): guarded against
+    # private addresses like the engine's own fetches, and never authenticated.
+    preview_http: httpx2.AsyncClient | None = None
+    allow_private_urls: bool = False
 
     async def client(self) -> AkoolClient:
         return await self.open_client()

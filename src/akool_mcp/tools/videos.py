@@ -55,7 +55,6 @@ def video_status(video: Video, observed: Observed, links: Links, *, waited: floa
     return VideoStatus(
         video_id=video.id,
         status=status,
-        status_code=video.video_status,
         done=is_final(video),
         video_url=url if video.video_status == Status.COMPLETED else None,
         file_path=file_path,
@@ -82,15 +81,14 @@ def progress_report(video: Video, waited: float, wait_seconds: float) -> tuple[f
 
 def create_description(backend: str) -> str:
     cost = (
-        "Akool bills each video to the user's credit: check the framing first with preview_video_layout (free) "
-        "and the balance with get_credit."
+        "Akool bills each video to the user's credit (see get_credit; check framing with preview_video_layout)."
         if backend == "akool"
-        else "Renders on this computer, free; preview_video_layout shows the framing first."
+        else "Renders free on this computer."
     )
     return dedent(f"""\
         Create a 3840x2160 talking-avatar video. {cost}
-        Give one avatar (avatar_id or avatar_url) and one speech (text with voice_id, or audio_url).
-        It renders in the background: follow it with get_video_status. Call once per video.""")
+        One avatar (avatar_id or avatar_url), one speech (text + voice_id, or audio_url).
+        Call once; follow it with get_video_status.""")
 
 
 def register(server: MCPServer[AppState], backend: str) -> None:
@@ -116,15 +114,12 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         avatar_scale: params.AvatarScale = params.SCALE,
         avatar_width: params.AvatarWidth = params.WIDTH,
         avatar_height: params.AvatarHeight = params.HEIGHT,
-        webhook_url: Annotated[
-            str | None, Field(max_length=2048, description="http(s) URL called when the status changes.")
-        ] = None,
+        webhook_url: Annotated[str | None, Field(description="http(s) URL called when the status changes.")] = None,
         elements: Annotated[
             list[dict[str, Any]] | None,
             Field(
                 max_length=10,
-                description="Advanced: Akool's raw elements list; replaces the avatar, speech, background "
-                "and placement parameters.",
+                description="Advanced: Akool's raw elements; replaces avatar, speech, background, placement.",
             ),
         ] = None,
     ) -> VideoCreated:
@@ -146,7 +141,6 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         return VideoCreated(
             video_id=video.id,
             status=status_name(video.video_status),
-            status_code=video.video_status,
             avatar_from=request.avatar_from,
             backend=state.backend,
             next_step=f"Rendering has started: {FOLLOW.format(id=video.id)} to follow it to the finished file.",
@@ -163,11 +157,11 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         video_id: Annotated[str, Field(min_length=1, max_length=200, description="From create_talking_video.")],
         wait_seconds: Annotated[
             float,
-            Field(ge=0, le=MAX_WAIT_SECONDS, description="Wait up to this long for the end, with progress (0: check)."),
+            Field(ge=0, le=MAX_WAIT_SECONDS, description="Wait up to this long for the end (0: just check)."),
         ] = 0,
     ) -> Annotated[CallToolResult, VideoStatus]:
-        """Check a video (queueing, processing, completed, failed). Once completed the MP4 is saved to the
-        output folder, and the result shows a poster frame and links the file; call again to keep waiting."""
+        """Check a video's status. Once completed, the MP4 is saved to the output folder and the result
+        shows a poster frame and links the file."""
 
         async def on_poll(video: Video, waited: float) -> None:
             if wait_seconds > 0:
