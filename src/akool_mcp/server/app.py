@@ -17,7 +17,7 @@ from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRegistry
 from akool_mcp.server.backend import USER_AGENT, BackgroundBackend, SharedBackend
 from akool_mcp.server.surface import AkoolServer
-from akool_mcp.tools import avatars, library, preview, videos
+from akool_mcp.tools import avatars, library, preview, resources, videos
 from akool_mcp.tools.params import url_descriptions
 from akool_mcp.tools.state import AppState, open_library
 
@@ -147,5 +147,6 @@ def build_server(
     videos.register(server, backend)
     library.register(server, backend)
     preview.register(server, backend)
+    resources.register(server)
     server.finish_tools(url_descriptions(backend == "local" and transport is None and local_paths))
     return server

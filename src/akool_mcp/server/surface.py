@@ -9,13 +9,17 @@ from __future__ import annotations
 import inspect
 from typing import Any, cast
 
+from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, ListResourcesResult, PaginatedRequestParams, Resource
 from mcp_types import InputRequiredResult
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from akool_mcp.errors import AkoolError
+from akool_mcp.tools.resources import LISTED_AVATARS, LISTED_VIDEOS, avatar_resources, video_resources
+from akool_mcp.tools.results import AvatarInfo
 from akool_mcp.tools.state import AppState
 
 _SHOWN = 60
@@ -140,3 +144,20 @@ class AkoolServer(MCPServer[AppState]):
                 reasons = [explain(name, error, properties) for error in exc.errors()[:3]]
                 raise ToolError(" ".join(reasons) + " Nothing was sent.") from None
         return await super().call_tool(name, arguments, context)
+
+    async def _handle_list_resources(
+        self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        """The videos made here (newest first) and the first avatars, besides any static resources."""
+        listed = await super()._handle_list_resources(ctx, params)
+        state = ctx.lifespan_context
+        extra: list[Resource] = []
+        if state.library is not None:
+            extra += video_resources(state.library.registry.newest(limit=LISTED_VIDEOS))
+        try:
+            page = await (await state.client()).list_avatars(page=1, size=LISTED_AVATARS)
+        except AkoolError:
+            page = None  # the videos are still worth listing when the backend is down
+        if page is not None:
+            extra += avatar_resources([AvatarInfo.from_wire(a) for a in page.result])
+        return ListResourcesResult(resources=[*listed.resources, *extra])
