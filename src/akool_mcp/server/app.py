@@ -16,6 +16,7 @@ from akool_mcp.domain.follow import Clock
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRegistry
 from akool_mcp.server.backend import USER_AGENT, BackgroundBackend, SharedBackend
+from akool_mcp.server.media import register_media
 from akool_mcp.server.surface import AkoolServer
 from akool_mcp.tools import avatars, library, preview, resources, videos
 from akool_mcp.tools.params import url_descriptions
@@ -148,5 +149,7 @@ def build_server(
     library.register(server, backend)
     preview.register(server, backend)
     resources.register(server)
+    if media_base is not None:
+        register_media(server, links)
     server.finish_tools(url_descriptions(backend == "local" and transport is None and local_paths))
     return server

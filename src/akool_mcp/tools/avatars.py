@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
+from akool_mcp.domain.links import Links
 from akool_mcp.domain.lookup import resolve_avatar
 from akool_mcp.errors import InputError
 from akool_mcp.models import AvatarCreateRequest, ContractViolation, Status, validate_avatar_create
 from akool_mcp.tools.results import AvatarInfo, AvatarList, AvatarResult
-from akool_mcp.tools.state import PAID_CREATE, READ_ONLY, AppState, ClientDep, StateDep, model_errors
+from akool_mcp.tools.state import PAID_CREATE, READ_ONLY, AppState, ClientDep, LinksDep, StateDep, model_errors
 
 _SOURCES = {"all": None, "official": 2, "mine": 3}
 _KINDS = {"all": None, "talking": 1, "streaming": 2}
@@ -26,6 +27,14 @@ def _next_step_for(info: AvatarInfo) -> str:
     return f"Not ready yet ({info.status}): call get_avatar with id={info.record_id!r} again in a minute."
 
 
+def linked(info: AvatarInfo, links: Links) -> AvatarInfo:
+    """Over HTTP, the local engine's pictures as URLs on this server instead of paths on its disk."""
+    if links.over_http:
+        info.preview_url = links.engine(info.preview_url)
+        info.thumbnail_url = links.engine(info.thumbnail_url)
+    return info
+
+
 def register(server: MCPServer[AppState], backend: str) -> None:
     billed = " Akool bills avatar creation to the user's credit." if backend == "akool" else ""
 
@@ -37,6 +46,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
     async def list_avatars(
         state: StateDep,
         client: ClientDep,
+        links: LinksDep,
         source: Annotated[
             Literal["all", "official", "mine"],
             Field(description="official: ready-made; mine: uploaded."),
@@ -50,7 +60,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
     ) -> AvatarList:
         """List the avatars for talking videos: avatar_id, name, status ("completed" = ready) and pictures."""
         listing = await client.list_avatars(from_=_SOURCES[source], type_=_KINDS[kind], page=page, size=size)
-        avatars = [AvatarInfo.from_wire(a) for a in listing.result]
+        avatars = [linked(AvatarInfo.from_wire(a), links) for a in listing.result]
         total = max(listing.count, (page - 1) * size + len(avatars))
         return AvatarList(
             backend=state.backend,
@@ -102,13 +112,14 @@ def register(server: MCPServer[AppState], backend: str) -> None:
     @model_errors
     async def get_avatar(
         client: ClientDep,
+        links: LinksDep,
         id: Annotated[
             str, Field(description="The avatar's record_id, or its avatar_id (both come from list_avatars).")
         ],
     ) -> AvatarResult:
         """Check one avatar's status (queueing, processing, completed = usable, failed)."""
         avatar = await resolve_avatar(client, id)
-        info = AvatarInfo.from_wire(avatar)
+        info = linked(AvatarInfo.from_wire(avatar), links)
         return AvatarResult(
             avatar=info, ready=avatar.status in (None, Status.COMPLETED), next_step=_next_step_for(info)
         )

@@ -19,6 +19,7 @@ from mcp.types import Resource
 from akool_mcp.domain.lookup import find_by_avatar_id
 from akool_mcp.domain.registry import VideoRecord
 from akool_mcp.errors import AkoolError
+from akool_mcp.tools.avatars import linked
 from akool_mcp.tools.library import entry
 from akool_mcp.tools.media import video_uri
 from akool_mcp.tools.results import AvatarInfo
@@ -124,10 +125,7 @@ def register(server: MCPServer[AppState]) -> None:
         if found is None:
             raise ResourceError(f"no avatar has avatar_id {avatar_id!r}; see list_avatars")
         info = AvatarInfo.from_wire(found)
-        if state.links is not None and state.links.over_http:
-            info.thumbnail_url = state.links.engine(info.thumbnail_url)
-            info.preview_url = state.links.engine(info.preview_url)
-        return info.model_dump_json()
+        return (linked(info, state.links) if state.links else info).model_dump_json()
 
     @server.prompt(title="Make a talking video from a script")
     def make_talking_video(script: str, look: str = "") -> str:

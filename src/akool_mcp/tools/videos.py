@@ -180,7 +180,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         structured = result.model_dump(mode="json")
         blocks: list[ContentBlock] = [TextContent(type="text", text=json.dumps(structured, indent=2))]
         if video.video_status == Status.COMPLETED:
-            blocks += finished_blocks(observed.record)
+            blocks += finished_blocks(observed.record, links)
         return CallToolResult(content=blocks, structured_content=structured)
 
     @server.tool(title="List voices", annotations=READ_ONLY)
