@@ -255,3 +255,20 @@ async def test_over_streamable_http_the_finished_video_is_served_behind_the_toke
     assert avatars[0]["thumbnail_url"].startswith(f"http://127.0.0.1:{port}/media/files/")
     assert outside.status_code == 404
     assert (tmp_path / "videos").is_dir() and any((tmp_path / "videos").glob("*.mp4"))
+
+
+async def test_list_videos_over_stdio_remembers_videos_across_a_restart(tmp_path: Path) -> None:
+    params = StdioServerParameters(command=sys.executable, args=["-m", "akool_mcp"], env=_env(tmp_path))
+    with anyio.fail_after(90):
+        async with Client(params) as client:
+            avatars = data(await client.call_tool("list_avatars", {"source": "official", "size": 1}))["avatars"]
+            made = data(
+                await client.call_tool(
+                    "create_talking_video",
+                    {"avatar_id": avatars[0]["avatar_id"], "text": "Remember me.", "voice_id": "en-US-female-1"},
+                )
+            )
+        async with Client(params) as client:
+            listed = data(await client.call_tool("list_videos", {}))
+    assert [v["video_id"] for v in listed["videos"]] == [made["video_id"]]
+    assert listed["videos"][0]["summary"] == "Remember me." and listed["videos"][0]["backend"] == "local"

@@ -193,3 +193,13 @@ async def test_out_of_range_values_are_explained_without_pydantic_boilerplate(
     assert result.is_error and expected in message, message
     assert "pydantic" not in message and "validation error" not in message
     assert fake.requests == []
+
+
+async def test_a_refused_voice_is_named_as_the_tools_parameter_not_the_apis_field(tmp_path: Path) -> None:
+    fake = FakeAkool()
+    fake.queue(CREATE, (200, {"code": 1003, "msg": "elements[2].voice_id is invalid, see /api/open/v4/voice/list"}, {}))
+    async with connect(fake, tmp_path) as client:
+        result = await client.call_tool("create_talking_video", {"avatar_id": "Me1", "text": "Hi", "voice_id": "nope"})
+    message = text(result)
+    assert result.is_error and "voice_id is invalid, see list_voices" in message
+    assert "elements[" not in message and "/api/" not in message

@@ -96,7 +96,7 @@ def build_request(spec: VideoSpec, *, allow_local_paths: bool = False) -> Talkin
     try:
         validate_talking_video(request, allow_local_paths=allow_local_paths)
     except ContractViolation as exc:
-        raise InputError(_tool_field(exc.field, spec), exc.message) from exc
+        raise InputError(tool_field(exc.field, spec), exc.message) from exc
     return request
 
 
@@ -178,7 +178,8 @@ _AUDIO_PARAMS = {"url": "audio_url", "input_text": "text", "voice_id": "voice_id
 _ELEMENT_FIELD = re.compile(r"^elements\[(\d+)\](?:\.(\w+))?$")
 
 
-def _tool_field(field: str, spec: VideoSpec) -> str:
+def tool_field(field: str, spec: VideoSpec) -> str:
+    """The tool parameter behind a request field such as `elements[2].voice_id`."""
     match = _ELEMENT_FIELD.match(field)
     if spec.elements is not None or match is None:
         return field

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import PurePosixPath
 
 from akool_mcp.client import AkoolClient
-from akool_mcp.domain.compose import VideoSpec, build_request
+from akool_mcp.domain.compose import VideoSpec, build_request, tool_field
 from akool_mcp.domain.lookup import avatar_source, ready_avatar
 from akool_mcp.domain.registry import summarize
+from akool_mcp.errors import AkoolAPIError, InvalidRequestError
 from akool_mcp.models import IMAGE_EXTENSIONS, AvatarSource, TalkingVideoRequest
 
 
@@ -46,3 +48,23 @@ def picture_link(url: str | None, thumbnail: str | None) -> str | None:
     if url and PurePosixPath(url.split("?", 1)[0]).suffix.lower() in IMAGE_EXTENSIONS:
         return url
     return thumbnail or url
+
+
+_ELEMENT_REF = re.compile(r"`?elements\[(\d+)\]\.(\w+)`?")
+_API_WORDS = {
+    "see the voice list": "call list_voices",
+    "/api/open/v4/voice/list": "list_voices",
+    "see avatar/list": "call list_avatars",
+}
+
+
+def in_tool_words(exc: AkoolAPIError, spec: VideoSpec) -> AkoolAPIError:
+    """A refusal of the create call, naming the tool's parameters instead of the request's fields."""
+    if exc.code != 1003 and not isinstance(exc, InvalidRequestError):
+        return exc
+    message = _ELEMENT_REF.sub(lambda m: tool_field(f"elements[{m[1]}].{m[2]}", spec), exc.message)
+    for api, tool in _API_WORDS.items():
+        message = message.replace(api, tool)
+    if message == exc.message:
+        return exc
+    return type(exc)(message, code=exc.code, http_status=exc.http_status)

@@ -15,7 +15,8 @@ from akool_mcp.domain.compose import VideoSpec
 from akool_mcp.domain.follow import is_final, wait_for_video
 from akool_mcp.domain.library import Observed
 from akool_mcp.domain.links import Links
-from akool_mcp.domain.requests import describe, prepare_request
+from akool_mcp.domain.requests import describe, in_tool_words, prepare_request
+from akool_mcp.errors import AkoolAPIError
 from akool_mcp.models import Status, Video
 from akool_mcp.tools import params
 from akool_mcp.tools.media import finished_blocks
@@ -135,7 +136,10 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             elements=elements,
         )
         request = await prepare_request(client, spec, allow_local_paths=state.allow_local_paths)
-        video = await client.create_talking_video(request)
+        try:
+            video = await client.create_talking_video(request)
+        except AkoolAPIError as exc:
+            raise in_tool_words(exc, spec) from exc
         avatar, summary = describe(spec)
         library.created(video, backend=state.backend, avatar=avatar, summary=summary)
         return VideoCreated(
