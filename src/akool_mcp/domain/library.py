@@ -43,9 +43,16 @@ class VideoLibrary:
     def output_dir(self) -> Path:
         return self.keeper.output_dir
 
-    def created(self, video: Video, *, backend: str, avatar: str | None, summary: str | None) -> None:
+    def created(
+        self, video: Video, *, backend: str, avatar: str | None, summary: str | None, params: str | None = None
+    ) -> None:
         self.registry.add(
-            video.id, backend=backend, status=status_label(video.video_status), avatar=avatar, summary=summary
+            video.id,
+            backend=backend,
+            status=status_label(video.video_status),
+            avatar=avatar,
+            summary=summary,
+            params=params,
         )
 
     def poster_path(self, video_id: str) -> Path:

@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS videos (
     summary TEXT,
     remote_url TEXT,
     file_path TEXT,
-    poster_path TEXT
+    poster_path TEXT,
+    params TEXT
 );
 CREATE INDEX IF NOT EXISTS videos_newest ON videos (created_at DESC);
 """
@@ -42,6 +43,7 @@ class VideoRecord:
     remote_url: str | None = None
     file_path: str | None = None
     poster_path: str | None = None
+    params: str | None = None  # JSON: per request element, the tool parameter and the value the user gave
 
 
 def summarize(text: str | None, *, has_audio: bool) -> str:
@@ -78,13 +80,22 @@ class VideoRegistry:
                 self._conn.close()
                 self._conn = None
 
-    def add(self, video_id: str, *, backend: str, status: str, avatar: str | None, summary: str | None) -> None:
+    def add(
+        self,
+        video_id: str,
+        *,
+        backend: str,
+        status: str,
+        avatar: str | None,
+        summary: str | None,
+        params: str | None = None,
+    ) -> None:
         stamp = time.time()
         with self._lock:
             self._db.execute(
-                "INSERT OR IGNORE INTO videos (video_id, backend, status, created_at, updated_at, avatar, summary) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (video_id, backend, status, stamp, stamp, avatar, summary),
+                "INSERT OR IGNORE INTO videos (video_id, backend, status, created_at, updated_at, avatar, summary, "
+                "params) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (video_id, backend, status, stamp, stamp, avatar, summary, params),
             )
 
     def update(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from pathlib import PurePosixPath
@@ -68,3 +69,39 @@ def in_tool_words(exc: AkoolAPIError, spec: VideoSpec) -> AkoolAPIError:
     if message == exc.message:
         return exc
     return type(exc)(message, code=exc.code, http_status=exc.http_status)
+
+
+def element_params(spec: VideoSpec) -> str:
+    """JSON of [parameter, value given] per request element, so a later failure can be told in those words."""
+    if spec.elements is not None:
+        return json.dumps([[f"elements[{i}]", e.get("url")] for i, e in enumerate(spec.elements)])
+    pairs: list[list[str | None]] = []
+    if spec.background:
+        pairs.append(["background", spec.background])
+    pairs.append(["avatar_url", spec.avatar_url] if spec.avatar_url else ["avatar_id", spec.avatar_id])
+    pairs.append(["audio_url", spec.audio_url] if spec.audio_url else ["text", None])
+    return json.dumps(pairs)
+
+
+_FAILED_ELEMENT = re.compile(r"elements\[(\d+)\](?:\.\w+)?")
+# The engine's downloads are saved as <kind>-<hex>.<ext>; the user knows the link they gave, not that name.
+_FETCHED_NAME = re.compile(r"'(?:audio|image|avatar)-[0-9a-f]{32}\.\w+'")
+
+
+def explain_failure(reason: str | None, params: str | None) -> str | None:
+    """A render failure in the tool's words: the parameter instead of `elements[i]`, the link given
+    instead of the engine's temporary file name."""
+    if not reason or not params:
+        return reason
+    try:
+        pairs: list[list[str | None]] = json.loads(params)
+    except ValueError:
+        return reason
+    match = _FAILED_ELEMENT.search(reason)
+    if match is None or int(match[1]) >= len(pairs):
+        return reason
+    name, value = pairs[int(match[1])]
+    text = reason[: match.start()] + (name or match[0]) + reason[match.end() :]
+    if value:
+        text = _FETCHED_NAME.sub(repr(value), text)
+    return text

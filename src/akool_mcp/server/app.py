@@ -76,6 +76,7 @@ def build_server(
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
         async with AsyncExitStack() as stack:
+            stack.callback(registry.close)  # reopened on next use (SSE runs a lifespan per connection)
             # Downloads of finished videos from the links Akool returns: a client of its own, never carrying
             # the API key.
             media_http = await stack.enter_async_context(

@@ -15,7 +15,7 @@ from akool_mcp.domain.compose import VideoSpec
 from akool_mcp.domain.follow import is_final, wait_for_video
 from akool_mcp.domain.library import Observed
 from akool_mcp.domain.links import Links
-from akool_mcp.domain.requests import describe, in_tool_words, prepare_request
+from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words, prepare_request
 from akool_mcp.errors import AkoolAPIError
 from akool_mcp.models import Status, Video
 from akool_mcp.tools import params
@@ -41,6 +41,7 @@ def video_status(video: Video, observed: Observed, links: Links, *, waited: floa
     status = status_name(video.video_status)
     elapsed = round((now_ms - video.create_time) / 1000, 1) if video.create_time else None
     record = observed.record
+    error_reason = explain_failure(video.error_reason, record.params)
     file_path = None if links.over_http else record.file_path
     url = links.video(record.file_path) if links.over_http else (video.video or None)
     if video.video_status == Status.COMPLETED:
@@ -49,7 +50,7 @@ def video_status(video: Video, observed: Observed, links: Links, *, waited: floa
         if observed.problem:
             next_step += f" It could not be kept in the output folder: {observed.problem}"
     elif video.video_status == Status.FAILED:
-        reason = video.error_reason or "no reason given"
+        reason = error_reason or "no reason given"
         next_step = f"The render failed ({reason}). Fix the inputs and call create_talking_video again."
     else:
         next_step = f"Still {status}: {FOLLOW.format(id=video.id)} to keep following."
@@ -62,7 +63,7 @@ def video_status(video: Video, observed: Observed, links: Links, *, waited: floa
         elapsed_seconds=elapsed,
         waited_seconds=round(waited, 1),
         progress=video.progress,
-        error_reason=video.error_reason,
+        error_reason=error_reason,
         next_step=next_step,
     )
 
@@ -141,7 +142,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         except AkoolAPIError as exc:
             raise in_tool_words(exc, spec) from exc
         avatar, summary = describe(spec)
-        library.created(video, backend=state.backend, avatar=avatar, summary=summary)
+        library.created(video, backend=state.backend, avatar=avatar, summary=summary, params=element_params(spec))
         return VideoCreated(
             video_id=video.id,
             status=status_name(video.video_status),
