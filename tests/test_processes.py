@@ -170,7 +170,13 @@ async def test_sse_serves_successive_connections_from_one_backend(tmp_path: Path
             for _ in range(2):
                 async with Client(sse_client(f"http://127.0.0.1:{port}/sse")) as client:
                     totals.append(data(await client.call_tool("list_voices", {"size": 2}))["total"])
+                    avatars = data(await client.call_tool("list_avatars", {"size": 1}))["avatars"]
+            async with httpx2.AsyncClient() as raw:
+                thumbnail = await raw.get(avatars[0]["thumbnail_url"])
     assert totals[0] == totals[1] > 0
+    # The SSE app serves the engine's files too, at links built from the bound address.
+    assert avatars[0]["thumbnail_url"].startswith(f"http://127.0.0.1:{port}/media/files/")
+    assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/png"
 
 
 def test_stdout_carries_only_json_rpc_in_stdio_mode(tmp_path: Path) -> None:

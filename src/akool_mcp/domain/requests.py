@@ -11,8 +11,16 @@ from akool_mcp.client import AkoolClient
 from akool_mcp.domain.compose import VideoSpec, build_request, tool_field
 from akool_mcp.domain.lookup import avatar_source, ready_avatar
 from akool_mcp.domain.registry import summarize
-from akool_mcp.errors import AkoolAPIError, InvalidRequestError
-from akool_mcp.models import IMAGE_EXTENSIONS, AvatarSource, TalkingVideoRequest
+from akool_mcp.errors import AkoolAPIError, InputError, InvalidRequestError
+from akool_mcp.models import (
+    IMAGE_EXTENSIONS,
+    Avatar,
+    AvatarCreateRequest,
+    AvatarSource,
+    ContractViolation,
+    TalkingVideoRequest,
+    validate_avatar_create,
+)
 
 
 async def prepare_request(client: AkoolClient, spec: VideoSpec, *, allow_local_paths: bool) -> TalkingVideoRequest:
@@ -105,3 +113,19 @@ def explain_failure(reason: str | None, params: str | None) -> str | None:
     if value:
         text = _FETCHED_NAME.sub(repr(value), text)
     return text
+
+
+async def upload_avatar(
+    client: AkoolClient, *, url: str, avatar_id: str, name: str | None, type_: int, allow_local_paths: bool
+) -> Avatar:
+    """Check the upload (naming the tool's parameters) before sending it once; fill what Akool leaves out."""
+    request = AvatarCreateRequest(url=url.strip(), avatar_id=avatar_id.strip(), name=name, type=type_)
+    try:
+        validate_avatar_create(request, allow_local_paths=allow_local_paths)
+    except ContractViolation as exc:
+        field = "video_url" if exc.field == "url" else "kind" if exc.field == "type" else exc.field
+        raise InputError(field, exc.message) from exc
+    created = await client.create_avatar(request)
+    if not created.avatar_id:
+        created.avatar_id = request.avatar_id
+    return created

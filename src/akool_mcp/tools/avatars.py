@@ -9,8 +9,8 @@ from pydantic import Field
 
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.lookup import resolve_avatar
-from akool_mcp.errors import InputError
-from akool_mcp.models import AvatarCreateRequest, ContractViolation, Status, validate_avatar_create
+from akool_mcp.domain.requests import upload_avatar
+from akool_mcp.models import Status
 from akool_mcp.tools.results import AvatarInfo, AvatarList, AvatarResult
 from akool_mcp.tools.state import PAID_CREATE, READ_ONLY, AppState, ClientDep, LinksDep, StateDep, model_errors
 
@@ -89,17 +89,14 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         name: Annotated[str | None, Field(max_length=200, description="A display name.")] = None,
         kind: Annotated[Literal["talking", "streaming"], Field(description="talking for videos.")] = "talking",
     ) -> AvatarResult:
-        request = AvatarCreateRequest(
-            url=video_url.strip(), avatar_id=avatar_id.strip(), name=name, type=_KINDS[kind] or 1
+        created = await upload_avatar(
+            client,
+            url=video_url,
+            avatar_id=avatar_id,
+            name=name,
+            type_=_KINDS[kind] or 1,
+            allow_local_paths=state.allow_local_paths,
         )
-        try:
-            validate_avatar_create(request, allow_local_paths=state.allow_local_paths)
-        except ContractViolation as exc:
-            field = "video_url" if exc.field == "url" else "kind" if exc.field == "type" else exc.field
-            raise InputError(field, exc.message) from exc
-        created = await client.create_avatar(request)
-        if not created.avatar_id:
-            created.avatar_id = request.avatar_id
         info = AvatarInfo.from_wire(created)
         if created.status is None:
             info.status = "queueing"

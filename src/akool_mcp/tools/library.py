@@ -33,7 +33,9 @@ def entry(record: VideoRecord, links: Links) -> VideoEntry:
         avatar=record.avatar,
         summary=record.summary,
         file_path=None if links.over_http else record.file_path,
-        video_url=links.video(record.file_path) if links.over_http else record.remote_url or record.file_path,
+        video_url=(links.video(record.file_path) or links.engine(record.remote_url))
+        if links.over_http
+        else record.remote_url or record.file_path,
     )
 
 

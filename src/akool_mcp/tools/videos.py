@@ -43,7 +43,9 @@ def video_status(video: Video, observed: Observed, links: Links, *, waited: floa
     record = observed.record
     error_reason = explain_failure(video.error_reason, record.params)
     file_path = None if links.over_http else record.file_path
-    url = links.video(record.file_path) if links.over_http else (video.video or None)
+    # Over HTTP: the kept copy served here, else the backend's link made reachable (never a disk path).
+    served = links.video(record.file_path) if links.over_http else None
+    url = served or (links.engine(video.video) if links.over_http else video.video) or None
     if video.video_status == Status.COMPLETED:
         where = f"kept at {file_path}" if file_path else f"at {url}"
         next_step = f"Done: the video is {where}."
