@@ -166,6 +166,7 @@ async def test_sse_serves_successive_connections_from_one_backend(tmp_path: Path
     with _serving(tmp_path, "serve", "--transport", "sse") as (proc, port):
         await anyio.to_thread.run_sync(_wait_until_listening, proc)
         totals: list[int] = []
+        avatars: list[dict[str, Any]] = []
         with anyio.fail_after(60):
             for _ in range(2):
                 async with Client(sse_client(f"http://127.0.0.1:{port}/sse")) as client:
