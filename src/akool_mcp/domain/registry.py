@@ -125,6 +125,13 @@ class VideoRegistry:
         assert found is not None
         return found
 
+    def set_files(self, video_id: str, *, file_path: str, poster_path: str | None) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE videos SET file_path = ?, poster_path = ?, updated_at = ? WHERE video_id = ?",
+                (file_path, poster_path, time.time(), video_id),
+            )
+
     def get(self, video_id: str) -> VideoRecord | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM videos WHERE video_id = ?", (video_id,)).fetchone()

@@ -98,8 +98,10 @@ def build_server(
                     headers={"user-agent": USER_AGENT},
                 )
             )
-            kept = open_library(
-                registry, links, media_http, max_bytes=settings.max_download_mb * 1024 * 1024, clock=time
+            kept = await stack.enter_async_context(
+                open_library(
+                    registry, links, media_http, max_bytes=settings.max_download_mb * 1024 * 1024, clock=time
+                ).running()
             )
             if shared is not None:
                 if shared.value is None:

@@ -49,6 +49,8 @@ class AppState:
     # private addresses like the engine's own fetches, and never authenticated.
     preview_http: httpx2.AsyncClient | None = None
     allow_private_urls: bool = False
+    # How long a status check may spend saving a finished video before answering (clients cut calls at ~60 s).
+    save_budget: float = 55.0
 
     async def client(self) -> AkoolClient:
         return await self.open_client()

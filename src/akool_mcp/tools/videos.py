@@ -49,6 +49,11 @@ def video_status(video: Video, observed: Observed, links: Links, *, waited: floa
     if video.video_status == Status.COMPLETED:
         where = f"kept at {file_path}" if file_path else f"at {url}"
         next_step = f"Done: the video is {where}."
+        if observed.saving:
+            next_step += (
+                " It is still being saved to the output folder: call get_video_status again in a few seconds "
+                "for its file_path."
+            )
         if observed.problem:
             next_step += f" It could not be kept in the output folder: {observed.problem}"
     elif video.video_status == Status.FAILED:
@@ -182,7 +187,8 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             on_poll=on_poll,
             max_interval=state.poll_max,
         )
-        observed = await library.observe(video, backend=state.backend)
+        saving_wait = max(min(5.0, state.save_budget), state.save_budget - waited)
+        observed = await library.observe(video, backend=state.backend, wait=saving_wait)
         result = video_status(video, observed, links, waited=waited, now_ms=time.time() * 1000)
         structured = result.model_dump(mode="json")
         blocks: list[ContentBlock] = [TextContent(type="text", text=json.dumps(structured, indent=2))]
