@@ -6,10 +6,13 @@ import base64
 import json
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from mcp import Client
 from mcp.types import BlobResourceContents, TextResourceContents
 
+from akool_mcp.config import Settings
 from akool_mcp.server import build_server
 from tests.fakes.akool import MINE, OFFICIAL, FakeAkool
 from tests.fakes.media import tiny_mp4
@@ -91,3 +94,24 @@ async def test_the_prompt_walks_from_a_script_to_a_finished_video(tmp_path: Path
     order = [words.index(tool) for tool in ("list_avatars", "list_voices", "preview_video_layout",
                                             "create_talking_video", "get_video_status")]  # fmt: skip
     assert order == sorted(order)
+
+
+async def test_an_avatars_thumbnail_is_readable_fetched_with_care(tmp_path: Path) -> None:
+    png = cv2.imencode(".png", np.full((8, 8, 3), 128, np.uint8))[1].tobytes()
+    fake = FakeAkool(cdn_files={"/thumbnail/8169.png": png})
+    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos", allow_private_urls=True)
+    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+        content = (await client.read_resource(f"akool://avatars/{MINE['avatar_id']}/thumbnail")).contents[0]
+    assert isinstance(content, BlobResourceContents) and base64.b64decode(content.blob) == png
+    assert [r.url.path for r in fake.requests if r.url.host == "cdn.example"] == ["/thumbnail/8169.png"]
+
+
+async def test_a_local_avatars_thumbnail_is_read_from_the_engine(tmp_path: Path) -> None:
+    settings = Settings.model_validate(
+        {"data_dir": tmp_path / "data", "output_dir": tmp_path / "o", "backend": "local"}
+    )
+    async with Client(build_server(settings)) as client:
+        avatar = data(await client.call_tool("list_avatars", {"size": 1}))["avatars"][0]
+        content = (await client.read_resource(f"akool://avatars/{avatar['avatar_id']}/thumbnail")).contents[0]
+    assert isinstance(content, BlobResourceContents)
+    assert base64.b64decode(content.blob) == Path(avatar["thumbnail_url"]).read_bytes()

@@ -71,6 +71,17 @@ async def compose_preview(
     return Preview(jpeg=jpeg, width=width, height=height, seconds=time.perf_counter() - started)
 
 
+async def read_picture(
+    url: str, *, policy: FetchPolicy, http: httpx2.AsyncClient, field: str, trusted_root: Path | None = None
+) -> tuple[bytes, str]:
+    """A picture's bytes and media type, fetched with the same care as a render's media."""
+    with tempfile.TemporaryDirectory(prefix="akool-picture-") as folder:
+        path = await _fetch(url, "image", Path(folder), policy, http, field, trusted_root)
+        data = await anyio.to_thread.run_sync(path.read_bytes)
+    kind = {".png": "image/png", ".webp": "image/webp"}.get(path.suffix.lower(), "image/jpeg")
+    return data, kind
+
+
 async def _fetch(
     url: str,
     kind: MediaKind,

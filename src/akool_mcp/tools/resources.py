@@ -127,6 +127,31 @@ def register(server: MCPServer[AppState]) -> None:
         info = AvatarInfo.from_wire(found)
         return (linked(info, state.links) if state.links else info).model_dump_json()
 
+    @server.resource("akool://avatars/{avatar_id}/thumbnail", mime_type="image/png", title="An avatar's picture")
+    async def avatar_thumbnail(avatar_id: str, ctx: AppContext) -> bytes:
+        from akool_mcp.local.fetch import FetchPolicy
+        from akool_mcp.local.preview import PreviewError, read_picture
+
+        state = state_of(ctx)
+        try:
+            found = await find_by_avatar_id(await state.client(), avatar_id)
+        except AkoolError as exc:
+            raise ResourceError(str(exc)) from exc
+        link = (found.thumbnail_url or found.url or None) if found is not None else None
+        if link is None or state.preview_http is None:
+            raise ResourceError(f"avatar {avatar_id!r} has no picture; see list_avatars")
+        try:
+            data, _ = await read_picture(
+                link,
+                policy=FetchPolicy(allow_private=state.allow_private_urls, allow_local_paths=False),
+                http=state.preview_http,
+                field="thumbnail",
+                trusted_root=state.links.files_root if state.links else None,
+            )
+        except PreviewError as exc:
+            raise ResourceError(str(exc)) from exc
+        return data
+
     @server.prompt(title="Make a talking video from a script")
     def make_talking_video(script: str, look: str = "") -> str:
         """From a script to a finished video: avatar, voice, background, framing check, render, delivery."""
