@@ -13,6 +13,14 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(autouse=True)
+def _private_folders(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes into the user's own videos folder or data directory."""
+    root = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("AKOOL_OUTPUT_DIR", str(root / "Videos" / "akool-mcp"))
+    monkeypatch.setenv("AKOOL_DATA_DIR", str(root / "data"))
+
+
+@pytest.fixture(autouse=True)
 def _restore_logging() -> Generator[None]:
     """Tests that configure logging (to capture it) leave the process's logging as they found it."""
     root = logging.getLogger()

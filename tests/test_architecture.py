@@ -13,6 +13,9 @@ def test_the_domain_layers_do_not_import_mcp() -> None:
         "import sys\n"
         "import akool_mcp.client, akool_mcp.models, akool_mcp.errors, akool_mcp.config\n"
         "import akool_mcp.domain.compose, akool_mcp.domain.follow, akool_mcp.domain.lookup\n"
+        "import akool_mcp.domain.library, akool_mcp.domain.links, akool_mcp.domain.requests\n"
+        "import akool_mcp.domain.keeping, akool_mcp.domain.poster, akool_mcp.domain.registry\n"
+        "import akool_mcp.local.preview\n"
         "import akool_mcp.local.engine, akool_mcp.local.production, akool_mcp.local.layout\n"
         "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))\n"
     )

@@ -26,7 +26,8 @@ BIN = Path(sys.executable).parent  # where `akool-mcp` is installed beside this 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKOOL_")}
-    env.update({"AKOOL_DATA_DIR": str(tmp_path / "data"), "AKOOL_LOG_LEVEL": "WARNING", **extra})
+    env.update({"AKOOL_DATA_DIR": str(tmp_path / "data"), "AKOOL_OUTPUT_DIR": str(tmp_path / "videos"), **extra})
+    env.setdefault("AKOOL_LOG_LEVEL", "WARNING")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
 

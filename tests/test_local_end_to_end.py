@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import subprocess
@@ -11,9 +12,12 @@ from typing import Any
 
 import anyio
 import av
+import cv2
 import httpx2
+import numpy as np
 import pytest
 from mcp import Client
+from mcp.types import ImageContent, ResourceLink
 
 from akool_mcp.config import Settings
 from akool_mcp.server import build_server
@@ -23,7 +27,14 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 def local_settings(tmp_path: Path) -> Settings:
-    return Settings.model_validate({"data_dir": tmp_path / "data", "backend": "local", "render_preset": "ultrafast"})
+    return Settings.model_validate(
+        {
+            "data_dir": tmp_path / "data",
+            "output_dir": tmp_path / "Videos",
+            "backend": "local",
+            "render_preset": "ultrafast",
+        }
+    )
 
 
 def probe(path: Path) -> dict[str, Any]:
@@ -68,6 +79,8 @@ async def test_the_tools_make_a_real_4k_talking_video_offline(tmp_path: Path) ->
             )
         )
         status = await follow(client, created["video_id"])
+        shown = await client.call_tool("get_video_status", {"video_id": created["video_id"]})
+        listed = data(await client.call_tool("list_videos", {}))
     assert avatars["backend"] == "local" and avatars["total"] >= 4
     assert all(a["thumbnail_url"] and Path(a["thumbnail_url"]).is_file() for a in avatars["avatars"])
     assert created["avatar_from"] == 2
@@ -77,12 +90,20 @@ async def test_the_tools_make_a_real_4k_talking_video_offline(tmp_path: Path) ->
     assert (facts["codec"], facts["pix_fmt"], facts["audio_codec"]) == ("h264", "yuv420p", "aac")
     assert facts["fps"] == 25
     assert abs(facts["video_seconds"] - facts["audio_seconds"]) <= 0.04 + 0.03  # one frame, plus AAC priming
+    # Kept in the output folder without a second copy on the same disk, and shown with a 16:9 poster.
+    kept = Path(status["file_path"])
+    assert kept.parent == tmp_path / "Videos" and kept.stat().st_ino == Path(status["video_url"]).stat().st_ino
+    posters = [c for c in shown.content if isinstance(c, ImageContent)]
+    assert len(posters) == 1
+    jpeg = base64.b64decode(posters[0].data)
+    picture = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert picture is not None and picture.shape[:2] == (360, 640) and 5_000 < len(jpeg) < 100_000
+    links = [c for c in shown.content if isinstance(c, ResourceLink)]
+    assert [link.mime_type for link in links] == ["video/mp4"]
+    assert listed["videos"][0]["video_id"] == created["video_id"] and listed["videos"][0]["file_path"] == str(kept)
 
 
 async def test_a_users_photo_url_without_a_face_fails_with_a_reason(tmp_path: Path) -> None:
-    import cv2
-    import numpy as np
-
     plain = tmp_path / "wall.png"
     cv2.imwrite(str(plain), np.full((400, 300, 3), 200, np.uint8))
     async with Client(build_server(local_settings(tmp_path))) as client:

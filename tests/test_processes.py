@@ -30,7 +30,14 @@ TOKEN = "mcp-test-token-5f1e2d3c4b5a"
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKOOL_")}
-    env.update({"AKOOL_DATA_DIR": str(tmp_path / "data"), "AKOOL_BACKEND": "local", **extra})
+    env.update(
+        {
+            "AKOOL_DATA_DIR": str(tmp_path / "data"),
+            "AKOOL_OUTPUT_DIR": str(tmp_path / "videos"),
+            "AKOOL_BACKEND": "local",
+            **extra,
+        }
+    )
     return env
 
 
@@ -159,11 +166,18 @@ async def test_sse_serves_successive_connections_from_one_backend(tmp_path: Path
     with _serving(tmp_path, "serve", "--transport", "sse") as (proc, port):
         await anyio.to_thread.run_sync(_wait_until_listening, proc)
         totals: list[int] = []
+        avatars: list[dict[str, Any]] = []
         with anyio.fail_after(60):
             for _ in range(2):
                 async with Client(sse_client(f"http://127.0.0.1:{port}/sse")) as client:
                     totals.append(data(await client.call_tool("list_voices", {"size": 2}))["total"])
+                    avatars = data(await client.call_tool("list_avatars", {"size": 1}))["avatars"]
+            async with httpx2.AsyncClient() as raw:
+                thumbnail = await raw.get(avatars[0]["thumbnail_url"])
     assert totals[0] == totals[1] > 0
+    # The SSE app serves the engine's files too, at links built from the bound address.
+    assert avatars[0]["thumbnail_url"].startswith(f"http://127.0.0.1:{port}/media/files/")
+    assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/png"
 
 
 def test_stdout_carries_only_json_rpc_in_stdio_mode(tmp_path: Path) -> None:
@@ -202,3 +216,66 @@ def test_stdout_carries_only_json_rpc_in_stdio_mode(tmp_path: Path) -> None:
     proc.stderr.close()
     assert all(json.loads(line)["jsonrpc"] == "2.0" for line in lines if line.strip())
     assert "backend.ready" in errors  # the logs went to stderr
+
+
+async def _render_a_short_video(client: Client) -> dict[str, Any]:
+    avatars = data(await client.call_tool("list_avatars", {"source": "official", "size": 1}))["avatars"]
+    voices = data(await client.call_tool("list_voices", {"language": "en", "size": 1}))["voices"]
+    created = data(
+        await client.call_tool(
+            "create_talking_video",
+            {"avatar_id": avatars[0]["avatar_id"], "text": "Hi.", "voice_id": voices[0]["voice_id"]},
+        )
+    )
+    while True:
+        status = data(await client.call_tool("get_video_status", {"video_id": created["video_id"], "wait_seconds": 20}))
+        if status["done"]:
+            return {"status": status, "avatars": avatars}
+
+
+@pytest.mark.slow
+async def test_over_streamable_http_the_finished_video_is_served_behind_the_token_with_ranges(
+    tmp_path: Path,
+) -> None:
+    env = {"AKOOL_MCP_TOKEN": TOKEN, "AKOOL_RENDER_PRESET": "ultrafast"}
+    with _serving(tmp_path, "serve", "--transport", "streamable-http", **env) as (proc, port):
+        await anyio.to_thread.run_sync(_wait_until_listening, proc)
+        with anyio.fail_after(180):
+            async with _http_client(port, TOKEN) as client:
+                made = await _render_a_short_video(client)
+            status, avatars = made["status"], made["avatars"]
+            url = status["video_url"]
+            async with httpx2.AsyncClient(timeout=30) as raw:
+                without = await raw.get(url, headers={"Range": "bytes=0-99"})
+                ranged = await raw.get(url, headers={"Range": "bytes=0-99", "Authorization": f"Bearer {TOKEN}"})
+                thumbnail = await raw.get(avatars[0]["thumbnail_url"], headers={"Authorization": f"Bearer {TOKEN}"})
+                outside = await raw.get(
+                    f"http://127.0.0.1:{port}/media/videos/..%2F..%2Fdata%2Fengine.sqlite3",
+                    headers={"Authorization": f"Bearer {TOKEN}"},
+                )
+    assert status["status"] == "completed" and status["file_path"] is None  # never a path on the server's disk
+    assert url.startswith(f"http://127.0.0.1:{port}/media/videos/") and url.endswith(".mp4")
+    assert without.status_code == 401
+    assert ranged.status_code == 206 and len(ranged.content) == 100 and ranged.content[4:8] == b"ftyp"
+    assert ranged.headers["content-type"] == "video/mp4"
+    assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/png"
+    assert avatars[0]["thumbnail_url"].startswith(f"http://127.0.0.1:{port}/media/files/")
+    assert outside.status_code == 404
+    assert (tmp_path / "videos").is_dir() and any((tmp_path / "videos").glob("*.mp4"))
+
+
+async def test_list_videos_over_stdio_remembers_videos_across_a_restart(tmp_path: Path) -> None:
+    params = StdioServerParameters(command=sys.executable, args=["-m", "akool_mcp"], env=_env(tmp_path))
+    with anyio.fail_after(90):
+        async with Client(params) as client:
+            avatars = data(await client.call_tool("list_avatars", {"source": "official", "size": 1}))["avatars"]
+            made = data(
+                await client.call_tool(
+                    "create_talking_video",
+                    {"avatar_id": avatars[0]["avatar_id"], "text": "Remember me.", "voice_id": "en-US-female-1"},
+                )
+            )
+        async with Client(params) as client:
+            listed = data(await client.call_tool("list_videos", {}))
+    assert [v["video_id"] for v in listed["videos"]] == [made["video_id"]]
+    assert listed["videos"][0]["summary"] == "Remember me." and listed["videos"][0]["backend"] == "local"

@@ -237,8 +237,13 @@ async def test_get_video_status_waits_with_progress_until_completed() -> None:
     assert status["video_url"] == "https://cdn.example/video.mp4"
     assert len(fake.calls(INFO)) == 3
     assert clock.sleeps == [1.0, 1.5]
-    assert [p[2] for p in seen] == ["video processing", "video processing", "video completed"]
-    assert all(p[1] == 30 for p in seen)
+    # Akool reports no percentage: progress counts the seconds waited, until the video is done (100 of 100).
+    assert [p[:2] for p in seen] == [(0, 30), (1.0, 30), (100, 100)]
+    assert [p[2] for p in seen] == [
+        "video processing, 0 s of 30 s waited",
+        "video processing, 1 s of 30 s waited",
+        "video completed 100%, 2 s waited",
+    ]
 
 
 async def test_get_video_status_returns_the_status_so_far_when_the_wait_ends() -> None:

@@ -30,6 +30,13 @@ def default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "akool-mcp"
 
 
+def default_output_dir() -> Path:
+    """Where finished videos are kept: a folder in the user's videos directory (platformdirs knows it)."""
+    from platformdirs import user_videos_dir
+
+    return Path(user_videos_dir()) / "akool-mcp"
+
+
 ENV_PREFIX = "AKOOL_"
 
 
@@ -69,6 +76,10 @@ class Settings(BaseModel):
     backend: Backend = Backend.AUTO
     timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 2
+
+    # Finished videos
+    output_dir: Path = Field(default_factory=default_output_dir)
+    max_download_mb: Annotated[int, Field(ge=1, le=20_000)] = 2048
 
     # MCP server over HTTP
     mcp_token: SecretStr | None = None

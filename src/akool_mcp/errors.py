@@ -35,6 +35,10 @@ class AkoolConnectionError(AkoolError):
     """The service could not be reached, or did not answer in time."""
 
 
+class SaveError(AkoolError):
+    """A finished video could not be kept in the output folder; the message says why and what to do."""
+
+
 class AkoolAPIError(AkoolError):
     """The service answered with an error (a business code other than 1000, or an HTTP error)."""
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx2
 
+from tests.fakes.media import tiny_mp4
+
 API_KEY = "test-api-key-0123456789"
 CLIENT_ID = "client-id-1"
 CLIENT_SECRET = "client-secret-abcdefghijklmnop"
@@ -35,6 +37,9 @@ MINE: dict[str, Any] = {
 }  # fmt: skip
 
 
+CDN = "cdn.example"
+
+
 @dataclass
 class FakeAkool:
     """Answers like the contract; `list_shape` and `detail_shape` pick between the sources' readings."""
@@ -49,6 +54,11 @@ class FakeAkool:
     tokens_issued: int = 0
     valid_tokens: set[str] = field(default_factory=set[str])
     video_polls_until_done: int = 2
+    # The CDN behind finished videos' links: expired links answer 403; `cdn_drops` cuts that many downloads.
+    cdn_expired: bool = False
+    cdn_drops: int = 0
+    credit: float = 1234.5
+    cdn_files: dict[str, bytes] = field(default_factory=dict[str, bytes])  # other CDN paths, e.g. pictures
 
     def transport(self) -> httpx2.MockTransport:
         return httpx2.MockTransport(self.handle)
@@ -62,6 +72,8 @@ class FakeAkool:
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         path = request.url.path
+        if request.url.host == CDN:
+            return self._cdn(request)
         scripted = self.script.get(path)
         if scripted:
             answer = scripted.popleft()
@@ -87,11 +99,27 @@ class FakeAkool:
             "/api/open/v3/talkingavatar/create": self._video_create,
             "/api/open/v3/content/video/infobymodelid": self._video_info,
             "/api/open/v4/voice/list": self._voices,
+            "/api/open/v3/faceswap/quota/info": self._quota,
         }
         route = routes.get(path)
         if route is None:
             return httpx2.Response(404, text="not found")
         return route(request)
+
+    def _quota(self, request: httpx2.Request) -> httpx2.Response:
+        return self._ok({"credit": self.credit})
+
+    def _cdn(self, request: httpx2.Request) -> httpx2.Response:
+        assert "authorization" not in request.headers and "x-api-key" not in request.headers, "leaked credentials"
+        if request.url.path in self.cdn_files:
+            return httpx2.Response(200, content=self.cdn_files[request.url.path], headers={"content-type": "image/png"})
+        if self.cdn_expired:
+            return httpx2.Response(403, text="AccessDenied: Request has expired")
+        if self.cdn_drops:
+            self.cdn_drops -= 1
+            raise httpx2.ReadError("connection reset by peer")
+        body = tiny_mp4()
+        return httpx2.Response(200, content=body, headers={"content-type": "video/mp4"})
 
     def _ok(self, data: Any = None, *, code: int = 1000, msg: str = "OK") -> httpx2.Response:
         body: dict[str, Any] = {"code": code, "msg": msg}

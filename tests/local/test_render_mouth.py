@@ -83,3 +83,14 @@ def test_the_mouth_follows_synthesized_speech(tmp_path: pathlib.Path) -> None:
     # follows the loudness less closely than the track (0.66 here) does.
     assert float(np.corrcoef(opening, _loudness(speech, len(opening)))[0, 1]) >= 0.4
     assert float(opening[track == 0].max()) <= 0.12 * float(opening.max())
+
+
+def test_mouth_states_of_clips_shorter_than_the_pressed_window_keep_their_length() -> None:
+    from akool_mcp.local.render.motion import mouth_states
+    from akool_mcp.local.speech import MouthTracks
+
+    for frames in (1, 2, 5):
+        opening = np.linspace(0, 1, frames, dtype=np.float32)
+        tracks = MouthTracks(opening, np.zeros(frames, np.float32), np.zeros(frames, np.float32), opening)
+        states = mouth_states(tracks, 25)
+        assert len(states.level) == frames and len(states.width) == frames

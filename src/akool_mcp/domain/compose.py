@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,6 +20,24 @@ from akool_mcp.models import (
 )
 
 DEFAULT_BACKGROUND = "#EEF1F6"
+
+# Plain colour names a person would say, as the hex colours Akool takes.
+COLOUR_NAMES = {
+    "black": "#000000",
+    "white": "#FFFFFF",
+    "red": "#FF0000",
+    "green": "#008000",
+    "blue": "#0000FF",
+    "yellow": "#FFFF00",
+    "orange": "#FFA500",
+    "purple": "#800080",
+    "pink": "#FFC0CB",
+    "gray": "#808080",
+    "grey": "#808080",
+    "navy": "#000080",
+    "teal": "#008080",
+    "transparent": "#00000000",
+}
 
 
 @dataclass(frozen=True)
@@ -78,8 +96,19 @@ def build_request(spec: VideoSpec, *, allow_local_paths: bool = False) -> Talkin
     try:
         validate_talking_video(request, allow_local_paths=allow_local_paths)
     except ContractViolation as exc:
-        raise InputError(_tool_field(exc.field, spec), exc.message) from exc
+        raise InputError(tool_field(exc.field, spec), exc.message) from exc
     return request
+
+
+# A stand-in speech so the visual elements pass the same checks a real request does; never fetched.
+_SILENT_SPEECH = "https://preview.invalid/silence.mp3"
+
+
+def build_visuals(spec: VideoSpec, *, allow_local_paths: bool = False) -> list[Element]:
+    """The background and avatar elements a request for `spec` would carry, checked the same way."""
+    stand_in = replace(spec, text=None, voice_id=None, audio_url=_SILENT_SPEECH, webhook_url=None, elements=None)
+    request = build_request(stand_in, allow_local_paths=allow_local_paths)
+    return [el for el in request.elements if el.type != "audio"]
 
 
 def _parse_elements(raw: list[dict[str, Any]]) -> list[Element]:
@@ -99,6 +128,7 @@ def _elements_from_spec(spec: VideoSpec) -> list[Element]:
     elements: list[Element] = []
     if spec.background:
         bg = spec.background.strip()
+        bg = COLOUR_NAMES.get(bg.lower(), bg)
         elements.append(
             Element(
                 type="image",
@@ -148,7 +178,8 @@ _AUDIO_PARAMS = {"url": "audio_url", "input_text": "text", "voice_id": "voice_id
 _ELEMENT_FIELD = re.compile(r"^elements\[(\d+)\](?:\.(\w+))?$")
 
 
-def _tool_field(field: str, spec: VideoSpec) -> str:
+def tool_field(field: str, spec: VideoSpec) -> str:
+    """The tool parameter behind a request field such as `elements[2].voice_id`."""
     match = _ELEMENT_FIELD.match(field)
     if spec.elements is not None or match is None:
         return field

@@ -6,7 +6,7 @@ import re
 
 from akool_mcp.client import AkoolClient
 from akool_mcp.errors import InputError, NotFoundError
-from akool_mcp.models import Avatar
+from akool_mcp.models import Avatar, AvatarSource, Status
 
 _RECORD_ID = re.compile(r"^[0-9a-f]{24}$")
 PAGE_SIZE = 100
@@ -43,3 +43,18 @@ async def resolve_avatar(client: AkoolClient, id_or_avatar_id: str) -> Avatar:
     if found is None:
         raise InputError("id", f"no avatar has the id or avatar_id {key!r}; call list_avatars to see valid ones.")
     return await client.get_avatar(found.id) if found.id else found
+
+
+async def ready_avatar(client: AkoolClient, avatar_id: str) -> Avatar:
+    """The avatar behind an avatar_id, refused (naming the parameter) when unknown or not ready yet."""
+    found = await find_by_avatar_id(client, avatar_id)
+    if found is None:
+        raise InputError("avatar_id", f"no avatar has avatar_id {avatar_id!r}; call list_avatars.")
+    if found.status not in (None, Status.COMPLETED):
+        label = {1: "queueing", 2: "processing", 4: "failed"}.get(found.status, "unknown")
+        raise InputError("avatar_id", f"avatar {avatar_id!r} is not ready (status {label}); check it with get_avatar.")
+    return found
+
+
+def avatar_source(avatar: Avatar) -> int:
+    return avatar.from_ or AvatarSource.OFFICIAL

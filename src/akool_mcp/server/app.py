@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import anyio
 import httpx2
@@ -13,9 +13,14 @@ from akool_mcp import __version__
 from akool_mcp.client import AkoolClient
 from akool_mcp.config import Settings
 from akool_mcp.domain.follow import Clock
-from akool_mcp.server.backend import BackgroundBackend, SharedBackend
-from akool_mcp.tools import avatars, videos
-from akool_mcp.tools.state import AppState
+from akool_mcp.domain.links import Links
+from akool_mcp.domain.registry import VideoRegistry
+from akool_mcp.server.backend import USER_AGENT, BackgroundBackend, SharedBackend
+from akool_mcp.server.media import register_media
+from akool_mcp.server.surface import AkoolServer
+from akool_mcp.tools import avatars, library, preview, resources, videos
+from akool_mcp.tools.params import url_descriptions
+from akool_mcp.tools.state import AppState, open_library
 
 _WORKFLOW = """\
 This server makes talking-avatar videos (3840x2160 MP4) with {where}.
@@ -50,40 +55,91 @@ def build_server(
     clock: Clock | None = None,
     shared: SharedBackend | None = None,
     local_paths: bool = True,
+    media_base: str | None = None,
 ) -> MCPServer[AppState]:
     """The server; `transport` replaces the network (tests pass an httpx2 MockTransport).
 
     With `shared`, every connection borrows the backend that the hosting app keeps open. `local_paths`
     lets the in-process engine read local files (stdio, for the user's own machine; never over HTTP).
+    `media_base` is the server's own http(s) address under the HTTP transports: links to files use it.
     """
     backend = "akool" if transport is not None else settings.effective_backend
+    time = clock or Clock()
+    links = Links(
+        output_dir=settings.output_dir,
+        poster_dir=settings.data_dir / "posters",
+        files_root=settings.data_dir / "files" if backend == "local" else None,
+        base_url=media_base,
+    )
+    registry = VideoRegistry(settings.data_dir / "library.sqlite3")
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
-        if shared is not None:
-            if shared.value is None:
-                raise RuntimeError("the shared backend is not open")
-            client, opened = shared.value
-
-            async def borrowed() -> AkoolClient:
-                return client
-
-            yield AppState(backend=opened, open_client=borrowed, allow_local_paths=False, clock=clock or Clock())
-            return
-        opener = BackgroundBackend()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(opener.run, settings, transport, local_paths, clock)
-            try:
-                yield AppState(
-                    backend=backend,
-                    open_client=opener.client,
-                    allow_local_paths=backend == "local" and transport is None and local_paths,
-                    clock=clock or Clock(),
+        async with AsyncExitStack() as stack:
+            stack.callback(registry.close)  # reopened on next use (SSE runs a lifespan per connection)
+            # Downloads of finished videos from the links Akool returns: a client of its own, never carrying
+            # the API key.
+            media_http = await stack.enter_async_context(
+                httpx2.AsyncClient(
+                    transport=transport,
+                    timeout=httpx2.Timeout(60, connect=10),
+                    follow_redirects=True,
+                    max_redirects=3,
+                    headers={"user-agent": USER_AGENT},
                 )
-            finally:
-                opener.stop()
+            )
+            from akool_mcp.local.net import GuardedTransport  # lazy: start-up should not pay for it
 
-    server = MCPServer[AppState](
+            preview_http = await stack.enter_async_context(
+                httpx2.AsyncClient(
+                    transport=GuardedTransport(transport, allow_private=settings.allow_private_urls),
+                    timeout=httpx2.Timeout(30, connect=10),
+                    follow_redirects=False,
+                    headers={"user-agent": USER_AGENT},
+                )
+            )
+            kept = await stack.enter_async_context(
+                open_library(
+                    registry, links, media_http, max_bytes=settings.max_download_mb * 1024 * 1024, clock=time
+                ).running()
+            )
+            if shared is not None:
+                if shared.value is None:
+                    raise RuntimeError("the shared backend is not open")
+                client, opened = shared.value
+
+                async def borrowed() -> AkoolClient:
+                    return client
+
+                yield AppState(
+                    backend=opened,
+                    open_client=borrowed,
+                    allow_local_paths=False,
+                    clock=time,
+                    library=kept,
+                    links=links,
+                    preview_http=preview_http,
+                    allow_private_urls=settings.allow_private_urls,
+                )
+                return
+            opener = BackgroundBackend()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(opener.run, settings, transport, local_paths, clock)
+                try:
+                    yield AppState(
+                        backend=backend,
+                        open_client=opener.client,
+                        allow_local_paths=backend == "local" and transport is None and local_paths,
+                        clock=time,
+                        library=kept,
+                        links=links,
+                        preview_http=preview_http,
+                        allow_private_urls=settings.allow_private_urls,
+                    )
+                finally:
+                    opener.stop()
+
+    server = AkoolServer(
         "akool-mcp",
         title="Akool talking avatars",
         version=__version__,
@@ -91,6 +147,12 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
     )
-    avatars.register(server)
-    videos.register(server)
+    avatars.register(server, backend)
+    videos.register(server, backend)
+    library.register(server, backend)
+    preview.register(server, backend)
+    resources.register(server)
+    if media_base is not None:
+        register_media(server, links)
+    server.finish_tools(url_descriptions(backend == "local" and transport is None and local_paths))
     return server

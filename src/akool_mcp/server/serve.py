@@ -5,6 +5,7 @@ from __future__ import annotations
 import uvicorn
 
 from akool_mcp.config import Settings
+from akool_mcp.domain.links import bound_base_url
 from akool_mcp.server.app import build_server
 from akool_mcp.server.backend import SharedBackend
 from akool_mcp.server.http import Transport, http_app
@@ -12,7 +13,9 @@ from akool_mcp.server.http import Transport, http_app
 
 def serve_http(settings: Settings, transport: Transport, *, host: str, port: int) -> None:
     shared = SharedBackend(settings) if transport == "sse" else None
-    server = build_server(settings, shared=shared, local_paths=False)
+    public = str(settings.public_url) if settings.public_url else None
+    # Links the model is given point at this server (never at its disk, never at a request's Host header).
+    server = build_server(settings, shared=shared, local_paths=False, media_base=bound_base_url(host, port, public))
     app = http_app(
         server, transport, host=host, port=port, settings=settings, sse_lifespan=shared.hold if shared else None
     )

@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
+from akool_mcp.domain.links import Links
 from akool_mcp.domain.lookup import resolve_avatar
-from akool_mcp.errors import InputError
-from akool_mcp.models import AvatarCreateRequest, ContractViolation, Status, validate_avatar_create
+from akool_mcp.domain.requests import upload_avatar
+from akool_mcp.models import Status
 from akool_mcp.tools.results import AvatarInfo, AvatarList, AvatarResult
-from akool_mcp.tools.state import PAID_CREATE, READ_ONLY, AppContext, AppState, model_errors, state_of
+from akool_mcp.tools.state import PAID_CREATE, READ_ONLY, AppState, ClientDep, LinksDep, StateDep, model_errors
 
 _SOURCES = {"all": None, "official": 2, "mine": 3}
 _KINDS = {"all": None, "talking": 1, "streaming": 2}
@@ -26,34 +27,40 @@ def _next_step_for(info: AvatarInfo) -> str:
     return f"Not ready yet ({info.status}): call get_avatar with id={info.record_id!r} again in a minute."
 
 
-def register(server: MCPServer[AppState]) -> None:
+def linked(info: AvatarInfo, links: Links) -> AvatarInfo:
+    """Over HTTP, the local engine's pictures as URLs on this server instead of paths on its disk."""
+    if links.over_http:
+        info.preview_url = links.engine(info.preview_url)
+        info.thumbnail_url = links.engine(info.thumbnail_url)
+    return info
+
+
+def register(server: MCPServer[AppState], backend: str) -> None:
+    billed = " Akool bills avatar creation to the user's credit." if backend == "akool" else ""
+
     @server.tool(
         title="List avatars",
         annotations=READ_ONLY,
     )
     @model_errors
     async def list_avatars(
-        ctx: AppContext,
+        state: StateDep,
+        client: ClientDep,
+        links: LinksDep,
         source: Annotated[
             Literal["all", "official", "mine"],
-            Field(description="official: ready-made avatars; mine: avatars you uploaded; all: both."),
+            Field(description="official: ready-made; mine: uploaded."),
         ] = "all",
         kind: Annotated[
             Literal["all", "talking", "streaming"],
-            Field(description="talking avatars are the ones create_talking_video uses."),
+            Field(description="create_talking_video uses talking ones."),
         ] = "all",
-        page: Annotated[int, Field(ge=1, description="Page number, from 1.")] = 1,
-        size: Annotated[int, Field(ge=1, le=100, description="Avatars per page, 1 to 100.")] = 20,
+        page: Annotated[int, Field(ge=1, le=10_000)] = 1,
+        size: Annotated[int, Field(ge=1, le=100)] = 20,
     ) -> AvatarList:
-        """List the avatars you can put in a talking video, with their avatar_id, name, status and preview.
-
-        Use an avatar's avatar_id with create_talking_video. Avatars whose status is not "completed" are
-        still being prepared.
-        """
-        state = state_of(ctx)
-        client = await state.client()
+        """List the avatars for talking videos: avatar_id, name, status ("completed" = ready) and pictures."""
         listing = await client.list_avatars(from_=_SOURCES[source], type_=_KINDS[kind], page=page, size=size)
-        avatars = [AvatarInfo.from_wire(a) for a in listing.result]
+        avatars = [linked(AvatarInfo.from_wire(a), links) for a in listing.result]
         total = max(listing.count, (page - 1) * size + len(avatars))
         return AvatarList(
             backend=state.backend,
@@ -67,41 +74,29 @@ def register(server: MCPServer[AppState]) -> None:
     @server.tool(
         title="Upload an avatar",
         annotations=PAID_CREATE,
+        description="Upload your own avatar from a video or photo of a person, facing the camera."
+        + billed
+        + (" Follow it with get_avatar until completed, then use its avatar_id in create_talking_video."),
     )
     @model_errors
     async def create_avatar(
-        ctx: AppContext,
-        video_url: Annotated[
-            str,
-            Field(
-                description="http(s) link to a clear video (.mp4 .mov .avi, about one minute, small head "
-                "turns) or a photo (.png .jpg .jpeg .webp) of the person, facing the camera."
-            ),
-        ],
+        state: StateDep,
+        client: ClientDep,
+        video_url: Annotated[str, Field(min_length=1, max_length=2048, description="The person's video or photo.")],
         avatar_id: Annotated[
-            str, Field(description="A new unique id you choose, letters and digits only, e.g. 'MaryDesk1'.")
+            str, Field(min_length=1, max_length=100, description="A new unique id, letters and digits, e.g. 'Mary1'.")
         ],
-        name: Annotated[str | None, Field(description="A display name for the avatar.")] = None,
+        name: Annotated[str | None, Field(max_length=200, description="A display name.")] = None,
         kind: Annotated[Literal["talking", "streaming"], Field(description="talking for videos.")] = "talking",
     ) -> AvatarResult:
-        """Upload your own avatar from a video or photo of a person. Akool bills avatar creation to your account.
-
-        The avatar is prepared in the background: follow it with get_avatar until its status is
-        "completed", then use its avatar_id in create_talking_video.
-        """
-        state = state_of(ctx)
-        request = AvatarCreateRequest(
-            url=video_url.strip(), avatar_id=avatar_id.strip(), name=name, type=_KINDS[kind] or 1
+        created = await upload_avatar(
+            client,
+            url=video_url,
+            avatar_id=avatar_id,
+            name=name,
+            type_=_KINDS[kind] or 1,
+            allow_local_paths=state.allow_local_paths,
         )
-        try:
-            validate_avatar_create(request, allow_local_paths=state.allow_local_paths)
-        except ContractViolation as exc:
-            field = "video_url" if exc.field == "url" else "kind" if exc.field == "type" else exc.field
-            raise InputError(field, exc.message) from exc
-        client = await state.client()
-        created = await client.create_avatar(request)
-        if not created.avatar_id:
-            created.avatar_id = request.avatar_id
         info = AvatarInfo.from_wire(created)
         if created.status is None:
             info.status = "queueing"
@@ -113,17 +108,15 @@ def register(server: MCPServer[AppState]) -> None:
     )
     @model_errors
     async def get_avatar(
-        ctx: AppContext,
+        client: ClientDep,
+        links: LinksDep,
         id: Annotated[
             str, Field(description="The avatar's record_id, or its avatar_id (both come from list_avatars).")
         ],
     ) -> AvatarResult:
-        """Check one avatar and its status (queueing, processing, completed, failed).
-
-        An uploaded avatar can be used once its status is "completed".
-        """
-        avatar = await resolve_avatar(await state_of(ctx).client(), id)
-        info = AvatarInfo.from_wire(avatar)
+        """Check one avatar's status (queueing, processing, completed = usable, failed)."""
+        avatar = await resolve_avatar(client, id)
+        info = linked(AvatarInfo.from_wire(avatar), links)
         return AvatarResult(
             avatar=info, ready=avatar.status in (None, Status.COMPLETED), next_step=_next_step_for(info)
         )

@@ -12,6 +12,18 @@ StatusName = Literal["queueing", "processing", "completed", "failed", "unknown"]
 Backend = Literal["akool", "local"]
 
 
+_LABELS: dict[str, StatusName] = {
+    "queueing": "queueing",
+    "processing": "processing",
+    "completed": "completed",
+    "failed": "failed",
+}
+
+
+def label_name(label: str) -> StatusName:
+    return _LABELS.get(label, "unknown")
+
+
 def status_name(code: int | None) -> StatusName:
     try:
         return Status(code).label  # type: ignore[return-value]
@@ -80,7 +92,6 @@ class AvatarResult(BaseModel):
 class VideoCreated(BaseModel):
     video_id: str = Field(description="The video record id: pass it to get_video_status.")
     status: StatusName
-    status_code: int
     avatar_from: int
     backend: Backend
     next_step: str
@@ -89,9 +100,9 @@ class VideoCreated(BaseModel):
 class VideoStatus(BaseModel):
     video_id: str
     status: StatusName
-    status_code: int
     done: bool
     video_url: str | None = Field(default=None, description="The MP4 once completed (Akool links expire after 7 days).")
+    file_path: str | None = Field(default=None, description="Where the finished MP4 is kept (AKOOL_OUTPUT_DIR).")
     elapsed_seconds: float | None = Field(default=None, description="Seconds since the video was created.")
     waited_seconds: float = 0.0
     progress: float | None = Field(default=None, description="Render progress 0..1, when the backend reports it.")
@@ -112,3 +123,32 @@ class VoiceList(BaseModel):
     backend: Backend
     voices: list[VoiceInfo]
     total: int
+
+
+class VideoEntry(BaseModel):
+    video_id: str
+    status: StatusName
+    backend: Backend
+    created_at: str = Field(description="UTC, ISO 8601.")
+    avatar: str | None = None
+    summary: str | None = Field(default=None, description="The first words of the text.")
+    file_path: str | None = None
+    video_url: str | None = None
+
+
+class VideoListing(BaseModel):
+    videos: list[VideoEntry] = Field(description="Newest first.")
+    total: int
+    output_dir: str | None = Field(default=None, description="The folder finished videos are kept in.")
+
+
+class SavedVideo(BaseModel):
+    video_id: str
+    file_path: str | None = None
+    video_url: str | None = None
+
+
+class CreditInfo(BaseModel):
+    backend: Backend
+    credit: float | None = Field(default=None, description="Akool credit balance; None on the free local engine.")
+    note: str

@@ -5,15 +5,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
+import httpx2
 import structlog
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import ToolAnnotations
 
 from akool_mcp.client import AkoolClient
 from akool_mcp.domain.follow import Clock
+from akool_mcp.domain.keeping import VideoKeeper
+from akool_mcp.domain.library import VideoLibrary
+from akool_mcp.domain.links import Links
+from akool_mcp.domain.registry import VideoRegistry
 from akool_mcp.errors import AkoolError
 from akool_mcp.models import ContractViolation
 
@@ -22,6 +28,8 @@ log = structlog.get_logger(__name__)
 # Reads change nothing and may be repeated; creates cost money and must not be repeated blindly.
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
 PAID_CREATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+LOCAL_READ = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+LOCAL_WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
 async def _no_client() -> AkoolClient:
@@ -35,6 +43,14 @@ class AppState:
     open_client: Callable[[], Awaitable[AkoolClient]] = _no_client
     allow_local_paths: bool = False
     clock: Clock = field(default_factory=Clock)
+    library: VideoLibrary | None = None
+    links: Links | None = None
+    # Fetches media the server itself reads (a preview's background or avatar picture): guarded against
+    # private addresses like the engine's own fetches, and never authenticated.
+    preview_http: httpx2.AsyncClient | None = None
+    allow_private_urls: bool = False
+    # How long a status check may spend saving a finished video before answering (clients cut calls at ~60 s).
+    save_budget: float = 55.0
 
     async def client(self) -> AkoolClient:
         return await self.open_client()
@@ -50,6 +66,43 @@ AppContext = Context[AppState, Any]
 
 def state_of(ctx: AppContext) -> AppState:
     return ctx.request_context.lifespan_context
+
+
+# Collaborators handed to the tools by the SDK's dependency injection; they never reach the input schema.
+def _state(ctx: AppContext) -> AppState:
+    return state_of(ctx)
+
+
+async def _client(state: Annotated[AppState, Resolve(_state)]) -> AkoolClient:
+    try:
+        return await state.client()
+    except AkoolError as exc:  # resolvers run before the tool body and its error boundary
+        raise ToolError(str(exc)) from exc
+
+
+def _library(state: Annotated[AppState, Resolve(_state)]) -> VideoLibrary:
+    if state.library is None:
+        raise RuntimeError("the video library is not open")
+    return state.library
+
+
+def _links(state: Annotated[AppState, Resolve(_state)]) -> Links:
+    if state.links is None:
+        raise RuntimeError("no links")
+    return state.links
+
+
+StateDep = Annotated[AppState, Resolve(_state)]
+ClientDep = Annotated[AkoolClient, Resolve(_client)]
+LibraryDep = Annotated[VideoLibrary, Resolve(_library)]
+LinksDep = Annotated[Links, Resolve(_links)]
+
+
+def open_library(
+    registry: VideoRegistry, links: Links, http: httpx2.AsyncClient, *, max_bytes: int, clock: Clock
+) -> VideoLibrary:
+    keeper = VideoKeeper(links.output_dir, http, max_bytes=max_bytes, sleep=clock.sleep)
+    return VideoLibrary(registry, keeper, links.poster_dir)
 
 
 P = ParamSpec("P")

@@ -2,208 +2,210 @@
 
 from __future__ import annotations
 
+import json
 import time
+from textwrap import dedent
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import Field
 
-from akool_mcp.domain.compose import DEFAULT_BACKGROUND, Placement, VideoSpec, build_request
+from akool_mcp.domain.compose import VideoSpec
 from akool_mcp.domain.follow import is_final, wait_for_video
-from akool_mcp.domain.lookup import find_by_avatar_id
-from akool_mcp.errors import InputError
-from akool_mcp.models import AvatarSource, Status, Video
+from akool_mcp.domain.library import Observed
+from akool_mcp.domain.links import Links
+from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words, prepare_request
+from akool_mcp.errors import AkoolAPIError
+from akool_mcp.models import Status, Video
+from akool_mcp.tools import params
+from akool_mcp.tools.media import finished_blocks
 from akool_mcp.tools.results import VideoCreated, VideoStatus, VoiceInfo, VoiceList, status_name
-from akool_mcp.tools.state import PAID_CREATE, READ_ONLY, AppContext, AppState, model_errors, state_of
+from akool_mcp.tools.state import (
+    PAID_CREATE,
+    READ_ONLY,
+    AppContext,
+    AppState,
+    ClientDep,
+    LibraryDep,
+    LinksDep,
+    StateDep,
+    model_errors,
+)
 
 MAX_WAIT_SECONDS = 50  # Claude Desktop cuts tool calls at about 60 s
+FOLLOW = "call get_video_status with video_id={id!r} and wait_seconds=45"
 
 
-def _video_status(video: Video, *, waited: float, now_ms: float) -> VideoStatus:
+def video_status(video: Video, observed: Observed, links: Links, *, waited: float, now_ms: float) -> VideoStatus:
     status = status_name(video.video_status)
     elapsed = round((now_ms - video.create_time) / 1000, 1) if video.create_time else None
+    record = observed.record
+    error_reason = explain_failure(video.error_reason, record.params)
+    file_path = None if links.over_http else record.file_path
+    # Over HTTP: the kept copy served here, else the backend's link made reachable (never a disk path).
+    served = links.video(record.file_path) if links.over_http else None
+    url = served or (links.engine(video.video) if links.over_http else video.video) or None
     if video.video_status == Status.COMPLETED:
-        next_step = f"Done: the video is at {video.video}."
+        where = f"kept at {file_path}" if file_path else f"at {url}"
+        next_step = f"Done: the video is {where}."
+        if observed.saving:
+            next_step += (
+                " It is still being saved to the output folder: call get_video_status again in a few seconds "
+                "for its file_path."
+            )
+        if observed.problem:
+            next_step += f" It could not be kept in the output folder: {observed.problem}"
     elif video.video_status == Status.FAILED:
-        reason = video.error_reason or "no reason given"
+        reason = error_reason or "no reason given"
         next_step = f"The render failed ({reason}). Fix the inputs and call create_talking_video again."
     else:
-        next_step = (
-            f"Still {status}: call get_video_status with video_id={video.id!r} and wait_seconds=45 to keep following."
-        )
+        next_step = f"Still {status}: {FOLLOW.format(id=video.id)} to keep following."
     return VideoStatus(
         video_id=video.id,
         status=status,
-        status_code=video.video_status,
         done=is_final(video),
-        video_url=video.video or None if video.video_status == Status.COMPLETED else None,
+        video_url=url if video.video_status == Status.COMPLETED else None,
+        file_path=file_path,
         elapsed_seconds=elapsed,
         waited_seconds=round(waited, 1),
         progress=video.progress,
-        error_reason=video.error_reason,
+        error_reason=error_reason,
         next_step=next_step,
     )
 
 
-def _progress_message(video: Video) -> str:
-    message = f"video {status_name(video.video_status)}"
-    if video.video_status == Status.PROCESSING and video.progress is not None:
-        message += f" {video.progress:.0%}"
-    return message
+def progress_report(video: Video, waited: float, wait_seconds: float) -> tuple[float, float, str]:
+    """(progress, total, message): the render percentage out of 100 when known, else seconds waited."""
+    status = status_name(video.video_status)
+    percent: float | None = None
+    if video.video_status == Status.COMPLETED:
+        percent = 100.0
+    elif video.progress is not None:
+        percent = round(max(0.0, min(1.0, video.progress)) * 100, 1)
+    if percent is not None:
+        return percent, 100.0, f"video {status} {percent:g}%, {waited:.0f} s waited"
+    return min(waited, wait_seconds), wait_seconds, f"video {status}, {waited:.0f} s of {wait_seconds:g} s waited"
 
 
-def register(server: MCPServer[AppState]) -> None:
+def create_description(backend: str) -> str:
+    cost = (
+        "Akool bills each video to the user's credit (see get_credit; check framing with preview_video_layout)."
+        if backend == "akool"
+        else "Renders free on this computer."
+    )
+    return dedent(f"""\
+        Create a 3840x2160 talking-avatar video. {cost}
+        One avatar (avatar_id or avatar_url), one speech (text + voice_id, or audio_url).
+        Call once; follow it with get_video_status.""")
+
+
+def register(server: MCPServer[AppState], backend: str) -> None:
     @server.tool(
-        title="Create a talking-avatar video",
-        annotations=PAID_CREATE,
+        title="Create a talking-avatar video", annotations=PAID_CREATE, description=create_description(backend)
     )
     @model_errors
     async def create_talking_video(
-        ctx: AppContext,
-        avatar_id: Annotated[
-            str | None, Field(description="An avatar_id from list_avatars. Give this or avatar_url.")
-        ] = None,
-        avatar_url: Annotated[
-            str | None,
-            Field(description="http(s) link to your own image (.png .jpg .jpeg .webp) or video (.mp4 .mov .avi)."),
-        ] = None,
+        state: StateDep,
+        client: ClientDep,
+        library: LibraryDep,
+        avatar_id: params.AvatarId = None,
+        avatar_url: params.AvatarUrl = None,
         text: Annotated[
-            str | None, Field(description="What the avatar says (with voice_id). Or give audio_url instead.")
-        ] = None,
-        voice_id: Annotated[str | None, Field(description="A voice_id from list_voices, used with text.")] = None,
-        audio_url: Annotated[
-            str | None, Field(description="http(s) link to recorded speech (.mp3 .wav .m4a .ogg ...).")
-        ] = None,
-        background: Annotated[
             str | None,
-            Field(
-                description="A hex colour like #1E90FF (or #RRGGBBAA), or an http(s) link to a background image. "
-                "Empty string for none."
-            ),
-        ] = DEFAULT_BACKGROUND,
-        avatar_x: Annotated[
-            float, Field(ge=-3840, le=7680, description="Horizontal centre of the avatar on the 3840-wide canvas.")
-        ] = 1920,
-        avatar_y: Annotated[
-            float, Field(ge=-2160, le=4320, description="Vertical centre of the avatar on the 2160-high canvas.")
-        ] = 1080,
-        avatar_scale: Annotated[float, Field(gt=0, le=4, description="Size multiplier of the avatar.")] = 1.0,
-        avatar_width: Annotated[float, Field(gt=0, le=15360, description="Avatar box width in pixels.")] = 3840,
-        avatar_height: Annotated[float, Field(gt=0, le=8640, description="Avatar box height in pixels.")] = 2160,
-        webhook_url: Annotated[
-            str | None, Field(description="Optional http(s) URL Akool calls when the status changes.")
+            Field(max_length=params.MAX_TEXT, description="What the avatar says (with voice_id), up to 10 minutes."),
         ] = None,
+        voice_id: Annotated[str | None, Field(max_length=200, description="A voice_id from list_voices.")] = None,
+        audio_url: params.AudioUrl = None,
+        background: params.Background = params.BACKGROUND,
+        avatar_x: params.AvatarX = params.X,
+        avatar_y: params.AvatarY = params.Y,
+        avatar_scale: params.AvatarScale = params.SCALE,
+        avatar_width: params.AvatarWidth = params.WIDTH,
+        avatar_height: params.AvatarHeight = params.HEIGHT,
+        webhook_url: Annotated[str | None, Field(description="http(s) URL called when the status changes.")] = None,
         elements: Annotated[
             list[dict[str, Any]] | None,
             Field(
-                description="Advanced: Akool's raw elements list (type avatar/image/audio, url, avatar_id, "
-                "scale_x, scale_y, offset_x, offset_y as the element's centre, width, height, layer_number, "
-                "input_text, voice_id). When given, it replaces the avatar, speech, background and placement "
-                "parameters."
+                max_length=10,
+                description="Advanced: Akool's raw elements; replaces avatar, speech, background, placement.",
             ),
         ] = None,
     ) -> VideoCreated:
-        """Create a 3840x2160 talking-avatar video. Akool bills each video to your account's credit.
-
-        Give one avatar (avatar_id from list_avatars, or avatar_url) and one speech (text with voice_id
-        from list_voices, or audio_url). The video renders in the background: follow it with
-        get_video_status. Call this once per video; do not repeat it to check progress.
-        """
-        state = state_of(ctx)
-        client = await state.client()
-        avatar_from: int | None = None
-        if avatar_id and elements is None:
-            found = await find_by_avatar_id(client, avatar_id.strip())
-            if found is None:
-                raise InputError("avatar_id", f"no avatar has avatar_id {avatar_id!r}; call list_avatars.")
-            if found.status not in (None, Status.COMPLETED):
-                raise InputError(
-                    "avatar_id",
-                    f"avatar {avatar_id!r} is not ready (status {status_name(found.status)}); "
-                    "check it with get_avatar.",
-                )
-            avatar_from = found.from_ or AvatarSource.OFFICIAL
         spec = VideoSpec(
             avatar_id=avatar_id.strip() if avatar_id else None,
             avatar_url=avatar_url.strip() if avatar_url else None,
-            avatar_from=avatar_from,
             text=text,
             voice_id=voice_id.strip() if voice_id else None,
             audio_url=audio_url.strip() if audio_url else None,
             background=background,
-            placement=Placement(
-                center_x=avatar_x, center_y=avatar_y, width=avatar_width, height=avatar_height, scale=avatar_scale
-            ),
+            placement=params.placement(avatar_x, avatar_y, avatar_width, avatar_height, avatar_scale),
             webhook_url=webhook_url,
             elements=elements,
         )
-        request = build_request(spec, allow_local_paths=state.allow_local_paths)
-        video = await client.create_talking_video(request)
+        request = await prepare_request(client, spec, allow_local_paths=state.allow_local_paths)
+        try:
+            video = await client.create_talking_video(request)
+        except AkoolAPIError as exc:
+            raise in_tool_words(exc, spec) from exc
+        avatar, summary = describe(spec)
+        library.created(video, backend=state.backend, avatar=avatar, summary=summary, params=element_params(spec))
         return VideoCreated(
             video_id=video.id,
             status=status_name(video.video_status),
-            status_code=video.video_status,
             avatar_from=request.avatar_from,
             backend=state.backend,
-            next_step=f"Rendering has started. Call get_video_status with video_id={video.id!r} and "
-            "wait_seconds=45 to follow it to the finished file.",
+            next_step=f"Rendering has started: {FOLLOW.format(id=video.id)} to follow it to the finished file.",
         )
 
-    @server.tool(
-        title="Get a video's status",
-        annotations=READ_ONLY,
-    )
+    @server.tool(title="Get a video's status", annotations=READ_ONLY)
     @model_errors
     async def get_video_status(
         ctx: AppContext,
-        video_id: Annotated[str, Field(min_length=1, description="The video_id that create_talking_video returned.")],
+        state: StateDep,
+        client: ClientDep,
+        library: LibraryDep,
+        links: LinksDep,
+        video_id: Annotated[str, Field(min_length=1, max_length=200, description="From create_talking_video.")],
         wait_seconds: Annotated[
             float,
-            Field(
-                ge=0,
-                le=MAX_WAIT_SECONDS,
-                description="Wait up to this many seconds for the video to finish, with progress updates (0 = just "
-                "check). Returns early when it finishes.",
-            ),
+            Field(ge=0, le=MAX_WAIT_SECONDS, description="Wait up to this long for the end (0: just check)."),
         ] = 0,
-    ) -> VideoStatus:
-        """Check a video's status (queueing, processing, completed, failed) and get its URL once completed.
-
-        With wait_seconds it follows the render and returns as soon as it finishes, or with the status so
-        far when the wait ends; call again to keep waiting.
-        """
-        state = state_of(ctx)
+    ) -> Annotated[CallToolResult, VideoStatus]:
+        """Check a video's status. Once completed, the MP4 is saved to the output folder and the result
+        shows a poster frame and links the file."""
 
         async def on_poll(video: Video, waited: float) -> None:
             if wait_seconds > 0:
-                await ctx.report_progress(min(waited, wait_seconds), wait_seconds, _progress_message(video))
+                await ctx.report_progress(*progress_report(video, waited, wait_seconds))
 
         video, waited = await wait_for_video(
-            await state.client(),
+            client,
             video_id.strip(),
             wait_seconds=wait_seconds,
             clock=state.clock,
             on_poll=on_poll,
             max_interval=state.poll_max,
         )
-        return _video_status(video, waited=waited, now_ms=time.time() * 1000)
+        saving_wait = max(min(5.0, state.save_budget), state.save_budget - waited)
+        observed = await library.observe(video, backend=state.backend, wait=saving_wait)
+        result = video_status(video, observed, links, waited=waited, now_ms=time.time() * 1000)
+        structured = result.model_dump(mode="json")
+        blocks: list[ContentBlock] = [TextContent(type="text", text=json.dumps(structured, indent=2))]
+        if video.video_status == Status.COMPLETED:
+            blocks += finished_blocks(observed.record, links)
+        return CallToolResult(content=blocks, structured_content=structured)
 
-    @server.tool(
-        title="List voices",
-        annotations=READ_ONLY,
-    )
+    @server.tool(title="List voices", annotations=READ_ONLY)
     @model_errors
     async def list_voices(
-        ctx: AppContext,
-        language: Annotated[
-            str | None, Field(description="Filter by language or locale, e.g. 'en' or 'es-ES'.")
-        ] = None,
-        page: Annotated[int, Field(ge=1)] = 1,
+        state: StateDep,
+        client: ClientDep,
+        language: Annotated[str | None, Field(max_length=35, description="e.g. 'en' or 'es-ES'.")] = None,
+        page: Annotated[int, Field(ge=1, le=10_000)] = 1,
         size: Annotated[int, Field(ge=1, le=100)] = 100,
     ) -> VoiceList:
         """List the voices that can speak text in create_talking_video (pass a voice_id with text)."""
-        state = state_of(ctx)
-        client = await state.client()
         listing = await client.list_voices(page=page, size=size)
         voices = [
             VoiceInfo(

@@ -89,7 +89,10 @@ def mouth_states(tracks: MouthTracks, fps: int) -> MouthStates:
     # Lips meet inside speech (p b m, or between syllables): pressed, not the photo's rest.
     speaking = tracks.open > 0
     reach = max(1, round(0.12 * fps))
-    near = np.convolve(speaking.astype(np.float64), np.ones(2 * reach + 1), mode="same") > 0
+    # "full" then the centred slice: unlike mode="same", it stays `frames` long for clips shorter
+    # than the window (a one-frame preview).
+    window = np.convolve(speaking.astype(np.float64), np.ones(2 * reach + 1), mode="full")
+    near = window[reach : reach + frames] > 0
     before = np.maximum.accumulate(speaking)
     after = np.maximum.accumulate(speaking[::-1])[::-1]
     pressed = (tracks.open < 0.06) & near & before & after

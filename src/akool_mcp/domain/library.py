@@ -1,0 +1,135 @@
+"""The videos this server made: registered on creation, kept with a poster once finished, listed later."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import anyio
+import anyio.to_thread
+import structlog
+from anyio.abc import TaskGroup
+
+from akool_mcp.domain.keeping import VideoKeeper, default_name
+from akool_mcp.domain.poster import PosterError, make_poster
+from akool_mcp.domain.registry import VideoRecord, VideoRegistry
+from akool_mcp.errors import InputError, SaveError
+from akool_mcp.models import Status, Video
+
+log = structlog.get_logger(__name__)
+
+STATUS_NAMES = {1: "queueing", 2: "processing", 3: "completed", 4: "failed"}
+
+
+def status_label(code: int | None) -> str:
+    return STATUS_NAMES.get(code or 0, "unknown")
+
+
+@dataclass(frozen=True)
+class Observed:
+    record: VideoRecord
+    problem: str | None = None  # why the finished video could not be kept, for the model to tell the user
+    saving: bool = False  # still being saved in the background
+
+
+def is_file(path: str | None) -> bool:
+    return path is not None and Path(path).is_file()
+
+
+class VideoLibrary:
+    def __init__(self, registry: VideoRegistry, keeper: VideoKeeper, poster_dir: Path) -> None:
+        self.registry = registry
+        self.keeper = keeper
+        self.poster_dir = poster_dir
+        self._tasks: TaskGroup | None = None
+        self._keeping: dict[str, anyio.Event] = {}
+        self._problems: dict[str, str] = {}
+
+    @asynccontextmanager
+    async def running(self) -> AsyncGenerator[VideoLibrary]:
+        """Background saves live as long as this; leaving it cancels those still running."""
+        async with anyio.create_task_group() as tasks:
+            self._tasks = tasks
+            try:
+                yield self
+            finally:
+                self._tasks = None
+                tasks.cancel_scope.cancel()
+
+    @property
+    def output_dir(self) -> Path:
+        return self.keeper.output_dir
+
+    def created(
+        self, video: Video, *, backend: str, avatar: str | None, summary: str | None, params: str | None = None
+    ) -> None:
+        self.registry.add(
+            video.id,
+            backend=backend,
+            status=status_label(video.video_status),
+            avatar=avatar,
+            summary=summary,
+            params=params,
+        )
+
+    def poster_path(self, video_id: str) -> Path:
+        return self.poster_dir / (default_name(video_id).removesuffix(".mp4") + ".jpg")
+
+    async def observe(self, video: Video, *, backend: str, wait: float = float("inf")) -> Observed:
+        """Record a status check; the first time a video is seen completed, keep its file and poster.
+
+        Keeping runs in the background (a large Akool download can outlast a tool call): this waits up to
+        `wait` seconds for it, and a later check picks up the result.
+        """
+        status = status_label(video.video_status)
+        remote = video.video or None if video.video_status == Status.COMPLETED else None
+        if video.video_status != Status.COMPLETED or not video.video:
+            return Observed(self.registry.update(video.id, backend=backend, status=status))
+        known = self.registry.get(video.id)
+        if known is not None and is_file(known.file_path) and known.poster_path:
+            return Observed(self.registry.update(video.id, backend=backend, status=status, remote_url=remote))
+        record = self.registry.update(video.id, backend=backend, status=status, remote_url=remote)
+        done = self._keeping.get(video.id)
+        if done is None:
+            if self._tasks is None:
+                raise RuntimeError("the video library is not running")
+            done = self._keeping[video.id] = anyio.Event()
+            self._tasks.start_soon(self._keep, video.id, video.video, done)
+        with anyio.move_on_after(wait):
+            await done.wait()
+        if not done.is_set():
+            return Observed(record, saving=True)
+        return Observed(self.registry.get(video.id) or record, problem=self._problems.pop(video.id, None))
+
+    async def _keep(self, video_id: str, source: str, done: anyio.Event) -> None:
+        try:
+            kept = await self.keeper.keep(video_id, source)
+            poster: Path | None = self.poster_path(video_id)
+            try:
+                await anyio.to_thread.run_sync(make_poster, kept, poster)
+            except (PosterError, OSError) as exc:
+                log.info("video.poster_failed", video=video_id, error=str(exc))
+                poster = None
+            self.registry.set_files(video_id, file_path=str(kept), poster_path=str(poster) if poster else None)
+        except SaveError as exc:
+            log.info("video.keep_failed", video=video_id, error=str(exc))
+            self._problems[video_id] = str(exc)
+        except Exception as exc:  # a background task must not take the server down with it
+            log.exception("video.keep_crashed", video=video_id)
+            self._problems[video_id] = f"it could not be saved ({type(exc).__name__}); check AKOOL_OUTPUT_DIR"
+        finally:
+            del self._keeping[video_id]
+            done.set()
+
+    async def save_as(self, video_id: str, name: str) -> VideoRecord:
+        record = self.registry.get(video_id)
+        if record is None or record.file_path is None or not is_file(record.file_path):
+            raise InputError(
+                "video_id",
+                f"no finished, kept video has video_id {video_id!r}; follow it with get_video_status until it "
+                "is completed (see list_videos).",
+            )
+        target = await self.keeper.save_as(Path(record.file_path), name)
+        return replace(record, file_path=str(target))

@@ -1,0 +1,46 @@
+"""Serving the files the model is linked to, under the HTTP transports: kept videos, posters, engine files.
+
+The route sits on the MCP app itself, so the bearer token that guards `/mcp` guards it too. Byte ranges
+come from Starlette's FileResponse (players seek with them). Only regular, non-hidden files inside the
+three roots are served; anything else is a 404 that says nothing about the disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mcp.server.mcpserver import MCPServer
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+
+from akool_mcp.domain.links import MEDIA_PREFIX, Links
+from akool_mcp.tools.state import AppState
+
+_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+def media_file(links: Links, kind: str, rel: str) -> Path | None:
+    roots = {"videos": links.output_dir, "posters": links.poster_dir, "files": links.files_root}
+    root = roots.get(kind)
+    if root is None or len(rel) > 512 or any(ord(c) < 0x20 or ord(c) == 0x7F for c in rel):
+        return None
+    try:
+        base = root.resolve()
+        target = (base / rel).resolve()
+        if not target.is_relative_to(base) or not target.is_file():
+            return None
+    except (OSError, ValueError):
+        return None
+    if any(part.startswith(".") for part in target.relative_to(base).parts) or target.suffix.lower() not in _TYPES:
+        return None
+    return target
+
+
+def register_media(server: MCPServer[AppState], links: Links) -> None:
+    @server.custom_route(f"{MEDIA_PREFIX}/{{kind}}/{{rel:path}}", methods=["GET", "HEAD"], include_in_schema=False)
+    async def media(request: Request) -> Response:
+        target = media_file(links, request.path_params["kind"], request.path_params["rel"])
+        if target is None:
+            raise HTTPException(404)
+        return FileResponse(target, media_type=_TYPES[target.suffix.lower()])

@@ -1,0 +1,163 @@
+"""The tool surface as a model sees it: compact schemas, dedented descriptions, strict arguments.
+
+Unknown arguments are refused before anything is sent (on Akool a silently dropped `background_color`
+is a billed, wrong video), and out-of-range values are explained in the tool's own words.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, cast
+
+from mcp.server.context import ServerRequestContext
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, ListResourcesResult, PaginatedRequestParams, Resource
+from mcp_types import InputRequiredResult
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from akool_mcp.errors import AkoolError
+from akool_mcp.tools.resources import LISTED_AVATARS, LISTED_VIDEOS, avatar_resources, video_resources
+from akool_mcp.tools.results import AvatarInfo
+from akool_mcp.tools.state import AppState
+
+_SHOWN = 60
+
+
+def compact_schema(schema: Any, *, output: bool = False) -> Any:
+    """The same JSON schema with less text: no generated titles, `null` unions folded, no null defaults.
+
+    Output schemas also lose descriptions, defaults and `required` (every field of a result is always
+    present): they check results, and the model reads the values. Optional inputs are typed without
+    their `null`: leaving one out is how a model says "none".
+    """
+    if isinstance(schema, list):
+        return [compact_schema(item, output=output) for item in cast(list[Any], schema)]
+    if not isinstance(schema, dict):
+        return schema
+    source = cast(dict[str, Any], schema)
+    out: dict[str, Any] = {}
+    for key, value in source.items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key == "default" and (value is None or output):
+            continue
+        if key in ("description", "required") and output:
+            continue
+        if key == "type" and value == "string" and "enum" in source:
+            continue  # the enum says it
+        if key in ("properties", "$defs") and isinstance(value, dict):
+            out[key] = {name: compact_schema(sub, output=output) for name, sub in cast(dict[str, Any], value).items()}
+        else:
+            out[key] = compact_schema(value, output=output)
+    options = out.get("anyOf")
+    if isinstance(options, list) and len(cast(list[Any], options)) == 2:
+        first, second = cast(list[dict[str, Any]], options)
+        if second == {"type": "null"} and isinstance(first.get("type"), str):
+            del out["anyOf"]
+            out = {**first, **out, "type": [first["type"], "null"] if output else first["type"]}
+    return out
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
+
+
+def explain(tool: str, error: ErrorDetails, properties: dict[str, Any]) -> str:
+    """One validation error in the tool's words: the parameter, what was wrong, what it accepts."""
+    loc = [str(part) for part in error["loc"]]
+    name = loc[0] if loc else "arguments"
+    where = ".".join(loc) or name
+    schema = cast(dict[str, Any], properties.get(name, {}))
+    about = schema.get("description")
+    hint = f" ({about.rstrip('.')})" if isinstance(about, str) and len(loc) == 1 else ""
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == "missing":
+        return f"{where} is required{hint}."
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return f"{where} is {_shown(value)}; it must be {_limits(schema, ctx)}{hint}."
+    if kind in ("string_too_long", "too_long"):
+        if isinstance(value, str):
+            return f"{where} is {len(value)} characters long; it may be at most {ctx.get('max_length')}{hint}."
+        return f"{where} has too many items; it may have at most {ctx.get('max_length')}{hint}."
+    if kind in ("string_too_short", "too_short"):
+        return f"{where} is empty or too short; give at least {ctx.get('min_length')}{hint}."
+    if kind == "literal_error":
+        return f"{where} is {_shown(value)}; it must be one of {ctx.get('expected')}."
+    expected = {"string_type": "text", "int_parsing": "a whole number", "float_parsing": "a number"}
+    wanted = expected.get(kind, kind.replace("_", " "))
+    return f"{where} is {_shown(value)}; it must be {wanted}{hint}."
+
+
+def _limits(schema: dict[str, Any], ctx: dict[str, Any]) -> str:
+    """The whole allowed range, from the schema (both ends) or the failed constraint (one end)."""
+    words = {
+        "minimum": "at least",
+        "exclusiveMinimum": "more than",
+        "maximum": "at most",
+        "exclusiveMaximum": "less than",
+    }
+    parts = [f"{word} {schema[key]}" for key, word in words.items() if key in schema]
+    if not parts:
+        words_ctx = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
+        parts = [f"{word} {ctx[key]}" for key, word in words_ctx.items() if key in ctx]
+    return " and ".join(parts)
+
+
+class AkoolServer(MCPServer[AppState]):
+    def finish_tools(self, descriptions: dict[str, str] | None = None) -> None:
+        """Compact every registered tool's schemas and dedent its description (once, after registration).
+
+        `descriptions` rewrites parameter descriptions that depend on how the server runs (by name).
+        """
+        for tool in self._tool_manager.list_tools():
+            properties = cast(dict[str, Any], tool.parameters.get("properties", {}))
+            for name, text in (descriptions or {}).items():
+                if name in properties:
+                    properties[name]["description"] = text
+            tool.parameters = compact_schema(tool.parameters)
+            metadata = tool.fn_metadata
+            if metadata.output_schema is not None:
+                metadata.output_schema = compact_schema(metadata.output_schema, output=True)
+            if tool.description:
+                tool.description = inspect.cleandoc(tool.description)
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        tool = self._tool_manager.get_tool(name)
+        if tool is not None:
+            properties = cast(dict[str, Any], tool.parameters.get("properties", {}))
+            unknown = sorted(set(arguments) - set(properties))
+            if unknown:
+                valid = ", ".join(properties) or "none"
+                raise ToolError(
+                    f"{name} does not take {', '.join(unknown)}; nothing was sent. Its parameters are: {valid}."
+                )
+            try:
+                tool.fn_metadata.validate_arguments(arguments)
+            except ValidationError as exc:
+                reasons = [explain(name, error, properties) for error in exc.errors()[:3]]
+                raise ToolError(" ".join(reasons) + " Nothing was sent.") from None
+        return await super().call_tool(name, arguments, context)
+
+    async def _handle_list_resources(
+        self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
+    ) -> ListResourcesResult:
+        """The videos made here (newest first) and the first avatars, besides any static resources."""
+        listed = await super()._handle_list_resources(ctx, params)
+        state = ctx.lifespan_context
+        extra: list[Resource] = []
+        if state.library is not None:
+            extra += video_resources(state.library.registry.newest(limit=LISTED_VIDEOS))
+        try:
+            page = await (await state.client()).list_avatars(page=1, size=LISTED_AVATARS)
+        except AkoolError:
+            page = None  # the videos are still worth listing when the backend is down
+        if page is not None:
+            extra += avatar_resources([AvatarInfo.from_wire(a) for a in page.result])
+        return ListResourcesResult(resources=[*listed.resources, *extra])

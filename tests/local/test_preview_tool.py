@@ -1,0 +1,73 @@
+"""preview_video_layout: the first frame, composed locally, with nothing created on either backend."""
+
+from __future__ import annotations
+
+import base64
+import sqlite3
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from mcp import Client
+from mcp.types import ImageContent
+
+from akool_mcp.config import Settings
+from akool_mcp.server import build_server
+from tests.fakes.akool import OFFICIAL, FakeAkool
+from tests.support import FakeClock, cloud_settings, data, text
+
+pytestmark = pytest.mark.anyio
+
+
+def picture(result_content: list[object]) -> np.ndarray:
+    images = [c for c in result_content if isinstance(c, ImageContent)]
+    assert len(images) == 1 and images[0].mime_type == "image/jpeg"
+    decoded = cv2.imdecode(np.frombuffer(base64.b64decode(images[0].data), np.uint8), cv2.IMREAD_COLOR)
+    assert decoded is not None
+    return decoded
+
+
+async def test_a_local_preview_shows_the_builtin_avatar_on_the_background_and_creates_no_video(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.model_validate(
+        {"data_dir": tmp_path / "data", "output_dir": tmp_path / "out", "backend": "local"}
+    )
+    async with Client(build_server(settings)) as client:
+        avatars = data(await client.call_tool("list_avatars", {"source": "official"}))["avatars"]
+        result = await client.call_tool(
+            "preview_video_layout",
+            {"avatar_id": avatars[0]["avatar_id"], "background": "blue", "avatar_x": 2880, "avatar_scale": 0.5},
+        )
+        listed = data(await client.call_tool("list_videos", {}))
+    summary = data(result)
+    frame = picture(list(result.content))
+    assert (summary["width"], summary["height"]) == (960, 540) and frame.shape == (540, 960, 3)
+    assert tuple(frame[20, 20]) == pytest.approx((255, 0, 0), abs=12)  # the named colour, in BGR
+    right, left = frame[:, 640:], frame[:, :320]
+    assert np.abs(right.astype(int) - (255, 0, 0)).sum(axis=2).max() > 200  # the avatar is on the right
+    assert np.abs(left.astype(int) - (255, 0, 0)).sum(axis=2).max() < 40  # and not on the left
+    assert listed["videos"] == [] and not (tmp_path / "out").exists()
+    with sqlite3.connect(tmp_path / "data" / "engine.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM videos").fetchone()[0] == 0
+
+
+async def test_a_cloud_preview_uses_the_avatars_picture_and_sends_nothing_to_akool_but_reads(
+    tmp_path: Path, face_photo: Path
+) -> None:
+    fake = FakeAkool(cdn_files={"/8169.png": face_photo.read_bytes()})
+    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "out", allow_private_urls=True)
+    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+        result = await client.call_tool("preview_video_layout", {"avatar_id": OFFICIAL["avatar_id"]})
+    assert not result.is_error, text(result)
+    assert picture(list(result.content)).shape == (540, 960, 3)
+    assert {r.method for r in fake.requests} == {"GET"}
+    assert any(r.url.host == "cdn.example" and r.url.path == "/8169.png" for r in fake.requests)
+
+
+async def test_a_preview_names_the_parameter_whose_media_cannot_be_used(tmp_path: Path) -> None:
+    settings = Settings.model_validate({"data_dir": tmp_path / "data", "backend": "local"})
+    async with Client(build_server(settings)) as client:
+        result = await client.call_tool("preview_video_layout", {"avatar_url": str(tmp_path / "missing.png")})
+    assert result.is_error and "avatar_url" in text(result) and "missing.png" in text(result)
