@@ -79,3 +79,14 @@ async def test_the_limits_are_in_the_schema(tmp_path: Path) -> None:
     properties = tools["create_talking_video"]["inputSchema"]["properties"]
     assert properties["text"]["maxLength"] == 5000 and "10 minutes" in properties["text"]["description"]
     assert properties["avatar_scale"]["maximum"] == 4
+
+
+@pytest.mark.parametrize("backend", ["akool", "local"])
+async def test_the_instructions_mention_billing_only_on_akool(backend: str, tmp_path: Path) -> None:
+    values: dict[str, Any] = {"backend": backend, "data_dir": tmp_path / "d", "output_dir": tmp_path / "o"}
+    if backend == "akool":
+        values["api_key"] = "test-api-key-0123456789"
+    async with Client(build_server(Settings.model_validate(values))) as client:
+        instructions = client.instructions or ""
+    assert ("bill" in instructions.lower()) == (backend == "akool")
+    assert "preview_video_layout" in instructions and "file_path" in instructions

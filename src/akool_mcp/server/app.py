@@ -29,22 +29,27 @@ Workflow:
 1. Pick an avatar: list_avatars (source "official" for ready-made ones). Or upload the user's own with
    create_avatar (a ~1 minute video or a photo of a face) and follow it with get_avatar until completed.
 2. Pick a voice with list_voices, unless the user gives recorded speech (audio_url).
-3. create_talking_video once, with avatar_id (or avatar_url), text + voice_id (or audio_url), and
+3. Check the framing with preview_video_layout (same avatar, background and placement parameters; it
+   returns the first frame as an image and creates nothing).{check}
+4. create_talking_video once, with avatar_id (or avatar_url), text + voice_id (or audio_url), and
    optionally a background colour/image and placement.{cost}
-4. Follow it with get_video_status(video_id, wait_seconds=45); repeat until done, then give the user
-   the video URL.
+5. Follow it with get_video_status(video_id, wait_seconds=45); repeat until done. The finished video is
+   saved to the user's output folder (file_path) and shown with a poster; save_video gives it a name.
+   list_videos lists past videos.
 """
 
 
 def instructions_for(backend: str) -> str:
     if backend == "local":
         return _WORKFLOW.format(
-            where="the built-in local engine (offline, on this machine; no Akool account needed; video URLs "
-            "are local file paths)",
+            where="the built-in local engine (offline, on this machine; no Akool account needed; free)",
+            check="",
             cost=" Rendering happens on this computer and takes about as long as the speech.",
         )
     return _WORKFLOW.format(
-        where="Akool's cloud API", cost=" Each video and avatar upload is billed to the user's Akool credit."
+        where="Akool's cloud API",
+        check=" Rendering is billed: get_credit shows the balance.",
+        cost=" Each video and avatar upload is billed to the user's Akool credit.",
     )
 
 
