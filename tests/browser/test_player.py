@@ -103,7 +103,7 @@ SHOTS = Path(os.environ.get("AKOOL_SCREENSHOTS", "")) if os.environ.get("AKOOL_S
 def opened(browser: Browser, site: str, theme: str = "light") -> tuple[Page, FrameLocator]:
     page = browser.new_page(viewport={"width": 460, "height": 760}, color_scheme=theme)  # type: ignore[arg-type]
     page.goto(f"{site}/host.html")
-    page.evaluate("([html, theme]) => loadApp(html, theme)", [player_html(), theme])
+    page.evaluate("([html, theme]) => loadApp(html, theme)", [player_html(site), theme])
     page.wait_for_function("host.initialized", timeout=10_000)
     return page, page.frame_locator("#view")
 
@@ -190,6 +190,19 @@ def test_over_stdio_the_video_is_read_as_a_resource_and_plays(browser: Browser, 
     page.close()
 
 
+def test_a_video_elsewhere_is_not_loaded_but_offered_to_open(browser: Browser, site: str) -> None:
+    page, app = opened(browser, site)
+    elsewhere = "https://cdn.akool.example/videos/v4.mp4"
+    page.evaluate("(r) => notifyApp('ui/notifications/tool-result', r)", status("v4", "completed", video_url=elsewhere))
+    button = app.locator("#open")
+    button.wait_for(state="visible")
+    assert app.locator("#player").get_attribute("src") is None
+    button.click()
+    page.wait_for_function("host.opened.length === 1")
+    assert page.evaluate("host.opened[0]") == elsewhere
+    page.close()
+
+
 def test_a_failed_render_shows_the_reason_and_stops_following(browser: Browser, site: str, tmp_path: Path) -> None:
     page, app = opened(browser, site)
     failed = status("v2", "failed", error="elements[0].url answered HTTP 404; check the URL")
@@ -237,13 +250,13 @@ def test_over_stdio_gallery_thumbnails_are_read_as_resources(browser: Browser, s
     result = {"content": [{"type": "text", "text": "1 avatar"}], "structuredContent": {"avatars": avatars}}
     page.evaluate("(r) => notifyApp('ui/notifications/tool-result', r)", result)
     page.wait_for_function("host.resourceReads.length === 1")
-    assert page.evaluate("host.resourceReads[0]") == {"uri": "akool://avatars/abc123/thumbnail"}
+    assert page.evaluate("host.resourceReads[0]") == {"uri": "akool://avatars/local_liam/thumbnail"}
     ok, png = cv2.imencode(".png", np.full((64, 64, 3), (90, 140, 200), np.uint8))
     assert ok
     blob = base64.b64encode(png.tobytes()).decode()
     page.evaluate(
         "(r) => answerResourceRead(r)",
-        {"contents": [{"uri": "akool://avatars/abc123/thumbnail", "mimeType": "image/png", "blob": blob}]},
+        {"contents": [{"uri": "akool://avatars/local_liam/thumbnail", "mimeType": "image/png", "blob": blob}]},
     )
     image = app.locator(".pick img")
     image.and_(app.locator("[src^='data:image/png;base64,']")).wait_for()

@@ -15,6 +15,7 @@ from akool_mcp.config import Settings
 from akool_mcp.domain.follow import Clock
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRegistry
+from akool_mcp.server.apps import PLAYER_TOOLS, PLAYER_URI, player_extension
 from akool_mcp.server.backend import USER_AGENT, BackgroundBackend, SharedBackend
 from akool_mcp.server.media import register_media
 from akool_mcp.server.surface import AkoolServer
@@ -151,6 +152,7 @@ def build_server(
         instructions=instructions_for(backend),
         lifespan=lifespan,
         log_level=settings.log_level,
+        extensions=[player_extension(media_base)],
     )
     avatars.register(server, backend)
     videos.register(server, backend)
@@ -160,4 +162,5 @@ def build_server(
     if media_base is not None:
         register_media(server, links)
     server.finish_tools(url_descriptions(backend == "local" and transport is None and local_paths))
+    server.bind_ui(PLAYER_TOOLS, PLAYER_URI)
     return server

@@ -126,6 +126,14 @@ class AkoolServer(MCPServer[AppState]):
             if tool.description:
                 tool.description = inspect.cleandoc(tool.description)
 
+    def bind_ui(self, names: tuple[str, ...], resource_uri: str) -> None:
+        """Point these tools at an MCP Apps view (`_meta.ui.resourceUri`); their results stay as they are."""
+        for name in names:
+            tool = self._tool_manager.get_tool(name)
+            if tool is None:
+                raise ValueError(f"no tool {name!r} to bind to {resource_uri}")
+            tool.meta = {**(tool.meta or {}), "ui": {"resourceUri": resource_uri}}
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
