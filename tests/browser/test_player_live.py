@@ -15,7 +15,7 @@ import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import Client
 from playwright.sync_api import Browser, Page
-from tests.browser.test_player import browser, opened, shot, site  # noqa: F401 - the shared fixtures
+from tests.browser.test_player import opened, shot
 
 from akool_mcp.config import Settings
 from akool_mcp.server import build_server
@@ -54,8 +54,8 @@ def serve_reads(page: Page, portal: BlockingPortal, client: Client, count: int, 
 
 
 def test_a_real_render_plays_in_the_player_and_its_avatars_show(
-    browser: Browser,  # noqa: F811 - the fixture imported above
-    site: str,  # noqa: F811
+    browser: Browser,
+    site: str,
     server: tuple[BlockingPortal, Client],
     tmp_path: Path,
 ) -> None:
