@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, sync_playwright
 HERE = Path(__file__).parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
+
 def write_clip(path: Path, width: int = 640, height: int = 360, frames: int = 50) -> None:
     """A 2 s H.264 clip whose picture changes every frame (so a decoded frame can be told apart)."""
     with av.open(str(path), "w") as container:

@@ -156,7 +156,7 @@ class AkoolServer(MCPServer[AppState]):
     async def _handle_list_resources(
         self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
     ) -> ListResourcesResult:
-        """The videos made here (newest first) and the first avatars, besides any static resources."""
+        """The videos made here (newest first) and the first avatars, then the static ones (the player)."""
         listed = await super()._handle_list_resources(ctx, params)
         state = ctx.lifespan_context
         extra: list[Resource] = []
@@ -168,4 +168,4 @@ class AkoolServer(MCPServer[AppState]):
             page = None  # the videos are still worth listing when the backend is down
         if page is not None:
             extra += avatar_resources([AvatarInfo.from_wire(a) for a in page.result])
-        return ListResourcesResult(resources=[*listed.resources, *extra])
+        return ListResourcesResult(resources=[*extra, *listed.resources])
