@@ -81,8 +81,10 @@ def test_a_real_render_plays_in_the_player_and_its_avatars_show(
 
     page, app = opened(browser, site)
     page.evaluate("(r) => notifyApp('ui/notifications/tool-result', r)", status)
-    (uri,) = serve_reads(page, portal, client, 1)
-    assert uri.startswith("akool://videos/") and uri.endswith("video.mp4")
+    thumbnail, video = serve_reads(page, portal, client, 2)
+    assert thumbnail == f"akool://avatars/{first['avatar_id']}/thumbnail"
+    assert video.startswith("akool://videos/") and video.endswith("video.mp4")
+    app.locator("#avatar-thumb[src^='data:image/']").wait_for()
     width = app.locator("#player").evaluate(
         """v => new Promise((resolve, reject) => {
              const timer = setTimeout(() => reject(new Error('no frame decoded')), 30000);
@@ -95,7 +97,7 @@ def test_a_real_render_plays_in_the_player_and_its_avatars_show(
 
     page.evaluate("(r) => notifyApp('ui/notifications/tool-result', r)", avatars)
     listed = len(avatars["structuredContent"]["avatars"])
-    uris = serve_reads(page, portal, client, listed, start=1)
+    uris = serve_reads(page, portal, client, listed, start=2)
     assert all(u.startswith("akool://avatars/") and u.endswith("/thumbnail") for u in uris)
     loaded = app.locator(".pick img[src^='data:image/']")
     loaded.nth(listed - 1).wait_for()

@@ -101,6 +101,7 @@ class VideoStatus(BaseModel):
     video_id: str
     status: StatusName
     done: bool
+    avatar_id: str | None = None
     video_url: str | None = Field(default=None, description="The MP4 once completed (Akool links expire after 7 days).")
     file_path: str | None = Field(default=None, description="Where the finished MP4 is kept (AKOOL_OUTPUT_DIR).")
     elapsed_seconds: float | None = Field(default=None, description="Seconds since the video was created.")

@@ -61,10 +61,13 @@ def video_status(video: Video, observed: Observed, links: Links, *, waited: floa
         next_step = f"The render failed ({reason}). Fix the inputs and call create_talking_video again."
     else:
         next_step = f"Still {status}: {FOLLOW.format(id=video.id)} to keep following."
+    # The avatar, when it was given by id (a URL is the user's own file, not a listed avatar).
+    avatar_id = record.avatar if record.avatar and "/" not in record.avatar else None
     return VideoStatus(
         video_id=video.id,
         status=status,
         done=is_final(video),
+        avatar_id=avatar_id,
         video_url=url if video.video_status == Status.COMPLETED else None,
         file_path=file_path,
         elapsed_seconds=elapsed,
