@@ -115,3 +115,13 @@ async def test_a_local_avatars_thumbnail_is_read_from_the_engine(tmp_path: Path)
         content = (await client.read_resource(f"akool://avatars/{avatar['avatar_id']}/thumbnail")).contents[0]
     assert isinstance(content, BlobResourceContents)
     assert base64.b64decode(content.blob) == Path(avatar["thumbnail_url"]).read_bytes()
+
+
+def test_a_jpeg_thumbnail_is_served_as_the_png_the_resource_declares() -> None:
+    from akool_mcp.tools.resources import _as_png  # pyright: ignore[reportPrivateUsage]
+
+    jpeg = cv2.imencode(".jpg", np.full((12, 20, 3), 90, np.uint8))[1].tobytes()
+    png = _as_png(jpeg)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    decoded = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded is not None and decoded.shape == (12, 20, 3)

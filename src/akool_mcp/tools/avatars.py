@@ -82,6 +82,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
     async def create_avatar(
         state: StateDep,
         client: ClientDep,
+        links: LinksDep,
         video_url: Annotated[str, Field(min_length=1, max_length=2048, description="The person's video or photo.")],
         avatar_id: Annotated[
             str, Field(min_length=1, max_length=100, description="A new unique id, letters and digits, e.g. 'Mary1'.")
@@ -97,7 +98,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             type_=_KINDS[kind] or 1,
             allow_local_paths=state.allow_local_paths,
         )
-        info = AvatarInfo.from_wire(created)
+        info = linked(AvatarInfo.from_wire(created), links)  # over HTTP: links, never engine paths
         if created.status is None:
             info.status = "queueing"
         return AvatarResult(avatar=info, ready=info.status == "completed", next_step=_next_step_for(info))

@@ -141,7 +141,7 @@ def register(server: MCPServer[AppState]) -> None:
         if link is None or state.preview_http is None:
             raise ResourceError(f"avatar {avatar_id!r} has no picture; see list_avatars")
         try:
-            data, _ = await read_picture(
+            data, kind = await read_picture(
                 link,
                 policy=FetchPolicy(allow_private=state.allow_private_urls, allow_local_paths=False),
                 http=state.preview_http,
@@ -150,7 +150,8 @@ def register(server: MCPServer[AppState]) -> None:
             )
         except PreviewError as exc:
             raise ResourceError(str(exc)) from exc
-        return data
+        # The resource says image/png, so a JPEG or WebP thumbnail is re-encoded rather than mislabelled.
+        return data if kind == "image/png" else await anyio.to_thread.run_sync(_as_png, data)
 
     @server.prompt(title="Make a talking video from a script")
     def make_talking_video(script: str, look: str = "") -> str:
@@ -169,3 +170,16 @@ def register(server: MCPServer[AppState]) -> None:
             "6. Call get_video_status with wait_seconds=45 until it is completed, then tell the user where the "
             "file is (file_path) and offer save_video to give it a name."
         )
+
+
+def _as_png(data: bytes) -> bytes:
+    import cv2
+    import numpy as np
+
+    picture = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if picture is None:
+        raise ResourceError("the avatar's picture could not be read as an image")
+    ok, encoded = cv2.imencode(".png", picture)
+    if not ok:
+        raise ResourceError("the avatar's picture could not be converted to PNG")
+    return encoded.tobytes()
