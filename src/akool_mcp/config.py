@@ -165,5 +165,5 @@ def check_local_secret(settings: Settings) -> None:
     if size not in LOCAL_SECRET_SIZES:
         raise ConfigError(
             f"{name} is {size} bytes; it must be 16, 24 or 32 bytes, because it is also the AES key that seals "
-            'webhook envelopes. Make one with: python3 -c "import secrets; print(secrets.token_urlsafe(24))"'
+            "webhook envelopes. Make one with: openssl rand -base64 24"
         )

@@ -19,8 +19,6 @@ from akool_mcp.config import Settings
 from akool_mcp.local.clock import Clock
 from akool_mcp.local.store import Store
 
-AES_KEY_SIZES = (16, 24, 32)
-
 
 @dataclass(frozen=True)
 class LocalKeys:

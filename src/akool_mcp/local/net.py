@@ -144,10 +144,10 @@ def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-def _v4_blocked(ip: ipaddress.IPv4Address) -> bool:
+def _not_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """What the standard library knows to be not publicly routable, for either family."""
     return (
-        any(ip in net for net in _BLOCKED_V4)
-        or not ip.is_global
+        not ip.is_global
         or ip.is_private
         or ip.is_loopback
         or ip.is_link_local
@@ -155,6 +155,10 @@ def _v4_blocked(ip: ipaddress.IPv4Address) -> bool:
         or ip.is_reserved
         or ip.is_unspecified
     )
+
+
+def _v4_blocked(ip: ipaddress.IPv4Address) -> bool:
+    return any(ip in net for net in _BLOCKED_V4) or _not_public(ip)
 
 
 def is_blocked_address(address: str) -> bool:
@@ -171,17 +175,7 @@ def is_blocked_address(address: str) -> bool:
     v4 = _embedded_v4(ip)
     if v4 is not None:
         return _v4_blocked(v4)
-    return (
-        any(ip in net for net in _BLOCKED_V6)
-        or not ip.is_global
-        or ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_site_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
+    return any(ip in net for net in _BLOCKED_V6) or ip.is_site_local or _not_public(ip)
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
