@@ -108,7 +108,7 @@ def test_the_mouth_opens_at_her_real_lips_with_the_loudness_and_rests_in_silence
     silent = bursts.speech.mouth_track(FPS)[: len(opening)] == 0
     assert silent.sum() >= 20
     rest = float(np.median(opening[silent]))
-    assert float(np.abs(opening[silent] - rest).max()) <= 0.05 * float(opening.max() - rest)
+    assert float(np.abs(opening[silent] - rest).max()) <= 0.08 * float(opening.max() - rest)
     # Her lips in the output are where they are in the photo (scaled 720/512, moved to x = 280),
     # give or take the small head motion: not a second mouth under the nose.
     photo = lm.find_faces(np.asarray(cv2.imread(str(astronaut)), np.uint8))[0]

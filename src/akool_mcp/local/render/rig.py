@@ -37,7 +37,7 @@ Floats = npt.NDArray[np.float32]
 MAX_OPEN_WIDTH = 0.36  # lip gap of a wide "ah" (the photo's own gap included), in mouth widths
 MAX_JAW_DROP = 0.075  # the furthest the chin drops, in face heights (hairline to chin)
 _LIFT = 0.12  # the upper lip rises this part of the jaw's drop
-_JAW_FADE = 0.3  # below the jaw line the drop fades out over this much of the neck (eye widths)
+_JAW_FADE = 0.45  # below the jaw line the drop fades out over this much of the neck (eye widths)
 _GRID = 0.07  # spacing of the extra mesh points where the face has no landmarks (eye widths)
 _BORDER_FADE = 0.12  # the motion eases out over this much inside the patch's edge (eye widths)
 _BITE_TEETH = 0.035  # upper teeth left showing above a lower lip tucked under them (eye widths)
@@ -173,7 +173,7 @@ class MouthRig:
         # nothing over. The strips go first: later triangles are drawn over earlier ones, so lips
         # pressed or tucked over them cover them. No triangle is a hole: where the lips part,
         # the warp stretches the lip's own edge and the painted inside covers it.
-        opened = self._pose_points(MouthPose(1.0, 0.0, 0.0))
+        opened = self.posed(MouthPose(1.0, 0.0, 0.0))
         usable = np.concatenate([inside, np.ones(len(grid) + len(anchors), bool)])
         usable[self.teeth_rows] = False
         subset = np.flatnonzero(usable)
@@ -195,9 +195,18 @@ class MouthRig:
         other = copy.copy(self)
         frame = FaceFrame(face)
         other.frame = frame
-        teeth_keys = list(lm.INNER_LIP_LOWER[1:-1])
         face_keys = sorted(self.index, key=self.index.__getitem__)
-        points = np.vstack([face.points[face_keys], face.points[teeth_keys]])
+        # The teeth's edge moves with the upper lip (the upper jaw), as far below it as in this
+        # rig's rest shape and never below the lower lip: a mouth open in the video then keeps
+        # its teeth in the teeth strip and its dark inside in the gap strip, which a closed pose
+        # shuts. Only so is the video's own talking settled, not squeezed into the teeth.
+        now = frame.to_face(face.points)
+        upper_now = now[list(lm.INNER_LIP_UPPER[1:-1])]
+        lower_now = now[list(lm.INNER_LIP_LOWER[1:-1])]
+        offset = self.uv[self.teeth_rows] - self.uv[self.upper_inner[1:-1]]
+        teeth_now = upper_now + offset
+        teeth_now[:, 1] = np.minimum(teeth_now[:, 1], lower_now[:, 1])
+        points = np.vstack([face.points[face_keys], frame.to_picture(teeth_now.astype(np.float32))])
         pad = 0.18 * frame.unit
         x0, y0 = points.min(axis=0) - pad
         x1, y1 = points.max(axis=0) + pad
@@ -219,7 +228,7 @@ class MouthRig:
         """Rows of the teeth-edge copies, corner to corner (the corners are the lips' own)."""
         return np.concatenate([[self.upper_inner[0]], self.teeth_rows, [self.upper_inner[-1]]])
 
-    def _pose_points(self, pose: MouthPose) -> Points:
+    def posed(self, pose: MouthPose) -> Points:
         """Where every mesh point goes for ``pose``, in patch pixels."""
         uv = self.uv.copy()
         u, v = uv[:, 0], uv[:, 1]
@@ -311,7 +320,7 @@ class MouthRig:
 
         ``coarse``: faster warp tables, for a video frame seen once (see :meth:`Mesh.maps`).
         """
-        moved = self._pose_points(pose)
+        moved = self.posed(pose)
         out = remap(patch, self.mesh.maps(self.rest, moved, coarse))
         edge, lower = moved[self._teeth_edge()], moved[self.lower_inner]
         unit = self.frame.unit
