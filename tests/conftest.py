@@ -4,7 +4,6 @@ import logging
 from collections.abc import Generator
 
 import pytest
-import structlog
 
 
 @pytest.fixture
@@ -25,11 +24,12 @@ def _restore_logging() -> Generator[None]:
     """Tests that configure logging (to capture it) leave the process's logging as they found it."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    levels = {name: logging.getLogger(name).level for name in ("httpx2", "httpcore2", "httpx", "httpcore")}
-    config = structlog.get_config()
+    levels = {
+        name: logging.getLogger(name).level
+        for name in ("httpx2", "httpcore2", "httpx", "httpcore", "uvicorn.access", "akool_mcp")
+    }
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
     for name, saved in levels.items():
         logging.getLogger(name).setLevel(saved)
-    structlog.configure(**config)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +107,9 @@ async def test_an_unwritable_cache_folder_only_costs_speed(tmp_path: Path) -> No
 def test_a_changed_source_file_changes_the_fingerprint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = tmp_path / "tools.py"
     source.write_text("x = 1\n")
-    monkeypatch.setattr(toolcache, "_PACKAGE", tmp_path)
+    module = types.ModuleType("akool_mcp.tools_under_test")
+    module.__file__ = str(source)
+    monkeypatch.setitem(sys.modules, module.__name__, module)
     before = toolcache.fingerprint([], [])
     assert toolcache.fingerprint([], []) == before
     source.write_text("x = 22\n")

@@ -12,7 +12,6 @@ from typing import Any
 
 import anyio
 import httpx2
-import structlog
 
 from akool_mcp.client import parse
 from akool_mcp.client.auth import Credentials
@@ -26,6 +25,7 @@ from akool_mcp.errors import (
     error_for_http_status,
     is_retryable_code,
 )
+from akool_mcp.log import get_logger
 from akool_mcp.models import (
     Avatar,
     AvatarCreateRequest,
@@ -37,7 +37,7 @@ from akool_mcp.models import (
     VoicePage,
 )
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 V3 = "/api/open/v3"

@@ -16,12 +16,12 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 import httpx2
-import structlog
 
 from akool_mcp.client.http import HttpSource
 from akool_mcp.errors import InputError, SaveError
+from akool_mcp.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 DOWNLOAD_RETRIES = 3
 _CHUNK = 1024 * 1024

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import anyio
 import anyio.to_thread
-import structlog
 from anyio.abc import TaskGroup
 
 from akool_mcp.domain.keeping import VideoKeeper, default_name
 from akool_mcp.domain.poster import PosterError, make_poster
 from akool_mcp.domain.registry import VideoRecord, VideoRegistry
 from akool_mcp.errors import InputError, SaveError
+from akool_mcp.log import get_logger
 from akool_mcp.models import Status, Video
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 STATUS_NAMES = {1: "queueing", 2: "processing", 3: "completed", 4: "failed"}
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import structlog
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -31,13 +30,14 @@ from akool_mcp.local.errors import ApiError, BodyTooLarge
 from akool_mcp.local.keys import LocalKeys, RateLimiter, TokenIssuer, same_secret
 from akool_mcp.local.openapi import openapi_document
 from akool_mcp.local.store import AvatarRow, Store, VideoRow
+from akool_mcp.log import get_logger
 from akool_mcp.models import AvatarCreateRequest, ContractViolation, TalkingVideoRequest
 
 if TYPE_CHECKING:
     from akool_mcp.local.intake import Intake
     from akool_mcp.local.speech import Voice
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 V3 = "/api/open/v3"
 MAX_BODY = 1024 * 1024

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx2
-import structlog
 
 from akool_mcp.config import Settings
 from akool_mcp.local.api import Authenticator, LocalApi
@@ -33,6 +32,7 @@ from akool_mcp.local.production import MediaFetcher, VideoProducer, produce_avat
 from akool_mcp.local.store import Store
 from akool_mcp.local.supervisor import Supervisor
 from akool_mcp.local.webhooks import WebhookDispatcher
+from akool_mcp.log import get_logger
 from akool_mcp.models import (
     Status,
 )
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from akool_mcp.local.speech import Voice
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 TOKENS_PER_MINUTE = 10
 

@@ -13,13 +13,13 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import anyio
-import structlog
 
 from akool_mcp.local.errors import ApiError
 from akool_mcp.local.fetch import FetchError, MediaKind, check_url_syntax
 from akool_mcp.local.net import Resolver, TargetRefused, UrlError, parse_http_url, resolve_public
 from akool_mcp.local.net import shorten as short
 from akool_mcp.local.store import AvatarRow, DuplicateError, Store, VideoRow, new_object_id, now_ms
+from akool_mcp.log import get_logger
 from akool_mcp.models import (
     AvatarCreateRequest,
     AvatarSource,
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from akool_mcp.local.jobs import JobKind
     from akool_mcp.local.speech import Voice
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 WEBHOOK_DNS_SECONDS = 3.0
 

@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import anyio
-import structlog
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
@@ -27,9 +26,10 @@ from akool_mcp.local.datadir import FileLayout
 from akool_mcp.local.lifecycle import VideoLifecycle
 from akool_mcp.local.store import Store
 from akool_mcp.local.supervisor import Supervisor
+from akool_mcp.log import get_logger
 from akool_mcp.models import Status
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 JobKind = Literal["video", "avatar"]
 Produce = Callable[[str, threading.Event], Awaitable[None]]

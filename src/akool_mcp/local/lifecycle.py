@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import structlog
-
 from akool_mcp.local.clock import Clock
 from akool_mcp.local.store import Store, VideoRow, WebhookNote
+from akool_mcp.log import get_logger
 from akool_mcp.models import Status
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 MAX_REASON = 500
 

@@ -11,19 +11,19 @@ from typing import TYPE_CHECKING
 
 import anyio
 import httpx2
-import structlog
 
 from akool_mcp.local.datadir import FileLayout
 from akool_mcp.local.fetch import FetchError, FetchPolicy, MediaKind, fetch_media
 from akool_mcp.local.lifecycle import VideoLifecycle
 from akool_mcp.local.net import shorten
 from akool_mcp.local.store import Store
+from akool_mcp.log import get_logger
 from akool_mcp.models import AvatarSource, Status, TalkingVideoRequest
 
 if TYPE_CHECKING:
     from akool_mcp.local.render import RenderResult
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 PROGRESS_STEP = 0.05
 

@@ -11,12 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio
-import structlog
 from anyio.abc import TaskGroup
 
 from akool_mcp.local.clock import Clock
+from akool_mcp.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 # A loop that ran this long before failing starts its backoff from the beginning again.

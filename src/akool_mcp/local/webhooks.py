@@ -14,7 +14,6 @@ from collections import Counter
 
 import anyio
 import httpx2
-import structlog
 
 from akool_mcp import user_agent
 from akool_mcp.client.webhook import WebhookKeyError, seal_webhook
@@ -22,8 +21,9 @@ from akool_mcp.local.clock import Clock
 from akool_mcp.local.keys import LocalKeys
 from akool_mcp.local.net import TargetRefused, UrlError, parse_http_url
 from akool_mcp.local.store import Store, WebhookRow
+from akool_mcp.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 MAX_ATTEMPTS = 8
 USER_AGENT = user_agent("local engine; webhook")

@@ -10,7 +10,6 @@ from typing import Literal
 import anyio
 import anyio.to_thread
 import httpx2
-import structlog
 
 from akool_mcp import user_agent
 from akool_mcp.client import AkoolClient, ApiKey, ClientCredentials, Credentials, NoCredentials
@@ -18,8 +17,9 @@ from akool_mcp.client.http import tls_context
 from akool_mcp.config import Settings
 from akool_mcp.domain.follow import Clock
 from akool_mcp.errors import BackendUnavailableError
+from akool_mcp.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 LOCAL_BASE_URL = "http://akool-local.invalid"
 LOCAL_GRACE = 2.0  # seconds after start when the local engine opens unasked (see BackgroundBackend)

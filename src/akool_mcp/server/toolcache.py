@@ -10,7 +10,7 @@ None of it is needed to answer `initialize`, and `tools/list` needs only the res
 - `ToolListCache` keeps the finished `tools/list` answer in the data directory, under a fingerprint of
   everything it is made from: each registration's name, title, description, annotations and meta, how
   the server finishes tools, the Python version, the size and time of the SDK's and pydantic's package
-  files, and of every source file of akool-mcp. Any change gives another fingerprint, so a kept answer
+  files, and of every akool-mcp module loaded. Any change gives another fingerprint, so a kept answer
   is never stale: at worst it is not used and the tools are built as before.
 """
 
@@ -30,17 +30,18 @@ import mcp
 import mcp_types
 import pydantic
 import pydantic_core
-import structlog
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools.base import Tool
 from mcp.server.mcpserver.tools.tool_manager import ToolManager
 from mcp.types import Icon, ToolAnnotations
 from mcp.types import Tool as MCPTool
 
-log = structlog.get_logger(__name__)
+from akool_mcp.log import get_logger
+
+log = get_logger(__name__)
 
 KEPT_ANSWERS = 4  # one per way of running the server (local or Akool, stdio or HTTP) is plenty
-_PACKAGE = Path(__file__).resolve().parent.parent
+_PACKAGE_NAME = __name__.split(".", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,16 @@ def fingerprint(registrations: list[Registration], finishing: Any) -> str:
         finishing,
     ]
     digest.update(json.dumps(parts, sort_keys=True, default=repr).encode())
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        digest.update(f"{path.relative_to(_PACKAGE)}:{_stamp(path)}\n".encode())
+    # Our source as loaded: a schema can only come from a module imported by the time tools are listed.
+    loaded = (getattr(module, "__file__", None) for name, module in sorted(sys.modules.items()) if _ours(name))
+    for file in loaded:
+        if file is not None:
+            digest.update(f"{_stamp(Path(file))}\n".encode())
     return digest.hexdigest()[:32]
+
+
+def _ours(module: str) -> bool:
+    return module == _PACKAGE_NAME or module.startswith(_PACKAGE_NAME + ".")
 
 
 def _stamp(path: Path) -> str:

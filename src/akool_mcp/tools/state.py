@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 import httpx2
-import structlog
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
@@ -22,9 +21,10 @@ from akool_mcp.domain.library import VideoLibrary
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRegistry
 from akool_mcp.errors import AkoolError
+from akool_mcp.log import get_logger
 from akool_mcp.models import ContractViolation
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # Reads change nothing and may be repeated; creates cost money and must not be repeated blindly.
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)

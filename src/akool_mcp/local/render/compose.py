@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 import av.error
 import numpy as np
-import structlog
 
 from akool_mcp.local.render.animate import make_animator
 from akool_mcp.local.render.draw import Image
@@ -24,8 +23,9 @@ from akool_mcp.local.render.model import (
     RenderResult,
 )
 from akool_mcp.local.speech import MAX_SECONDS, MouthTracks
+from akool_mcp.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 MAX_CANVAS_SIDE = 7680
 _PROGRESS_EVERY_SECONDS = 0.5

@@ -12,7 +12,6 @@ import pathlib
 from collections.abc import Sequence
 
 import numpy as np
-import structlog
 
 from akool_mcp.local.render import landmarks as lm
 from akool_mcp.local.render.draw import Image, over
@@ -32,8 +31,9 @@ from akool_mcp.local.render.motion import (
 from akool_mcp.local.render.rig import EyesRig, MouthPose, MouthRig, skin_light
 from akool_mcp.local.render.warp import HeadSway, ellipse_weight
 from akool_mcp.local.speech import MouthTracks
+from akool_mcp.log import get_logger
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 EYE_LIDS = (0.0, 0.55, 1.0)  # open, half, shut: as the built-ins blink
 
