@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from akool_mcp import __version__
 from akool_mcp.config import ConfigError, Settings, check_settings
 
+if TYPE_CHECKING:
+    import argparse
+
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="akool-mcp",
         description="MCP server for Akool talking-avatar videos, with an offline local engine. "
@@ -49,8 +55,16 @@ def load_settings() -> Settings:
     return settings
 
 
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace | SimpleNamespace:
+    given = sys.argv[1:] if argv is None else list(argv)
+    if not given:
+        # How MCP clients start us: serve stdio. argparse and the parser are not needed for that (start-up).
+        return SimpleNamespace(command=None)
+    return _parser().parse_args(given)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _arguments(argv)
     try:
         settings = load_settings()
         if args.command == "demo":
