@@ -259,12 +259,6 @@ def test_the_upload_check_refuses_a_face_turned_to_the_side() -> None:
         judge_faces([], "me.png")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not settled yet: in the new silences her source mouth is squeezed to a dark line with a"
-    " drop below it (the mesh's lower-lip points sit above the painted inside's bottom), and the"
-    " opening follows the new loudness at r = 0.51, not 0.8",
-)
 def test_a_video_of_her_talking_is_settled_and_her_mouth_follows_the_new_speech(
     tmp_path: pathlib.Path, astronaut: pathlib.Path, burst_speech: Speech
 ) -> None:

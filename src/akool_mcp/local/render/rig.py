@@ -22,6 +22,7 @@ import numpy.typing as npt
 from akool_mcp.local.render import landmarks as lm
 from akool_mcp.local.render.cavity import SHUT_GAP, paint_inside
 from akool_mcp.local.render.draw import Image
+from akool_mcp.local.render.settle import Opening
 from akool_mcp.local.render.warp import (
     Mesh,
     Points,
@@ -185,28 +186,36 @@ class MouthRig:
         triangles = np.vstack(strips).astype(np.int32)
         self.mesh = Mesh(pw, ph, triangles, np.zeros(len(triangles), bool))
 
-    def moved_to(self, face: lm.Face, width: int, height: int) -> MouthRig:
+    def moved_to(self, face: lm.Face, width: int, height: int, opening: Opening | None = None) -> MouthRig:
         """This rig on the same face seen in another video frame.
 
         The triangles and the mouth's shape at rest stay those of this rig; the points the warp
         starts from are where ``face`` has them now. Posing therefore also settles whatever the
-        video's own mouth was doing into this rig's rest shape.
+        video's own mouth was doing into this rig's rest shape. ``opening``: the frame's dark
+        gap between the lips as its pixels show it (see :mod:`settle`), which places the lower
+        lip and the teeth's edge where the mesh's points miss them.
         """
         other = copy.copy(self)
         frame = FaceFrame(face)
         other.frame = frame
         face_keys = sorted(self.index, key=self.index.__getitem__)
+        now = frame.to_face(face.points)
+        top = None
+        if opening is not None:
+            now, top = _opened_lips(now, opening, frame.unit)
         # The teeth's edge moves with the upper lip (the upper jaw), as far below it as in this
         # rig's rest shape and never below the lower lip: a mouth open in the video then keeps
         # its teeth in the teeth strip and its dark inside in the gap strip, which a closed pose
         # shuts. Only so is the video's own talking settled, not squeezed into the teeth.
-        now = frame.to_face(face.points)
         upper_now = now[list(lm.INNER_LIP_UPPER[1:-1])]
         lower_now = now[list(lm.INNER_LIP_LOWER[1:-1])]
         offset = self.uv[self.teeth_rows] - self.uv[self.upper_inner[1:-1]]
         teeth_now = upper_now + offset
-        teeth_now[:, 1] = np.minimum(teeth_now[:, 1], lower_now[:, 1])
-        points = np.vstack([face.points[face_keys], frame.to_picture(teeth_now.astype(np.float32))])
+        if top is not None:
+            # Where the frame's mouth is open, the teeth end where the dark inside begins.
+            teeth_now[:, 1] = np.where(np.isnan(top), teeth_now[:, 1], top)
+        teeth_now[:, 1] = np.clip(teeth_now[:, 1], upper_now[:, 1], lower_now[:, 1])
+        points = frame.to_picture(np.vstack([now[face_keys], teeth_now]).astype(np.float32))
         pad = 0.18 * frame.unit
         x0, y0 = points.min(axis=0) - pad
         x1, y1 = points.max(axis=0) + pad
@@ -333,6 +342,37 @@ class MouthRig:
             teeth = min(0.09 * unit, 0.45 * gap + pose.bite * gap)
         paint_inside(out, edge, lower, unit, light, teeth)
         return out
+
+
+def _opened_lips(uv: Points, opening: Opening, unit: float) -> tuple[Points, Floats]:
+    """Face points ``uv`` (all of a mesh, in eye widths) with the lower lip moved down to the
+    bottom of the frame's dark gap, and the gap's top per inner-lip column (NaN: none there).
+
+    The lower lip and the chin's top move as one, the shift fading out over two lip
+    thicknesses (never faster than the points' spacing allows, so nothing folds): the lip keeps
+    its own pixels and the gap above it is left to the gap strip, which a closed pose shuts.
+    """
+    lower_keys = list(lm.INNER_LIP_LOWER[1:-1])
+    inner = uv[lower_keys]
+    outer = uv[list(lm.OUTER_LIP_LOWER[1:-1])]
+    found = ~np.isnan(opening.bottom)
+    shift = np.where(found, np.maximum(np.nan_to_num(opening.bottom), 0.0) / unit, 0.0).astype(np.float32)
+    top = np.where(found, inner[:, 1] + opening.top / unit, np.nan).astype(np.float32)
+    if not found.any():
+        return uv, top
+    corners = uv[[lm.INNER_LIP_LOWER[0], lm.INNER_LIP_LOWER[-1]]]
+    keys = np.concatenate([corners[:, 0], inner[:, 0]]).astype(np.float32)
+    zero = np.zeros(2, np.float32)
+    u, v = uv[:, 0], uv[:, 1]
+    line = _along(u, keys, np.concatenate([corners[:, 1], inner[:, 1]]).astype(np.float32))
+    drop = _along(u, keys, np.concatenate([zero, shift]).astype(np.float32))
+    thick = np.maximum(outer[:, 1] - inner[:, 1], 1e-3)
+    fade = _along(u, keys, np.concatenate([zero, 2 * np.maximum(thick, shift)]).astype(np.float32))
+    under = v - line
+    weight = np.where(under >= -1e-4, 1 - _smooth(under / np.maximum(fade, 1e-6)), 0.0)
+    moved = uv.copy()
+    moved[:, 1] = v + drop * weight
+    return moved.astype(np.float32), top
 
 
 def _strip(top: npt.NDArray[np.int64], bottom: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -28,6 +28,7 @@ from akool_mcp.local.render.model import Box, RenderError
 from akool_mcp.local.render.motion import MouthStates, mouth_states
 from akool_mcp.local.render.photo import fit_box, mouth_pose
 from akool_mcp.local.render.rig import MouthRig, skin_light
+from akool_mcp.local.render.settle import fill_opening, find_opening
 from akool_mcp.local.speech import MouthTracks
 
 Floats = npt.NDArray[np.float32]
@@ -207,16 +208,19 @@ class VideoAnimator:
             face = self.tracker.track(frame)
         if face is None:
             return frame
-        rig = self.rig.moved_to(face, frame.shape[1], frame.shape[0])
+        # The video's own open mouth, read from its pixels: the lips are settled from where they
+        # really are, and the inside between them is covered with the lips' own colours.
+        opening = find_opening(frame, face)
+        rig = self.rig.moved_to(face, frame.shape[1], frame.shape[0], opening)
         at = min(index, len(self.states.level) - 1)
         level, width = int(self.states.level[at]), int(self.states.width[at])
         x0, y0, x1, y1 = rig.rect
         if x1 - x0 < 8 or y1 - y0 < 8:
             return frame
+        patch = frame[y0:y1, x0:x1].copy()
+        fill_opening(patch, opening, (x0, y0))
         out = frame.copy()
-        out[y0:y1, x0:x1] = rig.render(
-            np.ascontiguousarray(frame[y0:y1, x0:x1]), mouth_pose(level, width), self.light, coarse=True
-        )
+        out[y0:y1, x0:x1] = rig.render(patch, mouth_pose(level, width), self.light, coarse=True)
         return out
 
     def _region(self, index: int, under: Image) -> Image:

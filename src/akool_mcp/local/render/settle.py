@@ -1,0 +1,170 @@
+"""Where a video frame's mouth is really open: the dark gap between the lips, read from its pixels.
+
+The face mesh places the inner lips well on a closed or slightly parted mouth, but on a mouth
+open wide it puts the lower inner lip part way down the dark inside (seen on the engine's own
+render of the astronaut talking: a third of the gap lay below the points). Settling such a frame
+on the points alone leaves that part of the inside below the closed lips, a dark line with a
+drop under it. So along each inner-lip column the dark run around the mesh's lower lip point is
+measured, and the rig takes its top as the upper teeth's (or lip's) edge and its bottom as the
+lower lip's inner edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from akool_mcp.local.render import landmarks as lm
+from akool_mcp.local.render.draw import Image
+
+Floats = npt.NDArray[np.float32]
+
+# A pixel this much darker than the lips' outline (their median brightness) is inside the mouth:
+# well below lips and skin (seen 150-200 on the astronaut) and above the inside (20-75).
+_DARK = 0.7
+_STEP_PX = 0.25  # sampling step along a column
+# A dark run shorter than this (px, and eye widths) is the seam of closed lips or a shadow, not
+# an opening: closed lips keep their own seam.
+_MIN_RUN_PX = 1.0
+_MIN_RUN = 0.03
+_CORNER_REACH = 0.08  # the dark inside may reach this far beyond the lips' outline (eye widths)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The dark gap per inner-lip column (``INNER_LIP_LOWER[1:-1]``), in picture pixels along
+    the face's downward axis: ``top`` and ``bottom`` offsets from the mesh's lower inner lip
+    point (negative above it); NaN where the mesh's point is not on a dark gap."""
+
+    top: Floats
+    bottom: Floats
+    dark: float  # brightness below which a pixel here is the inside of the mouth
+    region: Floats  # (n, 2) outline around the lips (and the lower lip's edge below them), x y
+    unit: float  # the face's eye distance (px)
+
+    @property
+    def found(self) -> bool:
+        return bool(np.any(~np.isnan(self.bottom)))
+
+
+def find_opening(bgr: Image, face: lm.Face) -> Opening:
+    """The dark inside of the mouth around the mesh's lower inner lip, column by column."""
+    p = face.points
+    across = p[lm.EYE_LEFT_OUTER] - p[lm.EYE_RIGHT_OUTER]
+    ex = across / max(float(np.linalg.norm(across)), 1e-6)
+    down = np.array([-ex[1], ex[0]], np.float32)
+    gray = cast(Image, cv2.cvtColor(np.ascontiguousarray(bgr[..., :3]), cv2.COLOR_BGR2GRAY))
+    outline = p[list(lm.OUTER_LIP_UPPER + lm.OUTER_LIP_LOWER)]
+    reference = float(np.median(_sample(gray, outline)))
+    dark = _DARK * reference
+    lower = p[list(lm.INNER_LIP_LOWER[1:-1])]
+    upper = p[list(lm.INNER_LIP_UPPER[1:-1])]
+    outer = p[list(lm.OUTER_LIP_LOWER[1:-1])]
+    # Search from the upper inner lip down to a lip's thickness below the lower lip's outline.
+    above = np.maximum((lower - upper) @ down, 0.0) + 1.0
+    thick = np.maximum((outer - lower) @ down, 1.0)
+    below = (outer - lower) @ down + thick
+    top = np.full(len(lower), np.nan, np.float32)
+    bottom = np.full(len(lower), np.nan, np.float32)
+    unit = float(np.linalg.norm(across))
+    shortest = max(_MIN_RUN_PX, _MIN_RUN * unit)
+    for i in range(len(lower)):
+        offsets = np.arange(-float(above[i]), float(below[i]) + _STEP_PX, _STEP_PX, dtype=np.float32)
+        luma = _sample(gray, lower[i] + offsets[:, None] * down)
+        found = _nearest_run(offsets, luma, dark)
+        if found is not None and found[1] - found[0] >= shortest:
+            top[i], bottom[i] = found
+    # The region the inside may cover: the outer upper lip, and below it the outer lower lip
+    # moved down by the search's reach, or to just under the dark run found.
+    reach = np.maximum(below, np.nan_to_num(bottom, nan=0.0) + 2.0)
+    lowest = p[list(lm.OUTER_LIP_LOWER)].copy()
+    lowest[1:-1] = lower + reach[:, None] * down[None, :]
+    highest = p[list(lm.OUTER_LIP_UPPER)] - _CORNER_REACH * unit * down[None, :]
+    region = np.vstack([highest, lowest[::-1]]).astype(np.float32)
+    return Opening(top, bottom, dark, region, unit)
+
+
+def fill_opening(patch: Image, opening: Opening, origin: tuple[int, int]) -> None:
+    """Cover the dark inside of an open mouth in ``patch`` (BGR, in place) with the lips' own
+    pixels: in each column the upper half of the dark run takes the colour just above it (the
+    teeth or upper lip), the lower half the colour just below it (the lower lip).
+
+    The settled warp shuts the gap, but a resampled pixel at the seam still reads a little of
+    what was between the lips; this way what it reads is lip, not a dark line.
+    ``origin``: the patch's top-left corner in the picture ``opening`` was measured on.
+    """
+    if not opening.found:
+        return
+    h, w = patch.shape[:2]
+    region = opening.region - np.array(origin, np.float32)
+    x0, y0 = np.floor(region.min(axis=0)).astype(int).clip(0)
+    x1 = min(w, int(np.ceil(region[:, 0].max())) + 1)
+    y1 = min(h, int(np.ceil(region[:, 1].max())) + 1)
+    if x1 - x0 < 2 or y1 - y0 < 3:
+        return
+    box = patch[y0:y1, x0:x1]
+    inside = np.zeros(box.shape[:2], np.uint8)
+    shifted = np.round((region - np.array([x0, y0], np.float32)) * 16).astype(np.int32)
+    cv2.fillPoly(inside, [shifted], 1, cv2.LINE_8, shift=4)
+    # The inside reaches into the corners a little beyond the outline the mesh gives.
+    grow = max(1, round(_CORNER_REACH * opening.unit))
+    inside = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    gray = cast(Image, cv2.cvtColor(np.ascontiguousarray(box[..., :3]), cv2.COLOR_BGR2GRAY))
+    mask = (gray < opening.dark) & (inside > 0)
+    # One pixel more above and below: the run's soft edges are half inside already.
+    mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 1), np.uint8)).astype(bool) & (inside > 0)
+    light = gray >= opening.dark
+    rows: npt.NDArray[np.int64] = np.arange(box.shape[0], dtype=np.int64)
+    for x in np.flatnonzero(mask.any(axis=0)):
+        dark_rows: npt.NDArray[np.int64] = rows[mask[:, x]]
+        a, b = int(dark_rows[0]), int(dark_rows[-1])
+        # The nearest lip (or teeth) pixels above and below: where the outline cuts the inside
+        # short at the corners, the pixel next to the run may be dark still.
+        up: npt.NDArray[np.int64] = rows[:a][light[:a, x]]
+        down: npt.NDArray[np.int64] = rows[b + 1 :][light[b + 1 :, x]]
+        above = box[int(up[-1]) if len(up) else max(a - 1, 0), x].copy()
+        below = box[int(down[0]) if len(down) else min(b + 1, box.shape[0] - 1), x].copy()
+        middle = (a + b + 1) // 2
+        box[a:middle, x] = above
+        box[middle : b + 1, x] = below
+
+
+def _nearest_run(offsets: Floats, luma: Floats, dark: float) -> tuple[float, float] | None:
+    """(top, bottom) of the run of dark samples nearest offset 0 (the mesh's lower lip point),
+    each where the brightness crosses ``dark``; None if no sample is dark.
+
+    Not only a run through the point: the mesh's points trail a mouth that opens fast (they are
+    smoothed over frames) and may still sit on the teeth above the dark inside.
+    """
+    run = (luma < dark).astype(np.int8)
+    edges = np.diff(np.concatenate([[0], run, [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    if len(starts) == 0:
+        return None
+    distance = np.maximum(offsets[starts], 0.0) + np.maximum(-offsets[ends], 0.0)
+    k = int(np.argmin(distance))
+    a, b = int(starts[k]), int(ends[k])
+    return _crossing(offsets, luma, a - 1, a, dark), _crossing(offsets, luma, b, b + 1, dark)
+
+
+def _sample(gray: Image, points: Floats) -> Floats:
+    """Bilinear brightness of ``gray`` at ``points`` (x, y), the edge repeated beyond it."""
+    xy = points.reshape(1, -1, 2).astype(np.float32)
+    xs, ys = np.ascontiguousarray(xy[..., 0]), np.ascontiguousarray(xy[..., 1])
+    values = cast(Image, cv2.remap(gray, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+    return values.astype(np.float32).reshape(-1)
+
+
+def _crossing(offsets: Floats, luma: Floats, i: int, j: int, level: float) -> float:
+    """Where the brightness crosses ``level`` between samples ``i`` and ``j`` (clamped ends)."""
+    if i < 0:
+        return float(offsets[0])
+    if j >= len(offsets):
+        return float(offsets[-1])
+    a, b = float(luma[i]), float(luma[j])
+    share = 0.5 if a == b else (level - a) / (b - a)
+    return float(offsets[i] + (offsets[j] - offsets[i]) * min(max(share, 0.0), 1.0))
