@@ -348,18 +348,27 @@ def _opened_lips(uv: Points, opening: Opening, unit: float) -> tuple[Points, Flo
     """Face points ``uv`` (all of a mesh, in eye widths) with the lower lip moved down to the
     bottom of the frame's dark gap, and the gap's top per inner-lip column (NaN: none there).
 
-    The lower lip and the chin's top move as one, the shift fading out over two lip
-    thicknesses (never faster than the points' spacing allows, so nothing folds): the lip keeps
-    its own pixels and the gap above it is left to the gap strip, which a closed pose shuts.
+    The lip keeps its own pixels and the gap above it is left to the gap strip, which a closed
+    pose shuts.
     """
-    lower_keys = list(lm.INNER_LIP_LOWER[1:-1])
-    inner = uv[lower_keys]
-    outer = uv[list(lm.OUTER_LIP_LOWER[1:-1])]
+    inner = uv[list(lm.INNER_LIP_LOWER[1:-1])]
     found = ~np.isnan(opening.bottom)
-    shift = np.where(found, np.maximum(np.nan_to_num(opening.bottom), 0.0) / unit, 0.0).astype(np.float32)
+    shift = np.where(found, np.maximum(np.nan_to_num(opening.bottom), 0.0) / unit, 0.0)
     top = np.where(found, inner[:, 1] + opening.top / unit, np.nan).astype(np.float32)
-    if not found.any():
-        return uv, top
+    return _lower_lip_moved(uv, shift.astype(np.float32)), top
+
+
+def _lower_lip_moved(uv: Points, shift: Floats) -> Points:
+    """Face points ``uv`` with the lower lip moved down by ``shift`` (eye widths, per inner-lip
+    column; negative: up), the chin below it following less and less.
+
+    The shift fades out over two lip thicknesses, never faster than the points' spacing
+    allows, so nothing folds.
+    """
+    if not np.any(shift):
+        return uv
+    inner = uv[list(lm.INNER_LIP_LOWER[1:-1])]
+    outer = uv[list(lm.OUTER_LIP_LOWER[1:-1])]
     corners = uv[[lm.INNER_LIP_LOWER[0], lm.INNER_LIP_LOWER[-1]]]
     keys = np.concatenate([corners[:, 0], inner[:, 0]]).astype(np.float32)
     zero = np.zeros(2, np.float32)
@@ -367,12 +376,25 @@ def _opened_lips(uv: Points, opening: Opening, unit: float) -> tuple[Points, Flo
     line = _along(u, keys, np.concatenate([corners[:, 1], inner[:, 1]]).astype(np.float32))
     drop = _along(u, keys, np.concatenate([zero, shift]).astype(np.float32))
     thick = np.maximum(outer[:, 1] - inner[:, 1], 1e-3)
-    fade = _along(u, keys, np.concatenate([zero, 2 * np.maximum(thick, shift)]).astype(np.float32))
+    fade = _along(u, keys, np.concatenate([zero, 2 * np.maximum(thick, np.abs(shift))]).astype(np.float32))
     under = v - line
     weight = np.where(under >= -1e-4, 1 - _smooth(under / np.maximum(fade, 1e-6)), 0.0)
     moved = uv.copy()
     moved[:, 1] = v + drop * weight
-    return moved.astype(np.float32), top
+    return moved.astype(np.float32)
+
+
+def closed_face(face: lm.Face, opening: Opening) -> lm.Face:
+    """``face`` with its mouth shut where ``opening`` saw it open: the lower lip raised to the
+    top of the dark gap (the teeth's or the upper lip's edge), the chin rising with it.
+
+    A rest shape for a video whose person never closes their mouth while it is scanned.
+    """
+    frame = FaceFrame(face)
+    uv, top = _opened_lips(frame.to_face(face.points), opening, frame.unit)
+    inner = uv[list(lm.INNER_LIP_LOWER[1:-1]), 1]
+    rise = np.where(np.isnan(top), 0.0, np.minimum(np.nan_to_num(top) - inner, 0.0)).astype(np.float32)
+    return lm.Face(frame.to_picture(_lower_lip_moved(uv, rise)), face.score)
 
 
 def _strip(top: npt.NDArray[np.int64], bottom: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -31,7 +31,7 @@ _STEP_PX = 0.25  # sampling step along a column
 # an opening: closed lips keep their own seam.
 _MIN_RUN_PX = 1.0
 _MIN_RUN = 0.03
-_CORNER_REACH = 0.08  # the dark inside may reach this far beyond the lips' outline (eye widths)
+_REACH = 0.08  # the dark inside may reach this far beyond the lips' outline (eye widths)
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class Opening:
     bottom: Floats
     dark: float  # brightness below which a pixel here is the inside of the mouth
     region: Floats  # (n, 2) outline around the lips (and the lower lip's edge below them), x y
+    seeds: Floats  # (k, 2) the middles of the dark runs found, x y
     unit: float  # the face's eye distance (px)
 
     @property
@@ -78,14 +79,21 @@ def find_opening(bgr: Image, face: lm.Face) -> Opening:
         found = _nearest_run(offsets, luma, dark)
         if found is not None and found[1] - found[0] >= shortest:
             top[i], bottom[i] = found
+    # Neighbouring columns agree unless the pixels mislead one (a tooth's gap, a highlight):
+    # a median of three keeps the edges smooth across the mouth.
+    top, bottom = _median3(top), _median3(bottom)
     # The region the inside may cover: the outer upper lip, and below it the outer lower lip
     # moved down by the search's reach, or to just under the dark run found.
     reach = np.maximum(below, np.nan_to_num(bottom, nan=0.0) + 2.0)
     lowest = p[list(lm.OUTER_LIP_LOWER)].copy()
     lowest[1:-1] = lower + reach[:, None] * down[None, :]
-    highest = p[list(lm.OUTER_LIP_UPPER)] - _CORNER_REACH * unit * down[None, :]
+    # Its top: a little above the upper lip's outline (the mesh's points trail a moving mouth).
+    # Only the dark blob holding the runs found is filled, so the lip's own shadows stay.
+    highest = p[list(lm.OUTER_LIP_UPPER)] - _REACH * unit * down[None, :]
     region = np.vstack([highest, lowest[::-1]]).astype(np.float32)
-    return Opening(top, bottom, dark, region, unit)
+    middle = np.nan_to_num((top + bottom) / 2)[:, None] * down[None, :]
+    seeds = (lower + middle)[~np.isnan(bottom)].astype(np.float32)
+    return Opening(top, bottom, dark, region, seeds, unit)
 
 
 def fill_opening(patch: Image, opening: Opening, origin: tuple[int, int]) -> None:
@@ -111,26 +119,40 @@ def fill_opening(patch: Image, opening: Opening, origin: tuple[int, int]) -> Non
     shifted = np.round((region - np.array([x0, y0], np.float32)) * 16).astype(np.int32)
     cv2.fillPoly(inside, [shifted], 1, cv2.LINE_8, shift=4)
     # The inside reaches into the corners a little beyond the outline the mesh gives.
-    grow = max(1, round(_CORNER_REACH * opening.unit))
+    grow = max(1, round(_REACH * opening.unit / 2))
     inside = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
     gray = cast(Image, cv2.cvtColor(np.ascontiguousarray(box[..., :3]), cv2.COLOR_BGR2GRAY))
-    mask = (gray < opening.dark) & (inside > 0)
+    dark = ((gray < opening.dark) & (inside > 0)).astype(np.uint8)
+    count, labels = cast(tuple[int, Image], cv2.connectedComponents(dark, connectivity=8))
+    seeds = np.round(opening.seeds - np.array(origin, np.float32) - np.array([x0, y0], np.float32)).astype(int)
+    seeds = seeds[(seeds[:, 0] >= 0) & (seeds[:, 0] < x1 - x0) & (seeds[:, 1] >= 0) & (seeds[:, 1] < y1 - y0)]
+    keep = np.zeros(count, bool)
+    keep[labels[seeds[:, 1], seeds[:, 0]]] = True
+    keep[0] = False
+    mask = keep[labels]
     # One pixel more above and below: the run's soft edges are half inside already.
-    mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 1), np.uint8)).astype(bool) & (inside > 0)
-    light = gray >= opening.dark
-    rows: npt.NDArray[np.int64] = np.arange(box.shape[0], dtype=np.int64)
+    mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 1), np.uint8)).astype(bool)
     for x in np.flatnonzero(mask.any(axis=0)):
-        dark_rows: npt.NDArray[np.int64] = rows[mask[:, x]]
-        a, b = int(dark_rows[0]), int(dark_rows[-1])
-        # The nearest lip (or teeth) pixels above and below: where the outline cuts the inside
-        # short at the corners, the pixel next to the run may be dark still.
-        up: npt.NDArray[np.int64] = rows[:a][light[:a, x]]
-        down: npt.NDArray[np.int64] = rows[b + 1 :][light[b + 1 :, x]]
-        above = box[int(up[-1]) if len(up) else max(a - 1, 0), x].copy()
-        below = box[int(down[0]) if len(down) else min(b + 1, box.shape[0] - 1), x].copy()
-        middle = (a + b + 1) // 2
-        box[a:middle, x] = above
-        box[middle : b + 1, x] = below
+        column = np.concatenate([[0], mask[:, x].astype(np.int8), [0]])
+        starts = np.flatnonzero(np.diff(column) == 1)
+        ends = np.flatnonzero(np.diff(column) == -1)
+        # Each dark run on its own (the teeth between two runs stay): its upper half takes the
+        # pixel above it, its lower half the pixel below it.
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            above = box[max(a - 1, 0), x].copy()
+            below = box[min(b, box.shape[0] - 1), x].copy()
+            middle = (a + b) // 2
+            box[a:middle, x] = above
+            box[middle:b, x] = below
+
+
+def _median3(values: Floats) -> Floats:
+    """Each found value (not NaN) replaced by the median of it and its found neighbours."""
+    out = values.copy()
+    for i in np.flatnonzero(~np.isnan(values)):
+        near = values[max(i - 1, 0) : i + 2]
+        out[i] = float(np.median(near[~np.isnan(near)]))
+    return out
 
 
 def _nearest_run(offsets: Floats, luma: Floats, dark: float) -> tuple[float, float] | None:

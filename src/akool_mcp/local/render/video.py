@@ -27,8 +27,8 @@ from akool_mcp.local.render.layers import Drawable, Placed, Rect, box_rect, even
 from akool_mcp.local.render.model import Box, RenderError
 from akool_mcp.local.render.motion import MouthStates, mouth_states
 from akool_mcp.local.render.photo import fit_box, mouth_pose
-from akool_mcp.local.render.rig import MouthRig, skin_light
-from akool_mcp.local.render.settle import fill_opening, find_opening
+from akool_mcp.local.render.rig import MouthRig, closed_face, skin_light
+from akool_mcp.local.render.settle import Opening, fill_opening, find_opening
 from akool_mcp.local.speech import MouthTracks
 
 Floats = npt.NDArray[np.float32]
@@ -145,19 +145,29 @@ _REST_SCAN_S = 1.0
 
 
 def _restful_face(path: pathlib.Path, fps: int) -> lm.Face | None:
-    """The face with the most nearly shut mouth in the video's first second.
+    """The face with the most nearly shut mouth in the video's first seconds, shut outright.
 
     Every frame's mouth is posed from this rest shape, so a person talking in the source video
-    is settled to it; the first frame alone might catch them mid-word.
+    is settled to it; the first frame alone might catch them mid-word. "Shut" is judged by the
+    dark inside the pixels show, not by the mesh's lip points (which sit part way down a mouth
+    open wide), and if the person never closes their mouth while scanned, the rest shape is
+    that frame's face with the lower lip raised to close the gap.
     """
     tracker = FaceTracker(fps)
-    best: lm.Face | None = None
+    best: tuple[float, float, lm.Face, Opening] | None = None
     frames = LoopedFrames(path)
     for index in range(round(_REST_SCAN_S * fps)):
-        face = tracker.track(frames.at(index / fps))
-        if face is not None and (best is None or face.lip_gap() < best.lip_gap()):
-            best = face
-    return best
+        picture = frames.at(index / fps)
+        face = tracker.track(picture)
+        if face is None:
+            continue
+        opening = find_opening(picture, face)
+        gap = float(np.nanmax(opening.bottom - opening.top)) if opening.found else 0.0
+        if best is None or (gap, face.lip_gap()) < best[:2]:
+            best = (gap, face.lip_gap(), face, opening)
+    if best is None:
+        return None
+    return closed_face(best[2], best[3]) if best[3].found else best[2]
 
 
 class VideoAnimator:
