@@ -280,6 +280,10 @@ def _assert_settled(tmp_path: pathlib.Path, astronaut: pathlib.Path, said: Speec
     talking = before > source_rest + 0.4 * float(before.max() - source_rest)
     assert int((silent & talking).sum()) >= 5
     assert float(np.abs(after[silent & talking] - rest).max()) <= 0.15 * float(after.max() - rest)
+    # Shut, not only no longer dark: her lips there are no further apart than in her photo.
+    photo = lm.find_faces(np.asarray(cv2.imread(str(astronaut)), np.uint8))[0]
+    gaps = np.array([_face(f).lip_gap() for f in frames])
+    assert float(gaps[silent & talking].max()) <= 1.1 * photo.lip_gap()
 
 
 def test_a_video_of_her_talking_is_settled_and_her_mouth_follows_the_new_speech(
