@@ -352,10 +352,21 @@ def _opened_lips(uv: Points, opening: Opening, unit: float) -> tuple[Points, Flo
     pose shuts.
     """
     inner = uv[list(lm.INNER_LIP_LOWER[1:-1])]
-    found = ~np.isnan(opening.bottom)
-    shift = np.where(found, np.maximum(np.nan_to_num(opening.bottom), 0.0) / unit, 0.0)
-    top = np.where(found, inner[:, 1] + opening.top / unit, np.nan).astype(np.float32)
-    return _lower_lip_moved(uv, shift.astype(np.float32)), top
+    shift = _across_lips(uv, (np.maximum(opening.bottom, 0.0) / unit).astype(np.float32))
+    top = (inner[:, 1] + opening.top / unit).astype(np.float32)
+    return _lower_lip_moved(uv, shift), top
+
+
+def _across_lips(uv: Points, values: Floats) -> Floats:
+    """Per inner-lip column values with the columns not measured (NaN) filled in between the
+    measured ones and nothing at the mouth's corners: no column is left behind its neighbours."""
+    found = ~np.isnan(values)
+    if not found.any():
+        return np.zeros(len(values), np.float32)
+    u = uv[list(lm.INNER_LIP_LOWER), 0]
+    keys = np.concatenate([[u[0]], u[1:-1][found], [u[-1]]]).astype(np.float32)
+    known = np.concatenate([[0.0], values[found], [0.0]]).astype(np.float32)
+    return _along(u[1:-1].astype(np.float32), keys, known)
 
 
 def _lower_lip_moved(uv: Points, shift: Floats) -> Points:
@@ -393,7 +404,9 @@ def closed_face(face: lm.Face, opening: Opening) -> lm.Face:
     frame = FaceFrame(face)
     uv, top = _opened_lips(frame.to_face(face.points), opening, frame.unit)
     inner = uv[list(lm.INNER_LIP_LOWER[1:-1]), 1]
-    rise = np.where(np.isnan(top), 0.0, np.minimum(np.nan_to_num(top) - inner, 0.0)).astype(np.float32)
+    # Up to the gap's top, never above the upper lip: the lips meet, they do not cross.
+    shut = np.maximum(np.nan_to_num(top), uv[list(lm.INNER_LIP_UPPER[1:-1]), 1])
+    rise = _across_lips(uv, np.where(np.isnan(top), np.nan, np.minimum(shut - inner, 0.0)).astype(np.float32))
     return lm.Face(frame.to_picture(_lower_lip_moved(uv, rise)), face.score)
 
 

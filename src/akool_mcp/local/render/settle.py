@@ -24,13 +24,18 @@ from akool_mcp.local.render.draw import Image
 Floats = npt.NDArray[np.float32]
 
 # A pixel this much darker than the lips' outline (their median brightness) is inside the mouth:
-# well below lips and skin (seen 150-200 on the astronaut) and above the inside (20-75).
-_DARK = 0.7
+# well below lips and skin (seen 150-230 on the astronaut) and above the inside (20-75). The
+# inside's soft edge reaches up to the second level, where it touches the dark (hysteresis):
+# the first alone leaves a darker rim, the second alone takes a lip's or tooth's shading for an
+# opening.
+_DARK = 0.5
+_EDGE = 0.7
 _STEP_PX = 0.25  # sampling step along a column
 # A dark run shorter than this (px, and eye widths) is the seam of closed lips or a shadow, not
 # an opening: closed lips keep their own seam.
 _MIN_RUN_PX = 1.0
 _MIN_RUN = 0.03
+_MIDDLE_COLUMNS = 3  # of the five middle inner-lip columns, this many must be dark: an opening
 _REACH = 0.08  # the dark inside may reach this far beyond the lips' outline (eye widths)
 
 
@@ -42,7 +47,7 @@ class Opening:
 
     top: Floats
     bottom: Floats
-    dark: float  # brightness below which a pixel here is the inside of the mouth
+    dark: float  # brightness below which a pixel by the inside found belongs to it
     region: Floats  # (n, 2) outline around the lips (and the lower lip's edge below them), x y
     seeds: Floats  # (k, 2) the middles of the dark runs found, x y
     unit: float  # the face's eye distance (px)
@@ -61,7 +66,7 @@ def find_opening(bgr: Image, face: lm.Face) -> Opening:
     gray = cast(Image, cv2.cvtColor(np.ascontiguousarray(bgr[..., :3]), cv2.COLOR_BGR2GRAY))
     outline = p[list(lm.OUTER_LIP_UPPER + lm.OUTER_LIP_LOWER)]
     reference = float(np.median(_sample(gray, outline)))
-    dark = _DARK * reference
+    dark, edge = _DARK * reference, _EDGE * reference
     lower = p[list(lm.INNER_LIP_LOWER[1:-1])]
     upper = p[list(lm.INNER_LIP_UPPER[1:-1])]
     outer = p[list(lm.OUTER_LIP_LOWER[1:-1])]
@@ -76,12 +81,16 @@ def find_opening(bgr: Image, face: lm.Face) -> Opening:
     for i in range(len(lower)):
         offsets = np.arange(-float(above[i]), float(below[i]) + _STEP_PX, _STEP_PX, dtype=np.float32)
         luma = _sample(gray, lower[i] + offsets[:, None] * down)
-        found = _nearest_run(offsets, luma, dark)
+        found = _nearest_run(offsets, luma, dark, edge)
         if found is not None and found[1] - found[0] >= shortest:
             top[i], bottom[i] = found
     # Neighbouring columns agree unless the pixels mislead one (a tooth's gap, a highlight):
     # a median of three keeps the edges smooth across the mouth.
-    top, bottom = _median3(top), _median3(bottom)
+    top, bottom = _bridged(_median3(top)), _bridged(_median3(bottom))
+    # An open mouth is dark in its middle; dark at the corners alone is a smile's shadow.
+    middle_found = int(np.count_nonzero(~np.isnan(bottom[2:-2])))
+    if middle_found < _MIDDLE_COLUMNS:
+        top[:], bottom[:] = np.nan, np.nan
     # The region the inside may cover: the outer upper lip, and below it the outer lower lip
     # moved down by the search's reach, or to just under the dark run found.
     reach = np.maximum(below, np.nan_to_num(bottom, nan=0.0) + 2.0)
@@ -93,7 +102,7 @@ def find_opening(bgr: Image, face: lm.Face) -> Opening:
     region = np.vstack([highest, lowest[::-1]]).astype(np.float32)
     middle = np.nan_to_num((top + bottom) / 2)[:, None] * down[None, :]
     seeds = (lower + middle)[~np.isnan(bottom)].astype(np.float32)
-    return Opening(top, bottom, dark, region, seeds, unit)
+    return Opening(top, bottom, edge, region, seeds, unit)
 
 
 def fill_opening(patch: Image, opening: Opening, origin: tuple[int, int]) -> None:
@@ -155,9 +164,23 @@ def _median3(values: Floats) -> Floats:
     return out
 
 
-def _nearest_run(offsets: Floats, luma: Floats, dark: float) -> tuple[float, float] | None:
+def _bridged(values: Floats) -> Floats:
+    """Short gaps (up to two columns) between found values filled in along the row: a column
+    the pixels missed inside an open mouth (a highlight on a tooth) would otherwise leave its
+    lip point behind, a notch."""
+    out = values.copy()
+    found = np.flatnonzero(~np.isnan(values))
+    for a, b in zip(found[:-1].tolist(), found[1:].tolist(), strict=True):
+        if 1 < b - a <= 3:
+            share = (np.arange(a + 1, b, dtype=np.float32) - a) / (b - a)
+            out[a + 1 : b] = values[a] + (values[b] - values[a]) * share
+    return out
+
+
+def _nearest_run(offsets: Floats, luma: Floats, dark: float, edge: float) -> tuple[float, float] | None:
     """(top, bottom) of the run of dark samples nearest offset 0 (the mesh's lower lip point),
-    each where the brightness crosses ``dark``; None if no sample is dark.
+    grown while the brightness stays under ``edge`` and ending where it crosses it; None if no
+    sample is dark.
 
     Not only a run through the point: the mesh's points trail a mouth that opens fast (they are
     smoothed over frames) and may still sit on the teeth above the dark inside.
@@ -170,7 +193,11 @@ def _nearest_run(offsets: Floats, luma: Floats, dark: float) -> tuple[float, flo
     distance = np.maximum(offsets[starts], 0.0) + np.maximum(-offsets[ends], 0.0)
     k = int(np.argmin(distance))
     a, b = int(starts[k]), int(ends[k])
-    return _crossing(offsets, luma, a - 1, a, dark), _crossing(offsets, luma, b, b + 1, dark)
+    while a > 0 and luma[a - 1] < edge:
+        a -= 1
+    while b < len(luma) - 1 and luma[b + 1] < edge:
+        b += 1
+    return _crossing(offsets, luma, a - 1, a, edge), _crossing(offsets, luma, b, b + 1, edge)
 
 
 def _sample(gray: Image, points: Floats) -> Floats:
