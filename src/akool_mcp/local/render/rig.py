@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
@@ -22,7 +21,10 @@ import numpy.typing as npt
 from akool_mcp.local.render import landmarks as lm
 from akool_mcp.local.render.cavity import SHUT_GAP, paint_inside
 from akool_mcp.local.render.draw import Image
-from akool_mcp.local.render.settle import Opening
+from akool_mcp.local.render.faceaxes import FaceFrame
+from akool_mcp.local.render.faceaxes import along as _along
+from akool_mcp.local.render.faceaxes import smooth as _smooth
+from akool_mcp.local.render.settle import Opening, opened_lips
 from akool_mcp.local.render.warp import (
     Mesh,
     Points,
@@ -59,38 +61,6 @@ def _clip_rect(rect: Rect, width: int, height: int) -> Rect:
     x0, y0, x1, y1 = rect
     x0, y0 = min(max(0, x0), width - 1), min(max(0, y0), height - 1)
     return x0, y0, max(x0 + 1, min(width, x1)), max(y0 + 1, min(height, y1))
-
-
-class FaceFrame:
-    """A face's own axes: origin between the inner lips, x along the eyes, y down the face."""
-
-    def __init__(self, face: lm.Face) -> None:
-        p = face.points
-        self.origin = (p[lm.LIP_UPPER_INNER] + p[lm.LIP_LOWER_INNER]) / 2
-        across = p[lm.EYE_LEFT_OUTER] - p[lm.EYE_RIGHT_OUTER]
-        self.unit = float(np.linalg.norm(across))
-        self.ex = across / max(self.unit, 1e-6)
-        self.ey = np.array([-self.ex[1], self.ex[0]], np.float32)
-
-    def to_face(self, points: Points) -> Points:
-        rel = points - self.origin
-        return (np.column_stack([rel @ self.ex, rel @ self.ey]) / self.unit).astype(np.float32)
-
-    def to_picture(self, uv: Points) -> Points:
-        scaled = uv * self.unit
-        return (self.origin + scaled[:, :1] * self.ex + scaled[:, 1:] * self.ey).astype(np.float32)
-
-
-def _smooth(x: npt.NDArray[np.floating[Any]]) -> Floats:
-    """0 below 0, 1 above 1 and a smoothstep between: fades with no kink at either end."""
-    t = np.clip(x, 0.0, 1.0)
-    return (t * t * (3 - 2 * t)).astype(np.float32)
-
-
-def _along(u: Floats, keys: Floats, values: Floats) -> Floats:
-    """``values`` given at positions ``keys`` across the face, interpolated at ``u``."""
-    order = np.argsort(keys)
-    return np.interp(u, keys[order], values[order]).astype(np.float32)
 
 
 class MouthRig:
@@ -202,7 +172,7 @@ class MouthRig:
         now = frame.to_face(face.points)
         top = None
         if opening is not None:
-            now, top = _opened_lips(now, opening, frame.unit)
+            now, top = opened_lips(now, opening, frame.unit)
         # The teeth's edge moves with the upper lip (the upper jaw), as far below it as in this
         # rig's rest shape and never below the lower lip: a mouth open in the video then keeps
         # its teeth in the teeth strip and its dark inside in the gap strip, which a closed pose
@@ -342,72 +312,6 @@ class MouthRig:
             teeth = min(0.09 * unit, 0.45 * gap + pose.bite * gap)
         paint_inside(out, edge, lower, unit, light, teeth)
         return out
-
-
-def _opened_lips(uv: Points, opening: Opening, unit: float) -> tuple[Points, Floats]:
-    """Face points ``uv`` (all of a mesh, in eye widths) with the lower lip moved down to the
-    bottom of the frame's dark gap, and the gap's top per inner-lip column (NaN: none there).
-
-    The lip keeps its own pixels and the gap above it is left to the gap strip, which a closed
-    pose shuts.
-    """
-    inner = uv[list(lm.INNER_LIP_LOWER[1:-1])]
-    shift = _across_lips(uv, (np.maximum(opening.bottom, 0.0) / unit).astype(np.float32))
-    top = (inner[:, 1] + opening.top / unit).astype(np.float32)
-    return _lower_lip_moved(uv, shift), top
-
-
-def _across_lips(uv: Points, values: Floats) -> Floats:
-    """Per inner-lip column values with the columns not measured (NaN) filled in between the
-    measured ones and nothing at the mouth's corners: no column is left behind its neighbours."""
-    found = ~np.isnan(values)
-    if not found.any():
-        return np.zeros(len(values), np.float32)
-    u = uv[list(lm.INNER_LIP_LOWER), 0]
-    keys = np.concatenate([[u[0]], u[1:-1][found], [u[-1]]]).astype(np.float32)
-    known = np.concatenate([[0.0], values[found], [0.0]]).astype(np.float32)
-    return _along(u[1:-1].astype(np.float32), keys, known)
-
-
-def _lower_lip_moved(uv: Points, shift: Floats) -> Points:
-    """Face points ``uv`` with the lower lip moved down by ``shift`` (eye widths, per inner-lip
-    column; negative: up), the chin below it following less and less.
-
-    The shift fades out over two lip thicknesses, never faster than the points' spacing
-    allows, so nothing folds.
-    """
-    if not np.any(shift):
-        return uv
-    inner = uv[list(lm.INNER_LIP_LOWER[1:-1])]
-    outer = uv[list(lm.OUTER_LIP_LOWER[1:-1])]
-    corners = uv[[lm.INNER_LIP_LOWER[0], lm.INNER_LIP_LOWER[-1]]]
-    keys = np.concatenate([corners[:, 0], inner[:, 0]]).astype(np.float32)
-    zero = np.zeros(2, np.float32)
-    u, v = uv[:, 0], uv[:, 1]
-    line = _along(u, keys, np.concatenate([corners[:, 1], inner[:, 1]]).astype(np.float32))
-    drop = _along(u, keys, np.concatenate([zero, shift]).astype(np.float32))
-    thick = np.maximum(outer[:, 1] - inner[:, 1], 1e-3)
-    fade = _along(u, keys, np.concatenate([zero, 2 * np.maximum(thick, np.abs(shift))]).astype(np.float32))
-    under = v - line
-    weight = np.where(under >= -1e-4, 1 - _smooth(under / np.maximum(fade, 1e-6)), 0.0)
-    moved = uv.copy()
-    moved[:, 1] = v + drop * weight
-    return moved.astype(np.float32)
-
-
-def closed_face(face: lm.Face, opening: Opening) -> lm.Face:
-    """``face`` with its mouth shut where ``opening`` saw it open: the lower lip raised to the
-    top of the dark gap (the teeth's or the upper lip's edge), the chin rising with it.
-
-    A rest shape for a video whose person never closes their mouth while it is scanned.
-    """
-    frame = FaceFrame(face)
-    uv, top = _opened_lips(frame.to_face(face.points), opening, frame.unit)
-    inner = uv[list(lm.INNER_LIP_LOWER[1:-1]), 1]
-    # Up to the gap's top, never above the upper lip: the lips meet, they do not cross.
-    shut = np.maximum(np.nan_to_num(top), uv[list(lm.INNER_LIP_UPPER[1:-1]), 1])
-    rise = _across_lips(uv, np.where(np.isnan(top), np.nan, np.minimum(shut - inner, 0.0)).astype(np.float32))
-    return lm.Face(frame.to_picture(_lower_lip_moved(uv, rise)), face.score)
 
 
 def _strip(top: npt.NDArray[np.int64], bottom: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -20,6 +20,8 @@ import numpy.typing as npt
 
 from akool_mcp.local.render import landmarks as lm
 from akool_mcp.local.render.draw import Image
+from akool_mcp.local.render.faceaxes import FaceFrame, along, smooth
+from akool_mcp.local.render.warp import Points
 
 Floats = npt.NDArray[np.float32]
 
@@ -35,6 +37,7 @@ _STEP_PX = 0.25  # sampling step along a column
 # an opening: closed lips keep their own seam.
 _MIN_RUN_PX = 1.0
 _MIN_RUN = 0.03
+_LOOK = 0.4  # how far around the lips' outline the pixels are read (eye widths)
 _MIDDLE_COLUMNS = 3  # of the five middle inner-lip columns, this many must be dark: an opening
 _REACH = 0.08  # the dark inside may reach this far beyond the lips' outline (eye widths)
 
@@ -63,9 +66,16 @@ def find_opening(bgr: Image, face: lm.Face) -> Opening:
     across = p[lm.EYE_LEFT_OUTER] - p[lm.EYE_RIGHT_OUTER]
     ex = across / max(float(np.linalg.norm(across)), 1e-6)
     down = np.array([-ex[1], ex[0]], np.float32)
-    gray = cast(Image, cv2.cvtColor(np.ascontiguousarray(bgr[..., :3]), cv2.COLOR_BGR2GRAY))
     outline = p[list(lm.OUTER_LIP_UPPER + lm.OUTER_LIP_LOWER)]
-    reference = float(np.median(_sample(gray, outline)))
+    # Only the mouth's surroundings are looked at (a 4K frame's grey copy would cost more than
+    # all the rest); every search below stays well inside this margin.
+    margin = _LOOK * float(np.linalg.norm(across))
+    x0, y0 = (np.floor(outline.min(axis=0) - margin).astype(int)).clip(0)
+    x1 = max(x0 + 1, min(bgr.shape[1], int(np.ceil(outline[:, 0].max() + margin))))
+    y1 = max(y0 + 1, min(bgr.shape[0], int(np.ceil(outline[:, 1].max() + margin))))
+    gray = cast(Image, cv2.cvtColor(np.ascontiguousarray(bgr[y0:y1, x0:x1, :3]), cv2.COLOR_BGR2GRAY))
+    corner = np.array([x0, y0], np.float32)
+    reference = float(np.median(_sample(gray, outline - corner)))
     dark, edge = _DARK * reference, _EDGE * reference
     lower = p[list(lm.INNER_LIP_LOWER[1:-1])]
     upper = p[list(lm.INNER_LIP_UPPER[1:-1])]
@@ -80,7 +90,7 @@ def find_opening(bgr: Image, face: lm.Face) -> Opening:
     shortest = max(_MIN_RUN_PX, _MIN_RUN * unit)
     for i in range(len(lower)):
         offsets = np.arange(-float(above[i]), float(below[i]) + _STEP_PX, _STEP_PX, dtype=np.float32)
-        luma = _sample(gray, lower[i] + offsets[:, None] * down)
+        luma = _sample(gray, lower[i] + offsets[:, None] * down - corner)
         found = _nearest_run(offsets, luma, dark, edge)
         if found is not None and found[1] - found[0] >= shortest:
             top[i], bottom[i] = found
@@ -217,3 +227,69 @@ def _crossing(offsets: Floats, luma: Floats, i: int, j: int, level: float) -> fl
     a, b = float(luma[i]), float(luma[j])
     share = 0.5 if a == b else (level - a) / (b - a)
     return float(offsets[i] + (offsets[j] - offsets[i]) * min(max(share, 0.0), 1.0))
+
+
+def opened_lips(uv: Points, opening: Opening, unit: float) -> tuple[Points, Floats]:
+    """Face points ``uv`` (all of a mesh, in eye widths) with the lower lip moved down to the
+    bottom of the frame's dark gap, and the gap's top per inner-lip column (NaN: none there).
+
+    The lip keeps its own pixels and the gap above it is left to the gap strip, which a closed
+    pose shuts.
+    """
+    inner = uv[list(lm.INNER_LIP_LOWER[1:-1])]
+    shift = _across_lips(uv, (np.maximum(opening.bottom, 0.0) / unit).astype(np.float32))
+    top = (inner[:, 1] + opening.top / unit).astype(np.float32)
+    return _lower_lip_moved(uv, shift), top
+
+
+def _across_lips(uv: Points, values: Floats) -> Floats:
+    """Per inner-lip column values with the columns not measured (NaN) filled in between the
+    measured ones and nothing at the mouth's corners: no column is left behind its neighbours."""
+    found = ~np.isnan(values)
+    if not found.any():
+        return np.zeros(len(values), np.float32)
+    u = uv[list(lm.INNER_LIP_LOWER), 0]
+    keys = np.concatenate([[u[0]], u[1:-1][found], [u[-1]]]).astype(np.float32)
+    known = np.concatenate([[0.0], values[found], [0.0]]).astype(np.float32)
+    return along(u[1:-1].astype(np.float32), keys, known)
+
+
+def _lower_lip_moved(uv: Points, shift: Floats) -> Points:
+    """Face points ``uv`` with the lower lip moved down by ``shift`` (eye widths, per inner-lip
+    column; negative: up), the chin below it following less and less.
+
+    The shift fades out over two lip thicknesses, never faster than the points' spacing
+    allows, so nothing folds.
+    """
+    if not np.any(shift):
+        return uv
+    inner = uv[list(lm.INNER_LIP_LOWER[1:-1])]
+    outer = uv[list(lm.OUTER_LIP_LOWER[1:-1])]
+    corners = uv[[lm.INNER_LIP_LOWER[0], lm.INNER_LIP_LOWER[-1]]]
+    keys = np.concatenate([corners[:, 0], inner[:, 0]]).astype(np.float32)
+    zero = np.zeros(2, np.float32)
+    u, v = uv[:, 0], uv[:, 1]
+    line = along(u, keys, np.concatenate([corners[:, 1], inner[:, 1]]).astype(np.float32))
+    drop = along(u, keys, np.concatenate([zero, shift]).astype(np.float32))
+    thick = np.maximum(outer[:, 1] - inner[:, 1], 1e-3)
+    fade = along(u, keys, np.concatenate([zero, 2 * np.maximum(thick, np.abs(shift))]).astype(np.float32))
+    under = v - line
+    weight = np.where(under >= -1e-4, 1 - smooth(under / np.maximum(fade, 1e-6)), 0.0)
+    moved = uv.copy()
+    moved[:, 1] = v + drop * weight
+    return moved.astype(np.float32)
+
+
+def closed_face(face: lm.Face, opening: Opening) -> lm.Face:
+    """``face`` with its mouth shut where ``opening`` saw it open: the lower lip raised to the
+    top of the dark gap (the teeth's or the upper lip's edge), the chin rising with it.
+
+    A rest shape for a video whose person never closes their mouth while it is scanned.
+    """
+    frame = FaceFrame(face)
+    uv, top = opened_lips(frame.to_face(face.points), opening, frame.unit)
+    inner = uv[list(lm.INNER_LIP_LOWER[1:-1]), 1]
+    # Up to the gap's top, never above the upper lip: the lips meet, they do not cross.
+    shut = np.maximum(np.nan_to_num(top), uv[list(lm.INNER_LIP_UPPER[1:-1]), 1])
+    rise = _across_lips(uv, np.where(np.isnan(top), np.nan, np.minimum(shut - inner, 0.0)).astype(np.float32))
+    return lm.Face(frame.to_picture(_lower_lip_moved(uv, rise)), face.score)

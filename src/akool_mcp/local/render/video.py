@@ -27,8 +27,8 @@ from akool_mcp.local.render.layers import Drawable, Placed, Rect, box_rect, even
 from akool_mcp.local.render.model import Box, RenderError
 from akool_mcp.local.render.motion import MouthStates, mouth_states
 from akool_mcp.local.render.photo import fit_box, mouth_pose
-from akool_mcp.local.render.rig import MouthRig, closed_face, skin_light
-from akool_mcp.local.render.settle import Opening, fill_opening, find_opening
+from akool_mcp.local.render.rig import MouthRig, skin_light
+from akool_mcp.local.render.settle import Opening, closed_face, fill_opening, find_opening
 from akool_mcp.local.speech import MouthTracks
 
 Floats = npt.NDArray[np.float32]
