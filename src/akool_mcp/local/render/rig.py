@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
@@ -22,6 +21,10 @@ import numpy.typing as npt
 from akool_mcp.local.render import landmarks as lm
 from akool_mcp.local.render.cavity import SHUT_GAP, paint_inside
 from akool_mcp.local.render.draw import Image
+from akool_mcp.local.render.faceaxes import FaceFrame
+from akool_mcp.local.render.faceaxes import along as _along
+from akool_mcp.local.render.faceaxes import smooth as _smooth
+from akool_mcp.local.render.settle import Opening, opened_lips
 from akool_mcp.local.render.warp import (
     Mesh,
     Points,
@@ -58,38 +61,6 @@ def _clip_rect(rect: Rect, width: int, height: int) -> Rect:
     x0, y0, x1, y1 = rect
     x0, y0 = min(max(0, x0), width - 1), min(max(0, y0), height - 1)
     return x0, y0, max(x0 + 1, min(width, x1)), max(y0 + 1, min(height, y1))
-
-
-class FaceFrame:
-    """A face's own axes: origin between the inner lips, x along the eyes, y down the face."""
-
-    def __init__(self, face: lm.Face) -> None:
-        p = face.points
-        self.origin = (p[lm.LIP_UPPER_INNER] + p[lm.LIP_LOWER_INNER]) / 2
-        across = p[lm.EYE_LEFT_OUTER] - p[lm.EYE_RIGHT_OUTER]
-        self.unit = float(np.linalg.norm(across))
-        self.ex = across / max(self.unit, 1e-6)
-        self.ey = np.array([-self.ex[1], self.ex[0]], np.float32)
-
-    def to_face(self, points: Points) -> Points:
-        rel = points - self.origin
-        return (np.column_stack([rel @ self.ex, rel @ self.ey]) / self.unit).astype(np.float32)
-
-    def to_picture(self, uv: Points) -> Points:
-        scaled = uv * self.unit
-        return (self.origin + scaled[:, :1] * self.ex + scaled[:, 1:] * self.ey).astype(np.float32)
-
-
-def _smooth(x: npt.NDArray[np.floating[Any]]) -> Floats:
-    """0 below 0, 1 above 1 and a smoothstep between: fades with no kink at either end."""
-    t = np.clip(x, 0.0, 1.0)
-    return (t * t * (3 - 2 * t)).astype(np.float32)
-
-
-def _along(u: Floats, keys: Floats, values: Floats) -> Floats:
-    """``values`` given at positions ``keys`` across the face, interpolated at ``u``."""
-    order = np.argsort(keys)
-    return np.interp(u, keys[order], values[order]).astype(np.float32)
 
 
 class MouthRig:
@@ -185,28 +156,36 @@ class MouthRig:
         triangles = np.vstack(strips).astype(np.int32)
         self.mesh = Mesh(pw, ph, triangles, np.zeros(len(triangles), bool))
 
-    def moved_to(self, face: lm.Face, width: int, height: int) -> MouthRig:
+    def moved_to(self, face: lm.Face, width: int, height: int, opening: Opening | None = None) -> MouthRig:
         """This rig on the same face seen in another video frame.
 
         The triangles and the mouth's shape at rest stay those of this rig; the points the warp
         starts from are where ``face`` has them now. Posing therefore also settles whatever the
-        video's own mouth was doing into this rig's rest shape.
+        video's own mouth was doing into this rig's rest shape. ``opening``: the frame's dark
+        gap between the lips as its pixels show it (see :mod:`settle`), which places the lower
+        lip and the teeth's edge where the mesh's points miss them.
         """
         other = copy.copy(self)
         frame = FaceFrame(face)
         other.frame = frame
         face_keys = sorted(self.index, key=self.index.__getitem__)
+        now = frame.to_face(face.points)
+        top = None
+        if opening is not None:
+            now, top = opened_lips(now, opening, frame.unit)
         # The teeth's edge moves with the upper lip (the upper jaw), as far below it as in this
         # rig's rest shape and never below the lower lip: a mouth open in the video then keeps
         # its teeth in the teeth strip and its dark inside in the gap strip, which a closed pose
         # shuts. Only so is the video's own talking settled, not squeezed into the teeth.
-        now = frame.to_face(face.points)
         upper_now = now[list(lm.INNER_LIP_UPPER[1:-1])]
         lower_now = now[list(lm.INNER_LIP_LOWER[1:-1])]
         offset = self.uv[self.teeth_rows] - self.uv[self.upper_inner[1:-1]]
         teeth_now = upper_now + offset
-        teeth_now[:, 1] = np.minimum(teeth_now[:, 1], lower_now[:, 1])
-        points = np.vstack([face.points[face_keys], frame.to_picture(teeth_now.astype(np.float32))])
+        if top is not None:
+            # Where the frame's mouth is open, the teeth end where the dark inside begins.
+            teeth_now[:, 1] = np.where(np.isnan(top), teeth_now[:, 1], top)
+        teeth_now[:, 1] = np.clip(teeth_now[:, 1], upper_now[:, 1], lower_now[:, 1])
+        points = frame.to_picture(np.vstack([now[face_keys], teeth_now]).astype(np.float32))
         pad = 0.18 * frame.unit
         x0, y0 = points.min(axis=0) - pad
         x1, y1 = points.max(axis=0) + pad

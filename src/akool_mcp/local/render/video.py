@@ -28,6 +28,7 @@ from akool_mcp.local.render.model import Box, RenderError
 from akool_mcp.local.render.motion import MouthStates, mouth_states
 from akool_mcp.local.render.photo import fit_box, mouth_pose
 from akool_mcp.local.render.rig import MouthRig, skin_light
+from akool_mcp.local.render.settle import Opening, closed_face, fill_opening, find_opening
 from akool_mcp.local.speech import MouthTracks
 
 Floats = npt.NDArray[np.float32]
@@ -144,19 +145,29 @@ _REST_SCAN_S = 1.0
 
 
 def _restful_face(path: pathlib.Path, fps: int) -> lm.Face | None:
-    """The face with the most nearly shut mouth in the video's first second.
+    """The face with the most nearly shut mouth in the video's first seconds, shut outright.
 
     Every frame's mouth is posed from this rest shape, so a person talking in the source video
-    is settled to it; the first frame alone might catch them mid-word.
+    is settled to it; the first frame alone might catch them mid-word. "Shut" is judged by the
+    dark inside the pixels show, not by the mesh's lip points (which sit part way down a mouth
+    open wide), and if the person never closes their mouth while scanned, the rest shape is
+    that frame's face with the lower lip raised to close the gap.
     """
     tracker = FaceTracker(fps)
-    best: lm.Face | None = None
+    best: tuple[float, float, lm.Face, Opening] | None = None
     frames = LoopedFrames(path)
     for index in range(round(_REST_SCAN_S * fps)):
-        face = tracker.track(frames.at(index / fps))
-        if face is not None and (best is None or face.lip_gap() < best.lip_gap()):
-            best = face
-    return best
+        picture = frames.at(index / fps)
+        face = tracker.track(picture)
+        if face is None:
+            continue
+        opening = find_opening(picture, face)
+        gap = float(np.nanmax(opening.bottom - opening.top)) if opening.found else 0.0
+        if best is None or (gap, face.lip_gap()) < best[:2]:
+            best = (gap, face.lip_gap(), face, opening)
+    if best is None:
+        return None
+    return closed_face(best[2], best[3]) if best[3].found else best[2]
 
 
 class VideoAnimator:
@@ -207,16 +218,19 @@ class VideoAnimator:
             face = self.tracker.track(frame)
         if face is None:
             return frame
-        rig = self.rig.moved_to(face, frame.shape[1], frame.shape[0])
+        # The video's own open mouth, read from its pixels: the lips are settled from where they
+        # really are, and the inside between them is covered with the lips' own colours.
+        opening = find_opening(frame, face)
+        rig = self.rig.moved_to(face, frame.shape[1], frame.shape[0], opening)
         at = min(index, len(self.states.level) - 1)
         level, width = int(self.states.level[at]), int(self.states.width[at])
         x0, y0, x1, y1 = rig.rect
         if x1 - x0 < 8 or y1 - y0 < 8:
             return frame
+        patch = frame[y0:y1, x0:x1].copy()
+        fill_opening(patch, opening, (x0, y0))
         out = frame.copy()
-        out[y0:y1, x0:x1] = rig.render(
-            np.ascontiguousarray(frame[y0:y1, x0:x1]), mouth_pose(level, width), self.light, coarse=True
-        )
+        out[y0:y1, x0:x1] = rig.render(patch, mouth_pose(level, width), self.light, coarse=True)
         return out
 
     def _region(self, index: int, under: Image) -> Image:

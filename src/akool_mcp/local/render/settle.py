@@ -1,0 +1,295 @@
+"""Where a video frame's mouth is really open: the dark gap between the lips, read from its pixels.
+
+The face mesh places the inner lips well on a closed or slightly parted mouth, but on a mouth
+open wide it puts the lower inner lip part way down the dark inside (seen on the engine's own
+render of the astronaut talking: a third of the gap lay below the points). Settling such a frame
+on the points alone leaves that part of the inside below the closed lips, a dark line with a
+drop under it. So along each inner-lip column the dark run around the mesh's lower lip point is
+measured, and the rig takes its top as the upper teeth's (or lip's) edge and its bottom as the
+lower lip's inner edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from akool_mcp.local.render import landmarks as lm
+from akool_mcp.local.render.draw import Image
+from akool_mcp.local.render.faceaxes import FaceFrame, along, smooth
+from akool_mcp.local.render.warp import Points
+
+Floats = npt.NDArray[np.float32]
+
+# A pixel this much darker than the lips' outline (their median brightness) is inside the mouth:
+# well below lips and skin (seen 150-230 on the astronaut) and above the inside (20-75). The
+# inside's soft edge reaches up to the second level, where it touches the dark (hysteresis):
+# the first alone leaves a darker rim, the second alone takes a lip's or tooth's shading for an
+# opening.
+_DARK = 0.5
+_EDGE = 0.7
+_STEP_PX = 0.25  # sampling step along a column
+# A dark run shorter than this (px, and eye widths) is the seam of closed lips or a shadow, not
+# an opening: closed lips keep their own seam.
+_MIN_RUN_PX = 1.0
+_MIN_RUN = 0.03
+_LOOK = 0.4  # how far around the lips' outline the pixels are read (eye widths)
+_MIDDLE_COLUMNS = 3  # of the five middle inner-lip columns, this many must be dark: an opening
+_REACH = 0.08  # the dark inside may reach this far beyond the lips' outline (eye widths)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The dark gap per inner-lip column (``INNER_LIP_LOWER[1:-1]``), in picture pixels along
+    the face's downward axis: ``top`` and ``bottom`` offsets from the mesh's lower inner lip
+    point (negative above it); NaN where the mesh's point is not on a dark gap."""
+
+    top: Floats
+    bottom: Floats
+    dark: float  # brightness below which a pixel by the inside found belongs to it
+    region: Floats  # (n, 2) outline around the lips (and the lower lip's edge below them), x y
+    seeds: Floats  # (k, 2) the middles of the dark runs found, x y
+    unit: float  # the face's eye distance (px)
+
+    @property
+    def found(self) -> bool:
+        return bool(np.any(~np.isnan(self.bottom)))
+
+
+def find_opening(bgr: Image, face: lm.Face) -> Opening:
+    """The dark inside of the mouth around the mesh's lower inner lip, column by column."""
+    p = face.points
+    across = p[lm.EYE_LEFT_OUTER] - p[lm.EYE_RIGHT_OUTER]
+    ex = across / max(float(np.linalg.norm(across)), 1e-6)
+    down = np.array([-ex[1], ex[0]], np.float32)
+    outline = p[list(lm.OUTER_LIP_UPPER + lm.OUTER_LIP_LOWER)]
+    # Only the mouth's surroundings are looked at (a 4K frame's grey copy would cost more than
+    # all the rest); every search below stays well inside this margin.
+    margin = _LOOK * float(np.linalg.norm(across))
+    x0, y0 = (np.floor(outline.min(axis=0) - margin).astype(int)).clip(0)
+    x1 = max(x0 + 1, min(bgr.shape[1], int(np.ceil(outline[:, 0].max() + margin))))
+    y1 = max(y0 + 1, min(bgr.shape[0], int(np.ceil(outline[:, 1].max() + margin))))
+    gray = cast(Image, cv2.cvtColor(np.ascontiguousarray(bgr[y0:y1, x0:x1, :3]), cv2.COLOR_BGR2GRAY))
+    corner = np.array([x0, y0], np.float32)
+    reference = float(np.median(_sample(gray, outline - corner)))
+    dark, edge = _DARK * reference, _EDGE * reference
+    lower = p[list(lm.INNER_LIP_LOWER[1:-1])]
+    upper = p[list(lm.INNER_LIP_UPPER[1:-1])]
+    outer = p[list(lm.OUTER_LIP_LOWER[1:-1])]
+    # Search from the upper inner lip down to a lip's thickness below the lower lip's outline.
+    above = np.maximum((lower - upper) @ down, 0.0) + 1.0
+    thick = np.maximum((outer - lower) @ down, 1.0)
+    below = (outer - lower) @ down + thick
+    top = np.full(len(lower), np.nan, np.float32)
+    bottom = np.full(len(lower), np.nan, np.float32)
+    unit = float(np.linalg.norm(across))
+    shortest = max(_MIN_RUN_PX, _MIN_RUN * unit)
+    for i in range(len(lower)):
+        offsets = np.arange(-float(above[i]), float(below[i]) + _STEP_PX, _STEP_PX, dtype=np.float32)
+        luma = _sample(gray, lower[i] + offsets[:, None] * down - corner)
+        found = _nearest_run(offsets, luma, dark, edge)
+        if found is not None and found[1] - found[0] >= shortest:
+            top[i], bottom[i] = found
+    # Neighbouring columns agree unless the pixels mislead one (a tooth's gap, a highlight):
+    # a median of three keeps the edges smooth across the mouth.
+    top, bottom = _bridged(_median3(top)), _bridged(_median3(bottom))
+    # An open mouth is dark in its middle; dark at the corners alone is a smile's shadow.
+    middle_found = int(np.count_nonzero(~np.isnan(bottom[2:-2])))
+    if middle_found < _MIDDLE_COLUMNS:
+        top[:], bottom[:] = np.nan, np.nan
+    # The region the inside may cover: the outer upper lip, and below it the outer lower lip
+    # moved down by the search's reach, or to just under the dark run found.
+    reach = np.maximum(below, np.nan_to_num(bottom, nan=0.0) + 2.0)
+    lowest = p[list(lm.OUTER_LIP_LOWER)].copy()
+    lowest[1:-1] = lower + reach[:, None] * down[None, :]
+    # Its top: a little above the upper lip's outline (the mesh's points trail a moving mouth).
+    # Only the dark blob holding the runs found is filled, so the lip's own shadows stay.
+    highest = p[list(lm.OUTER_LIP_UPPER)] - _REACH * unit * down[None, :]
+    region = np.vstack([highest, lowest[::-1]]).astype(np.float32)
+    middle = np.nan_to_num((top + bottom) / 2)[:, None] * down[None, :]
+    seeds = (lower + middle)[~np.isnan(bottom)].astype(np.float32)
+    return Opening(top, bottom, edge, region, seeds, unit)
+
+
+def fill_opening(patch: Image, opening: Opening, origin: tuple[int, int]) -> None:
+    """Cover the dark inside of an open mouth in ``patch`` (BGR, in place) with the lips' own
+    pixels: in each column the upper half of the dark run takes the colour just above it (the
+    teeth or upper lip), the lower half the colour just below it (the lower lip).
+
+    The settled warp shuts the gap, but a resampled pixel at the seam still reads a little of
+    what was between the lips; this way what it reads is lip, not a dark line.
+    ``origin``: the patch's top-left corner in the picture ``opening`` was measured on.
+    """
+    if not opening.found:
+        return
+    h, w = patch.shape[:2]
+    region = opening.region - np.array(origin, np.float32)
+    x0, y0 = np.floor(region.min(axis=0)).astype(int).clip(0)
+    x1 = min(w, int(np.ceil(region[:, 0].max())) + 1)
+    y1 = min(h, int(np.ceil(region[:, 1].max())) + 1)
+    if x1 - x0 < 2 or y1 - y0 < 3:
+        return
+    box = patch[y0:y1, x0:x1]
+    inside = np.zeros(box.shape[:2], np.uint8)
+    shifted = np.round((region - np.array([x0, y0], np.float32)) * 16).astype(np.int32)
+    cv2.fillPoly(inside, [shifted], 1, cv2.LINE_8, shift=4)
+    # The inside reaches into the corners a little beyond the outline the mesh gives.
+    grow = max(1, round(_REACH * opening.unit / 2))
+    inside = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    gray = cast(Image, cv2.cvtColor(np.ascontiguousarray(box[..., :3]), cv2.COLOR_BGR2GRAY))
+    dark = ((gray < opening.dark) & (inside > 0)).astype(np.uint8)
+    count, labels = cast(tuple[int, Image], cv2.connectedComponents(dark, connectivity=8))
+    seeds = np.round(opening.seeds - np.array(origin, np.float32) - np.array([x0, y0], np.float32)).astype(int)
+    seeds = seeds[(seeds[:, 0] >= 0) & (seeds[:, 0] < x1 - x0) & (seeds[:, 1] >= 0) & (seeds[:, 1] < y1 - y0)]
+    keep = np.zeros(count, bool)
+    keep[labels[seeds[:, 1], seeds[:, 0]]] = True
+    keep[0] = False
+    mask = keep[labels]
+    # One pixel more above and below: the run's soft edges are half inside already.
+    mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 1), np.uint8)).astype(bool)
+    for x in np.flatnonzero(mask.any(axis=0)):
+        column = np.concatenate([[0], mask[:, x].astype(np.int8), [0]])
+        starts = np.flatnonzero(np.diff(column) == 1)
+        ends = np.flatnonzero(np.diff(column) == -1)
+        # Each dark run on its own (the teeth between two runs stay): its upper half takes the
+        # pixel above it, its lower half the pixel below it.
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            above = box[max(a - 1, 0), x].copy()
+            below = box[min(b, box.shape[0] - 1), x].copy()
+            middle = (a + b) // 2
+            box[a:middle, x] = above
+            box[middle:b, x] = below
+
+
+def _median3(values: Floats) -> Floats:
+    """Each found value (not NaN) replaced by the median of it and its found neighbours."""
+    out = values.copy()
+    for i in np.flatnonzero(~np.isnan(values)):
+        near = values[max(i - 1, 0) : i + 2]
+        out[i] = float(np.median(near[~np.isnan(near)]))
+    return out
+
+
+def _bridged(values: Floats) -> Floats:
+    """Short gaps (up to two columns) between found values filled in along the row: a column
+    the pixels missed inside an open mouth (a highlight on a tooth) would otherwise leave its
+    lip point behind, a notch."""
+    out = values.copy()
+    found = np.flatnonzero(~np.isnan(values))
+    for a, b in zip(found[:-1].tolist(), found[1:].tolist(), strict=True):
+        if 1 < b - a <= 3:
+            share = (np.arange(a + 1, b, dtype=np.float32) - a) / (b - a)
+            out[a + 1 : b] = values[a] + (values[b] - values[a]) * share
+    return out
+
+
+def _nearest_run(offsets: Floats, luma: Floats, dark: float, edge: float) -> tuple[float, float] | None:
+    """(top, bottom) of the run of dark samples nearest offset 0 (the mesh's lower lip point),
+    grown while the brightness stays under ``edge`` and ending where it crosses it; None if no
+    sample is dark.
+
+    Not only a run through the point: the mesh's points trail a mouth that opens fast (they are
+    smoothed over frames) and may still sit on the teeth above the dark inside.
+    """
+    run = (luma < dark).astype(np.int8)
+    edges = np.diff(np.concatenate([[0], run, [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    if len(starts) == 0:
+        return None
+    distance = np.maximum(offsets[starts], 0.0) + np.maximum(-offsets[ends], 0.0)
+    k = int(np.argmin(distance))
+    a, b = int(starts[k]), int(ends[k])
+    while a > 0 and luma[a - 1] < edge:
+        a -= 1
+    while b < len(luma) - 1 and luma[b + 1] < edge:
+        b += 1
+    return _crossing(offsets, luma, a - 1, a, edge), _crossing(offsets, luma, b, b + 1, edge)
+
+
+def _sample(gray: Image, points: Floats) -> Floats:
+    """Bilinear brightness of ``gray`` at ``points`` (x, y), the edge repeated beyond it."""
+    xy = points.reshape(1, -1, 2).astype(np.float32)
+    xs, ys = np.ascontiguousarray(xy[..., 0]), np.ascontiguousarray(xy[..., 1])
+    values = cast(Image, cv2.remap(gray, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+    return values.astype(np.float32).reshape(-1)
+
+
+def _crossing(offsets: Floats, luma: Floats, i: int, j: int, level: float) -> float:
+    """Where the brightness crosses ``level`` between samples ``i`` and ``j`` (clamped ends)."""
+    if i < 0:
+        return float(offsets[0])
+    if j >= len(offsets):
+        return float(offsets[-1])
+    a, b = float(luma[i]), float(luma[j])
+    share = 0.5 if a == b else (level - a) / (b - a)
+    return float(offsets[i] + (offsets[j] - offsets[i]) * min(max(share, 0.0), 1.0))
+
+
+def opened_lips(uv: Points, opening: Opening, unit: float) -> tuple[Points, Floats]:
+    """Face points ``uv`` (all of a mesh, in eye widths) with the lower lip moved down to the
+    bottom of the frame's dark gap, and the gap's top per inner-lip column (NaN: none there).
+
+    The lip keeps its own pixels and the gap above it is left to the gap strip, which a closed
+    pose shuts.
+    """
+    inner = uv[list(lm.INNER_LIP_LOWER[1:-1])]
+    shift = _across_lips(uv, (np.maximum(opening.bottom, 0.0) / unit).astype(np.float32))
+    top = (inner[:, 1] + opening.top / unit).astype(np.float32)
+    return _lower_lip_moved(uv, shift), top
+
+
+def _across_lips(uv: Points, values: Floats) -> Floats:
+    """Per inner-lip column values with the columns not measured (NaN) filled in between the
+    measured ones and nothing at the mouth's corners: no column is left behind its neighbours."""
+    found = ~np.isnan(values)
+    if not found.any():
+        return np.zeros(len(values), np.float32)
+    u = uv[list(lm.INNER_LIP_LOWER), 0]
+    keys = np.concatenate([[u[0]], u[1:-1][found], [u[-1]]]).astype(np.float32)
+    known = np.concatenate([[0.0], values[found], [0.0]]).astype(np.float32)
+    return along(u[1:-1].astype(np.float32), keys, known)
+
+
+def _lower_lip_moved(uv: Points, shift: Floats) -> Points:
+    """Face points ``uv`` with the lower lip moved down by ``shift`` (eye widths, per inner-lip
+    column; negative: up), the chin below it following less and less.
+
+    The shift fades out over two lip thicknesses, never faster than the points' spacing
+    allows, so nothing folds.
+    """
+    if not np.any(shift):
+        return uv
+    inner = uv[list(lm.INNER_LIP_LOWER[1:-1])]
+    outer = uv[list(lm.OUTER_LIP_LOWER[1:-1])]
+    corners = uv[[lm.INNER_LIP_LOWER[0], lm.INNER_LIP_LOWER[-1]]]
+    keys = np.concatenate([corners[:, 0], inner[:, 0]]).astype(np.float32)
+    zero = np.zeros(2, np.float32)
+    u, v = uv[:, 0], uv[:, 1]
+    line = along(u, keys, np.concatenate([corners[:, 1], inner[:, 1]]).astype(np.float32))
+    drop = along(u, keys, np.concatenate([zero, shift]).astype(np.float32))
+    thick = np.maximum(outer[:, 1] - inner[:, 1], 1e-3)
+    fade = along(u, keys, np.concatenate([zero, 2 * np.maximum(thick, np.abs(shift))]).astype(np.float32))
+    under = v - line
+    weight = np.where(under >= -1e-4, 1 - smooth(under / np.maximum(fade, 1e-6)), 0.0)
+    moved = uv.copy()
+    moved[:, 1] = v + drop * weight
+    return moved.astype(np.float32)
+
+
+def closed_face(face: lm.Face, opening: Opening) -> lm.Face:
+    """``face`` with its mouth shut where ``opening`` saw it open: the lower lip raised to the
+    top of the dark gap (the teeth's or the upper lip's edge), the chin rising with it.
+
+    A rest shape for a video whose person never closes their mouth while it is scanned.
+    """
+    frame = FaceFrame(face)
+    uv, top = opened_lips(frame.to_face(face.points), opening, frame.unit)
+    inner = uv[list(lm.INNER_LIP_LOWER[1:-1]), 1]
+    # Up to the gap's top, never above the upper lip: the lips meet, they do not cross.
+    shut = np.maximum(np.nan_to_num(top), uv[list(lm.INNER_LIP_UPPER[1:-1]), 1])
+    rise = _across_lips(uv, np.where(np.isnan(top), np.nan, np.minimum(shut - inner, 0.0)).astype(np.float32))
+    return lm.Face(frame.to_picture(_lower_lip_moved(uv, rise)), face.score)
