@@ -87,14 +87,17 @@ class Mesh:
         grid = (moved[self.triangles] - (step - 1) / 2) / step
         corners = np.round(grid * scale).astype(np.int32)
         inverse = np.zeros((len(self.triangles) + 1, 2, 3), np.float64)
-        inverse[-1] = [[1, 0, 0], [0, 1, 0]]  # index -1: stay put
-        for k, triangle in enumerate(self.triangles):
-            dst = moved[triangle].astype(np.float32)
-            area = (dst[1, 0] - dst[0, 0]) * (dst[2, 1] - dst[0, 1]) - (dst[2, 0] - dst[0, 0]) * (dst[1, 1] - dst[0, 1])
-            if self.hole[k] or abs(float(area)) < 1e-4:
-                inverse[k] = inverse[-1]
-                continue
-            inverse[k] = cv2.getAffineTransform(dst, rest[triangle].astype(np.float32))
+        inverse[:] = [[1, 0, 0], [0, 1, 0]]  # index -1 (and holes, flat triangles): stay put
+        dst = moved[self.triangles].astype(np.float32)
+        d = dst - dst[:, :1]
+        area = d[:, 1, 0] * d[:, 2, 1] - d[:, 2, 0] * d[:, 1, 1]
+        warped = np.flatnonzero(~self.hole & (np.abs(area) >= 1e-4))
+        # All triangles' affine maps in one batched solve (what cv2.getAffineTransform does for
+        # one): [x y 1] of each moved corner times the map's transpose gives the corner at rest.
+        corners_h = np.concatenate([dst[warped], np.ones((len(warped), 3, 1), np.float32)], axis=2)
+        at_rest = rest[self.triangles[warped]].astype(np.float32)
+        inverse[warped] = np.linalg.solve(corners_h.astype(np.float64), at_rest.astype(np.float64)).transpose(0, 2, 1)
+        for k in warped.tolist():
             cv2.fillConvexPoly(ids, corners[k], k, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
         xs = np.arange(w, dtype=np.float32)[None, :] * step + (step - 1) / 2
         ys = np.arange(h, dtype=np.float32)[:, None] * step + (step - 1) / 2
