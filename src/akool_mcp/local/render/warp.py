@@ -127,35 +127,81 @@ def polygon_mask(polygon: Points, width: int, height: int, feather: float) -> Fl
     return soft
 
 
+@dataclass(frozen=True, eq=False)
+class _Band:
+    """Rows ``top:bottom`` of a sway patch, cut to the columns ``left:right`` where anything moves."""
+
+    top: int
+    bottom: int
+    left: int
+    right: int
+    xs: Floats
+    ys: Floats
+    weight: Floats
+    wx: Floats
+    wy: Floats
+
+
+# Measured on one thread: 32-row bands cut the sway's time by 25-30% on the photo and built-in
+# heads; 16 rows (more calls) or 64 (wider bands) saved less.
+_BAND_ROWS = 32
+
+
 class HeadSway:
     """Moves a head inside a rectangle: a small turn about the neck and a shift, fading to nothing
     at the rectangle's edges so the shoulders and the background stay where they are.
 
     The displacement is the weight times a rigid motion; the weights and their products with
     the coordinates are worked out once, so a frame costs a few multiply-adds and one remap.
+    Only the part of each band of rows where the weight is above zero is remapped: about a fifth
+    of the rectangle (its corners, outside the head's ellipse) never moves.
     """
 
     def __init__(self, weight: Floats, pivot: tuple[float, float]) -> None:
         h, w = weight.shape
         self.size = (w, h)
-        xs = np.broadcast_to(np.arange(w, dtype=np.float32)[None, :], (h, w))
-        ys = np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], (h, w))
-        self.xs, self.ys = np.ascontiguousarray(xs), np.ascontiguousarray(ys)
-        self.weight = weight
-        self.wx = np.ascontiguousarray(weight * (xs - np.float32(pivot[0])), np.float32)
-        self.wy = np.ascontiguousarray(weight * (ys - np.float32(pivot[1])), np.float32)
+        self.bands: list[_Band] = []
+        moving = weight > 0
+        for top in range(0, h, _BAND_ROWS):
+            bottom = min(h, top + _BAND_ROWS)
+            columns = np.flatnonzero(moving[top:bottom].any(axis=0))
+            if len(columns) == 0:
+                continue
+            left, right = int(columns[0]), int(columns[-1]) + 1
+            xs = np.broadcast_to(np.arange(left, right, dtype=np.float32)[None, :], (bottom - top, right - left))
+            ys = np.broadcast_to(np.arange(top, bottom, dtype=np.float32)[:, None], (bottom - top, right - left))
+            part = np.ascontiguousarray(weight[top:bottom, left:right], np.float32)
+            self.bands.append(
+                _Band(
+                    top,
+                    bottom,
+                    left,
+                    right,
+                    np.ascontiguousarray(xs),
+                    np.ascontiguousarray(ys),
+                    part,
+                    np.ascontiguousarray(part * (xs - np.float32(pivot[0])), np.float32),
+                    np.ascontiguousarray(part * (ys - np.float32(pivot[1])), np.float32),
+                )
+            )
 
     def apply(self, picture: Image, dx: float, dy: float, roll: float) -> Image:
         """``picture`` with the head shifted by (dx, dy) px and turned by ``roll`` radians."""
         c, s = float(np.cos(roll)) - 1.0, float(np.sin(roll))
-        # Backward map: a pixel shows what lay at itself minus the weighted displacement.
-        map_x = _axpy(self.weight, -dx, self.xs)
-        map_x = _axpy(self.wx, -c, map_x)
-        map_x = _axpy(self.wy, s, map_x)
-        map_y = _axpy(self.weight, -dy, self.ys)
-        map_y = _axpy(self.wx, -s, map_y)
-        map_y = _axpy(self.wy, -c, map_y)
-        return cast(Image, cv2.remap(picture, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+        out = picture.copy()
+        for band in self.bands:
+            # Backward map: a pixel shows what lay at itself minus the weighted displacement.
+            map_x = _axpy(band.weight, -dx, band.xs)
+            map_x = _axpy(band.wx, -c, map_x)
+            map_x = _axpy(band.wy, s, map_x)
+            map_y = _axpy(band.weight, -dy, band.ys)
+            map_y = _axpy(band.wx, -s, map_y)
+            map_y = _axpy(band.wy, -c, map_y)
+            target = out[band.top : band.bottom, band.left : band.right]
+            found = cv2.remap(picture, map_x, map_y, cv2.INTER_LINEAR, dst=target, borderMode=cv2.BORDER_REPLICATE)
+            if found is not target:  # OpenCV made its own array after all: copy it in
+                target[...] = found
+        return out
 
 
 def _axpy(a: Floats, k: float, b: Floats) -> Floats:
