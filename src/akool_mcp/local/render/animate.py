@@ -41,7 +41,11 @@ class Animator(Protocol):
         ...
 
     def write(self, index: int, openness: float, frame: YuvFrame) -> None:
-        """Put frame ``index`` (mouth ``openness``) into the YUV frame."""
+        """Put frame ``index`` (mouth ``openness``) into the YUV frame.
+
+        Called in order on one worker thread. A few YUV frames are reused in turn, each starting
+        as the still canvas, so every call must rewrite all of the avatar's rects.
+        """
         ...
 
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import pathlib
-import queue
-import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
 
 import av.error
 import numpy as np
 import structlog
 
-from akool_mcp.local.render.animate import Animator, make_animator
+from akool_mcp.local.render.ahead import FramesAhead
+from akool_mcp.local.render.animate import make_animator
 from akool_mcp.local.render.draw import Image
 from akool_mcp.local.render.encode import Mp4Writer, YuvFrame
 from akool_mcp.local.render.layers import Drawable, Placed, Rect, load_image, solid
@@ -32,10 +30,6 @@ log = structlog.get_logger(__name__)
 
 MAX_CANVAS_SIDE = 7680
 _PROGRESS_EVERY_SECONDS = 0.5
-# Frames drawn ahead of the encoder. Two let one frame be drawn while the last is encoded; a
-# third absorbs the unevenness of both (a video's frame is drawn in 10-20 ms, x264 takes a 4K
-# frame in 20-80 ms). Each costs a 4K YUV frame of memory (12 MB).
-_FRAMES_AHEAD = 3
 
 
 def _drawable(layer: Layer) -> Drawable:
@@ -73,57 +67,6 @@ def _fit_tracks(tracks: MouthTracks, frames: int) -> MouthTracks:
         return out
 
     return MouthTracks(fit(tracks.open), fit(tracks.width), fit(tracks.bite), fit(tracks.stress))
-
-
-class _AheadOfEncoder:
-    """Draws the frames on a worker thread, in order, while the caller encodes the ones drawn.
-
-    OpenCV, LiteRT and FFmpeg's decoder let go of the GIL while they work, so drawing frame
-    ``i + 1`` overlaps x264 taking frame ``i`` (libx264 copies a picture as it takes it, so a
-    frame may be redrawn as soon as it has been handed over). The frames come back in order, so
-    the output is the same as drawing them in turn.
-    """
-
-    def __init__(self, animator: Animator, openness: np.ndarray, first: YuvFrame) -> None:
-        self.animator = animator
-        self.openness = openness
-        self.free: queue.Queue[YuvFrame | None] = queue.Queue()
-        self.drawn: queue.Queue[YuvFrame | BaseException] = queue.Queue()
-        self.free.put(first)
-        for _ in range(_FRAMES_AHEAD - 1):
-            self.free.put(first.clone())
-        self.thread = threading.Thread(target=self._draw, name="render-frames", daemon=True)
-
-    def __enter__(self) -> _AheadOfEncoder:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.free.put(None)  # wakes the worker if it waits for a frame to draw on; it then stops
-        self.thread.join()
-
-    def _draw(self) -> None:
-        try:
-            for index in range(len(self.openness)):
-                frame = self.free.get()
-                if frame is None:
-                    return
-                self.animator.write(index, float(self.openness[index]), frame)
-                self.drawn.put(frame)
-        except BaseException as exc:  # handed to the encoding thread, which raises it
-            self.drawn.put(exc)
-
-    def next(self) -> YuvFrame:
-        """The next frame, drawn; give it back with :meth:`done` once it is encoded."""
-        found = self.drawn.get()
-        if isinstance(found, BaseException):
-            raise found
-        return found
-
-    def done(self, frame: YuvFrame) -> None:
-        self.free.put(frame)
 
 
 def render(
@@ -173,7 +116,7 @@ def render(
     writer = Mp4Writer(out_path, width, height, fps, preset, crf, speech.samples, speech.sample_rate)
     try:
         every = max(1, round(fps * _PROGRESS_EVERY_SECONDS))
-        with _AheadOfEncoder(animator, openness, frame) as drawing:
+        with FramesAhead(animator, openness, frame) as drawing:
             for index in range(frames):
                 if cancelled is not None and cancelled():
                     raise RenderError("cancelled")
