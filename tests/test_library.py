@@ -8,6 +8,7 @@ import anyio
 import httpx2
 import pytest
 
+from akool_mcp.client.http import ready
 from akool_mcp.domain.keeping import VideoKeeper
 from akool_mcp.domain.library import VideoLibrary
 from akool_mcp.domain.registry import VideoRegistry
@@ -31,7 +32,7 @@ async def test_a_slow_download_answers_saving_and_a_later_check_finds_the_file(t
         return httpx2.Response(200, content=tiny_mp4())
 
     async with httpx2.AsyncClient(transport=httpx2.MockTransport(cdn)) as http:
-        keeper = VideoKeeper(tmp_path / "Videos", http, max_bytes=10_000_000)
+        keeper = VideoKeeper(tmp_path / "Videos", ready(http), max_bytes=10_000_000)
         library = VideoLibrary(VideoRegistry(tmp_path / "library.sqlite3"), keeper, tmp_path / "posters")
         async with library.running():
             with anyio.fail_after(30):
@@ -52,7 +53,7 @@ async def test_leaving_the_library_cancels_a_download_and_leaves_no_partial_file
         raise AssertionError("unreachable")
 
     async with httpx2.AsyncClient(transport=httpx2.MockTransport(cdn)) as http:
-        keeper = VideoKeeper(tmp_path / "Videos", http, max_bytes=10_000_000)
+        keeper = VideoKeeper(tmp_path / "Videos", ready(http), max_bytes=10_000_000)
         library = VideoLibrary(VideoRegistry(tmp_path / "library.sqlite3"), keeper, tmp_path / "posters")
         with anyio.fail_after(30):
             async with library.running():

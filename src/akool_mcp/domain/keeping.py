@@ -18,6 +18,7 @@ import anyio.to_thread
 import httpx2
 import structlog
 
+from akool_mcp.client.http import HttpSource
 from akool_mcp.errors import InputError, SaveError
 
 log = structlog.get_logger(__name__)
@@ -54,12 +55,13 @@ def checked_name(name: str) -> str:
 
 
 class VideoKeeper:
-    """Puts finished videos into `output_dir`; `http` fetches Akool's links (it never carries the API key)."""
+    """Puts finished videos into `output_dir`; `http` gives the client that fetches Akool's links (it never
+    carries the API key, and is made on first use)."""
 
     def __init__(
         self,
         output_dir: Path,
-        http: httpx2.AsyncClient,
+        http: HttpSource,
         *,
         max_bytes: int,
         sleep: Sleep = anyio.sleep,
@@ -127,7 +129,8 @@ class VideoKeeper:
                 raise
 
     async def _stream(self, url: str, partial: Path) -> None:
-        async with self._http.stream("GET", url) as response:
+        http = await self._http()
+        async with http.stream("GET", url) as response:
             if response.status_code != 200:
                 raise SaveError(
                     f"the video link answered HTTP {response.status_code} (Akool links expire after 7 days); "

@@ -23,6 +23,8 @@ from typing import Literal
 import anyio
 import httpx2
 
+from akool_mcp.client.http import tls_context
+
 __all__ = [
     "MAX_URL_LENGTH",
     "GuardedTransport",
@@ -222,11 +224,12 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
 
     @property
     def _inner(self) -> httpx2.AsyncBaseTransport:
-        # Made on first use: its TLS set-up costs start-up time that a server may never need.
+        # Made on first use, with the process's one TLS context: its set-up costs start-up time that a
+        # server may never need.
         if self._given is not None:
             return self._given
         if self._made is None:
-            self._made = httpx2.AsyncHTTPTransport()
+            self._made = httpx2.AsyncHTTPTransport(verify=tls_context())
         return self._made
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:

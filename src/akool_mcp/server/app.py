@@ -11,6 +11,7 @@ from mcp.server.mcpserver import MCPServer
 
 from akool_mcp import __version__
 from akool_mcp.client import AkoolClient
+from akool_mcp.client.http import OnDemandClient
 from akool_mcp.config import Settings
 from akool_mcp.domain.follow import Clock
 from akool_mcp.domain.links import Links
@@ -19,6 +20,7 @@ from akool_mcp.server.apps import PLAYER_TOOLS, PLAYER_URI, player_extension
 from akool_mcp.server.backend import USER_AGENT, BackgroundBackend, SharedBackend
 from akool_mcp.server.media import register_media
 from akool_mcp.server.surface import AkoolServer
+from akool_mcp.server.toolcache import ToolListCache
 from akool_mcp.tools import avatars, library, preview, resources, videos
 from akool_mcp.tools.params import url_descriptions
 from akool_mcp.tools.state import AppState, open_library
@@ -84,16 +86,18 @@ def build_server(
         async with AsyncExitStack() as stack:
             stack.callback(registry.close)  # reopened on next use (SSE runs a lifespan per connection)
             # Downloads of finished videos from the links Akool returns: a client of its own, never carrying
-            # the API key.
-            media_http = await stack.enter_async_context(
-                httpx2.AsyncClient(
+            # the API key, made on first use (start-up should not pay for loading TLS certificates).
+            media_http = OnDemandClient(
+                lambda tls: httpx2.AsyncClient(
                     transport=transport,
+                    verify=tls,
                     timeout=httpx2.Timeout(60, connect=10),
                     follow_redirects=True,
                     max_redirects=3,
                     headers={"user-agent": USER_AGENT},
                 )
             )
+            stack.push_async_callback(media_http.aclose)
             from akool_mcp.local.net import GuardedTransport  # lazy: start-up should not pay for it
 
             preview_http = await stack.enter_async_context(
@@ -153,6 +157,7 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
         extensions=[player_extension(media_base)],
+        tool_cache=ToolListCache(settings.data_dir / "cache"),
     )
     avatars.register(server, backend)
     videos.register(server, backend)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Literal
 
@@ -14,6 +14,7 @@ import structlog
 
 from akool_mcp import user_agent
 from akool_mcp.client import AkoolClient, ApiKey, ClientCredentials, Credentials, NoCredentials
+from akool_mcp.client.http import tls_context
 from akool_mcp.config import Settings
 from akool_mcp.domain.follow import Clock
 from akool_mcp.errors import BackendUnavailableError
@@ -21,6 +22,7 @@ from akool_mcp.errors import BackendUnavailableError
 log = structlog.get_logger(__name__)
 
 LOCAL_BASE_URL = "http://akool-local.invalid"
+LOCAL_GRACE = 2.0  # seconds after start when the local engine opens unasked (see BackgroundBackend)
 USER_AGENT = user_agent()
 
 
@@ -39,6 +41,7 @@ def http_client(base_url: str, settings: Settings, transport: httpx2.AsyncBaseTr
     limits = httpx2.Limits(max_connections=20, max_keepalive_connections=10, keepalive_expiry=30)
     return httpx2.AsyncClient(
         base_url=base_url,
+        verify=True if transport is not None else tls_context(),
         timeout=timeout,
         limits=limits,
         transport=transport,
@@ -101,10 +104,15 @@ class SharedBackend:
 class BackgroundBackend:
     """Opens the backend in a background task, so the first protocol messages do not wait for it.
 
-    Tool calls await `client()`; the backend stays open until `stop()`.
+    It opens when the first tool call asks for it (`client()`), and the local engine also opens by itself
+    `LOCAL_GRACE` seconds after start, since it resumes the jobs and webhooks left from the last run. Not
+    at once: importing the engine (numpy, PyAV, OpenCV, LiteRT) would compete with answering `initialize`
+    and `tools/list` for the interpreter. A client of Akool's cloud has nothing to resume, so a server that
+    is only listed never loads TLS certificates. The backend stays open until `stop()`.
     """
 
     def __init__(self) -> None:
+        self._wanted = anyio.Event()
         self._ready = anyio.Event()
         self._stop = anyio.Event()
         self._client: AkoolClient | None = None
@@ -113,9 +121,13 @@ class BackgroundBackend:
     async def run(
         self, settings: Settings, transport: httpx2.AsyncBaseTransport | None, local_paths: bool, clock: Clock | None
     ) -> None:
+        local = settings.effective_backend == "local" and transport is None
         try:
-            if settings.effective_backend == "local" and transport is None:
-                # Import the engine off the event loop: the loop is answering `initialize` meanwhile.
+            await self._until_wanted(LOCAL_GRACE if local else None, (clock or Clock()).sleep)
+            if self._stop.is_set():
+                return
+            if local:
+                # Imported off the event loop, which goes on answering requests meanwhile.
                 await anyio.to_thread.run_sync(importlib.import_module, "akool_mcp.local.engine")
             async with open_backend(settings, transport=transport, local_paths=local_paths, clock=clock) as (
                 client,
@@ -130,7 +142,27 @@ class BackgroundBackend:
         finally:
             self._ready.set()
 
+    async def _until_wanted(self, grace: float | None, sleep: Callable[[float], Awaitable[None]]) -> None:
+        if grace is None:
+            await self._wanted.wait()
+            return
+        async with anyio.create_task_group() as tg:
+
+            async def after_grace() -> None:
+                await sleep(grace)
+                self._wanted.set()
+
+            tg.start_soon(after_grace)
+            await self._wanted.wait()
+            tg.cancel_scope.cancel()
+
+    async def opened(self) -> bool:
+        """Waits, without asking for it, until the backend opened (True) or could not (False)."""
+        await self._ready.wait()
+        return self._client is not None
+
     async def client(self) -> AkoolClient:
+        self._wanted.set()
         await self._ready.wait()
         if self._client is None:
             raise BackendUnavailableError(self._error or "the backend has stopped")
@@ -138,3 +170,4 @@ class BackgroundBackend:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wanted.set()

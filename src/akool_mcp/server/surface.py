@@ -7,17 +7,21 @@ is a billed, wrong video), and out-of-range values are explained in the tool's o
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any, cast
 
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import CallToolResult, ListResourcesResult, PaginatedRequestParams, Resource
+from mcp.server.mcpserver.tools.base import Tool
+from mcp.types import CallToolResult, Icon, ListResourcesResult, PaginatedRequestParams, Resource, ToolAnnotations
+from mcp.types import Tool as MCPTool
 from mcp_types import InputRequiredResult
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from akool_mcp.errors import AkoolError
+from akool_mcp.server.toolcache import DeferredTools, Registration, ToolListCache, fingerprint
 from akool_mcp.tools.resources import LISTED_AVATARS, LISTED_VIDEOS, avatar_resources, video_resources
 from akool_mcp.tools.results import AvatarInfo
 from akool_mcp.tools.state import AppState
@@ -109,30 +113,75 @@ def _limits(schema: dict[str, Any], ctx: dict[str, Any]) -> str:
 
 
 class AkoolServer(MCPServer[AppState]):
+    """The SDK's server with our tool surface: tools built on first use, and a kept `tools/list` answer.
+
+    `tool_cache` keeps that answer between starts (see `toolcache`); without it tools are listed by
+    building them, as the SDK does.
+    """
+
+    def __init__(self, *args: Any, tool_cache: ToolListCache | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deferred = DeferredTools(self._finish)
+        self._tool_manager = self._deferred
+        self._tool_cache = tool_cache
+        self._descriptions: dict[str, str] = {}
+        self._ui: dict[str, str] = {}
+
+    def add_tool(
+        self,
+        fn: Callable[..., Any],
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        annotations: ToolAnnotations | None = None,
+        icons: list[Icon] | None = None,
+        meta: dict[str, Any] | None = None,
+        structured_output: bool | None = None,
+    ) -> None:
+        self._deferred.defer(
+            Registration(fn, name or fn.__name__, title, description, annotations, icons, meta, structured_output)
+        )
+
     def finish_tools(self, descriptions: dict[str, str] | None = None) -> None:
-        """Compact every registered tool's schemas and dedent its description (once, after registration).
+        """Every tool gets compact schemas and a dedented description when it is built.
 
         `descriptions` rewrites parameter descriptions that depend on how the server runs (by name).
         """
-        for tool in self._tool_manager.list_tools():
-            properties = cast(dict[str, Any], tool.parameters.get("properties", {}))
-            for name, text in (descriptions or {}).items():
-                if name in properties:
-                    properties[name]["description"] = text
-            tool.parameters = compact_schema(tool.parameters)
-            metadata = tool.fn_metadata
-            if metadata.output_schema is not None:
-                metadata.output_schema = compact_schema(metadata.output_schema, output=True)
-            if tool.description:
-                tool.description = inspect.cleandoc(tool.description)
+        self._descriptions = dict(descriptions or {})
 
     def bind_ui(self, names: tuple[str, ...], resource_uri: str) -> None:
         """Point these tools at an MCP Apps view (`_meta.ui.resourceUri`); their results stay as they are."""
+        registered = {registration.name for registration in self._deferred.registrations}
         for name in names:
-            tool = self._tool_manager.get_tool(name)
-            if tool is None:
+            if name not in registered:
                 raise ValueError(f"no tool {name!r} to bind to {resource_uri}")
-            tool.meta = {**(tool.meta or {}), "ui": {"resourceUri": resource_uri}}
+            self._ui[name] = resource_uri
+
+    def _finish(self, tool: Tool) -> None:
+        properties = cast(dict[str, Any], tool.parameters.get("properties", {}))
+        for name, text in self._descriptions.items():
+            if name in properties:
+                properties[name]["description"] = text
+        tool.parameters = compact_schema(tool.parameters)
+        metadata = tool.fn_metadata
+        if metadata.output_schema is not None:
+            metadata.output_schema = compact_schema(metadata.output_schema, output=True)
+        if tool.description:
+            tool.description = inspect.cleandoc(tool.description)
+        if tool.name in self._ui:
+            tool.meta = {**(tool.meta or {}), "ui": {"resourceUri": self._ui[tool.name]}}
+
+    async def list_tools(self) -> list[MCPTool]:
+        if self._tool_cache is None:
+            return await super().list_tools()
+        finishing = [sorted(self._descriptions.items()), sorted(self._ui.items())]
+        key = fingerprint(self._deferred.registrations, finishing)
+        kept = self._tool_cache.load(key)
+        if kept is not None:
+            return kept
+        tools = await super().list_tools()
+        self._tool_cache.store(key, tools)
+        return tools
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None

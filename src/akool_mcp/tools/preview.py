@@ -7,16 +7,16 @@ from typing import Annotated
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, ImageContent, TextContent
-from pydantic import BaseModel
 
 from akool_mcp.domain.compose import VideoSpec, build_visuals
 from akool_mcp.domain.requests import avatar_picture
 from akool_mcp.errors import AkoolError
 from akool_mcp.tools import params
+from akool_mcp.tools.results import Result
 from akool_mcp.tools.state import LOCAL_READ, AppState, ClientDep, StateDep, model_errors
 
 
-class LayoutPreview(BaseModel):
+class LayoutPreview(Result):
     width: int
     height: int
     seconds: float

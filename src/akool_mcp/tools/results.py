@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from akool_mcp.models import Avatar, AvatarSource, AvatarType, Status
 
@@ -31,7 +31,13 @@ def status_name(code: int | None) -> StatusName:
         return "unknown"
 
 
-class AvatarInfo(BaseModel):
+class Result(BaseModel):
+    """A tool's result. Built on first use: tools are built when first called (see server.toolcache)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class AvatarInfo(Result):
     record_id: str = Field(description="The avatar record `_id` (use it with get_avatar).")
     avatar_id: str = Field(description="The id to pass as avatar_id to create_talking_video.")
     name: str
@@ -74,7 +80,7 @@ class AvatarInfo(BaseModel):
         )
 
 
-class AvatarList(BaseModel):
+class AvatarList(Result):
     backend: Backend = Field(description="Which backend answered: Akool cloud or the built-in local engine.")
     avatars: list[AvatarInfo]
     total: int
@@ -83,13 +89,13 @@ class AvatarList(BaseModel):
     has_more: bool
 
 
-class AvatarResult(BaseModel):
+class AvatarResult(Result):
     avatar: AvatarInfo
     ready: bool = Field(description="True when the avatar can be used in create_talking_video.")
     next_step: str
 
 
-class VideoCreated(BaseModel):
+class VideoCreated(Result):
     video_id: str = Field(description="The video record id: pass it to get_video_status.")
     status: StatusName
     avatar_from: int
@@ -97,7 +103,7 @@ class VideoCreated(BaseModel):
     next_step: str
 
 
-class VideoStatus(BaseModel):
+class VideoStatus(Result):
     video_id: str
     status: StatusName
     done: bool
@@ -111,7 +117,7 @@ class VideoStatus(BaseModel):
     next_step: str
 
 
-class VoiceInfo(BaseModel):
+class VoiceInfo(Result):
     voice_id: str
     name: str
     gender: str | None = None
@@ -120,13 +126,13 @@ class VoiceInfo(BaseModel):
     preview_url: str | None = None
 
 
-class VoiceList(BaseModel):
+class VoiceList(Result):
     backend: Backend
     voices: list[VoiceInfo]
     total: int
 
 
-class VideoEntry(BaseModel):
+class VideoEntry(Result):
     video_id: str
     status: StatusName
     backend: Backend
@@ -137,19 +143,19 @@ class VideoEntry(BaseModel):
     video_url: str | None = None
 
 
-class VideoListing(BaseModel):
+class VideoListing(Result):
     videos: list[VideoEntry] = Field(description="Newest first.")
     total: int
     output_dir: str | None = Field(default=None, description="The folder finished videos are kept in.")
 
 
-class SavedVideo(BaseModel):
+class SavedVideo(Result):
     video_id: str
     file_path: str | None = None
     video_url: str | None = None
 
 
-class CreditInfo(BaseModel):
+class CreditInfo(Result):
     backend: Backend
     credit: float | None = Field(default=None, description="Akool credit balance; None on the free local engine.")
     note: str

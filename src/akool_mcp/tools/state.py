@@ -15,6 +15,7 @@ from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import ToolAnnotations
 
 from akool_mcp.client import AkoolClient
+from akool_mcp.client.http import HttpSource
 from akool_mcp.domain.follow import Clock
 from akool_mcp.domain.keeping import VideoKeeper
 from akool_mcp.domain.library import VideoLibrary
@@ -99,7 +100,7 @@ LinksDep = Annotated[Links, Resolve(_links)]
 
 
 def open_library(
-    registry: VideoRegistry, links: Links, http: httpx2.AsyncClient, *, max_bytes: int, clock: Clock
+    registry: VideoRegistry, links: Links, http: HttpSource, *, max_bytes: int, clock: Clock
 ) -> VideoLibrary:
     keeper = VideoKeeper(links.output_dir, http, max_bytes=max_bytes, sleep=clock.sleep)
     return VideoLibrary(registry, keeper, links.poster_dir)

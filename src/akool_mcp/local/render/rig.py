@@ -13,20 +13,20 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import cast
+from typing import Any
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from akool_mcp.local.render import landmarks as lm
+from akool_mcp.local.render.cavity import SHUT_GAP, paint_inside
 from akool_mcp.local.render.draw import Image
 from akool_mcp.local.render.warp import (
     Mesh,
     Points,
     border_anchors,
     inside_polygon,
-    polygon_mask,
     remap,
     triangulate,
 )
@@ -34,13 +34,16 @@ from akool_mcp.local.render.warp import (
 Rect = tuple[int, int, int, int]
 Floats = npt.NDArray[np.float32]
 
-MAX_GAP = 0.3  # lip gap of a wide-open mouth, in eye widths
-_VIRTUAL_OPEN = 0.15  # how far the jaw is opened to lay out the triangles (in eye widths)
-# BGR. A mouth's inside is a deep, warm red-brown (blue about equal to green), never violet.
-_INSIDE = np.array([30, 30, 74], np.float32)
-_THROAT = np.array([14, 14, 32], np.float32)
-_TONGUE = np.array([88, 92, 168], np.float32)
-_TEETH = np.array([214, 222, 228], np.float32)
+MAX_OPEN_WIDTH = 0.36  # lip gap of a wide "ah" (the photo's own gap included), in mouth widths
+MAX_JAW_DROP = 0.075  # the furthest the chin drops, in face heights (hairline to chin)
+_LIFT = 0.12  # the upper lip rises this part of the jaw's drop
+_JAW_FADE = 0.45  # below the jaw line the drop fades out over this much of the neck (eye widths)
+_GRID = 0.07  # spacing of the extra mesh points where the face has no landmarks (eye widths)
+_BORDER_FADE = 0.12  # the motion eases out over this much inside the patch's edge (eye widths)
+_BITE_TEETH = 0.035  # upper teeth left showing above a lower lip tucked under them (eye widths)
+_LIP_FADE = 0.25  # how far from the inner lips pressing or tucking them still moves the skin
+_OWN_TEETH = 0.05  # a photo whose lips are this far apart (eye widths) shows its own teeth
+_OVERLAP_PX = 0.75  # closed lips overlap by this much (pixels)
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,28 @@ class FaceFrame:
         return (self.origin + scaled[:, :1] * self.ex + scaled[:, 1:] * self.ey).astype(np.float32)
 
 
+def _smooth(x: npt.NDArray[np.floating[Any]]) -> Floats:
+    """0 below 0, 1 above 1 and a smoothstep between: fades with no kink at either end."""
+    t = np.clip(x, 0.0, 1.0)
+    return (t * t * (3 - 2 * t)).astype(np.float32)
+
+
+def _along(u: Floats, keys: Floats, values: Floats) -> Floats:
+    """``values`` given at positions ``keys`` across the face, interpolated at ``u``."""
+    order = np.argsort(keys)
+    return np.interp(u, keys[order], values[order]).astype(np.float32)
+
+
 class MouthRig:
-    """The lower face of one photo, ready to be posed; positions are in the picture's pixels."""
+    """The lower face of one photo, ready to be posed; positions are in the picture's pixels.
+
+    The mesh is the face's own landmarks below the nose, copies of the lower inner lip that
+    stay with the upper teeth, a regular grid of extra points where the face has none (the
+    neck, the collar, the background beside the jaw) and anchors on the patch's edge. Every
+    point moves by one smooth function of where it sits on the face, fading to nothing below
+    the jaw line and at the patch's edge, so the piecewise-affine warp between so many points
+    shows no corners: a collar under the chin stays a smooth curve.
+    """
 
     def __init__(self, face: lm.Face, width: int, height: int) -> None:
         frame = FaceFrame(face)
@@ -94,19 +117,18 @@ class MouthRig:
         lower = uv_all[list(lm.INNER_LIP_LOWER)]
         self.seam_u = ((upper[:, 0] + lower[:, 0]) / 2).astype(np.float32)
         self.seam_v = ((upper[:, 1] + lower[:, 1]) / 2).astype(np.float32)
-        order = np.argsort(self.seam_u)
-        self.seam_u, self.seam_v = self.seam_u[order], self.seam_v[order]
+        self.upper_uv, self.lower_uv = upper, lower
         self.half_width = float(abs(uv_all[lm.LIP_CORNER_LEFT, 0] - uv_all[lm.LIP_CORNER_RIGHT, 0])) / 2
         self.jaw_half = float(abs(uv_all[lm.CHEEK_LEFT, 0] - uv_all[lm.CHEEK_RIGHT, 0])) / 2
-        below = uv[:, 1] - np.interp(uv[:, 0], self.seam_u, self.seam_v)
-        lower_set = below > 0
-        for k in lm.INNER_LIP_LOWER[1:-1] + lm.OUTER_LIP_LOWER[1:-1]:
-            lower_set[self.index[k]] = True
-        for k in lm.INNER_LIP_UPPER + lm.OUTER_LIP_UPPER:
-            lower_set[self.index[k]] = False
-        self.below = below.astype(np.float32)
-        self.lower = lower_set
         self.rest_gap = float(np.mean(lower[1:-1, 1] - upper[1:-1, 1]))
+        oval = uv_all[[k for k in lm.FACE_OVAL if uv_all[k, 1] > nose_v]]
+        self.jaw_u, self.jaw_v = oval[:, 0].copy(), oval[:, 1].copy()
+        # How far the lips may part: a wide "ah" shows a gap (the photo's own included) of
+        # MAX_OPEN_WIDTH mouth widths, and the chin drops no more than MAX_JAW_DROP of the face.
+        target = MAX_OPEN_WIDTH * 2 * self.half_width
+        face_height = chin_v - float(uv_all[lm.FOREHEAD, 1])
+        added = max(target - self.rest_gap, 0.5 * target) / (1 + _LIFT)
+        self.max_drop = min(added, MAX_JAW_DROP * face_height)
 
         # Teeth edge: copies of the lower inner lip that stay with the upper jaw.
         teeth_keys = list(lm.INNER_LIP_LOWER[1:-1])
@@ -120,32 +142,48 @@ class MouthRig:
         self.rect = _clip_rect((math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1)), width, height)
         rx0, ry0, rx1, ry1 = self.rect
         pw, ph = rx1 - rx0, ry1 - ry0
-        anchors = border_anchors(pw, ph, 8)
+        self.size = (pw, ph)
         local = points - np.array([rx0, ry0], np.float32)
+        lips = face.points[list(lm.OUTER_LIP_UPPER + lm.OUTER_LIP_LOWER[::-1])] - np.array([rx0, ry0], np.float32)
+        grid = _grid(local, lips, pw, ph, frame.unit)
+        grid_uv = frame.to_face(grid + np.array([rx0, ry0], np.float32))
+        self.per_side = max(8, math.ceil(max(pw, ph) / (_GRID * frame.unit)))
+        anchors = border_anchors(pw, ph, self.per_side)
         inside = (local[:, 0] > 1) & (local[:, 0] < pw - 2) & (local[:, 1] > 1) & (local[:, 1] < ph - 2)
         self.n_face = len(uv)
         self.n_teeth = len(teeth_uv)
-        self.keep = inside
-        self.rest = np.vstack([local, anchors]).astype(np.float32)
-        self.uv = np.vstack([uv, teeth_uv]).astype(np.float32)
+        self.rest = np.vstack([local, grid, anchors]).astype(np.float32)
+        self.uv = np.vstack([uv, teeth_uv, grid_uv]).astype(np.float32)
         self.teeth_rows = np.arange(self.n_face, self.n_face + self.n_teeth)
         self.upper_inner = np.array([self.index[k] for k in lm.INNER_LIP_UPPER])
         self.lower_inner = np.array([self.index[k] for k in lm.INNER_LIP_LOWER])
+        below = self.uv[:, 1] - _along(self.uv[:, 0], self.seam_u, self.seam_v)
+        lower_set = below > 0
+        for k in lm.INNER_LIP_LOWER[1:-1] + lm.OUTER_LIP_LOWER[1:-1]:
+            lower_set[self.index[k]] = True
+        for k in lm.INNER_LIP_UPPER + lm.OUTER_LIP_UPPER:
+            lower_set[self.index[k]] = False
+        lower_set[self.teeth_rows] = False  # the teeth stay with the upper jaw
+        self.below = below.astype(np.float32)
+        self.lower = lower_set
 
-        # Lay the triangles out with the mouth opened, so the teeth and the gap get their own.
-        opened = self._pose_points(MouthPose(_VIRTUAL_OPEN / MAX_GAP, 0.0, 0.0))
-        usable = np.concatenate([inside, np.ones(len(anchors), bool)])
+        # Lay the triangles out with the mouth open. Outside the inner lips they are Delaunay's;
+        # inside, two strips from corner to corner: the teeth (upper inner lip to the teeth's
+        # edge) and the gap (teeth's edge to lower inner lip), so that closing the lips folds
+        # nothing over. The strips go first: later triangles are drawn over earlier ones, so lips
+        # pressed or tucked over them cover them. No triangle is a hole: where the lips part,
+        # the warp stretches the lip's own edge and the painted inside covers it.
+        opened = self.posed(MouthPose(1.0, 0.0, 0.0))
+        usable = np.concatenate([inside, np.ones(len(grid) + len(anchors), bool)])
+        usable[self.teeth_rows] = False
         subset = np.flatnonzero(usable)
         tri = subset[triangulate(opened[subset], pw, ph)]
-        gap_polygon = np.vstack([opened[self._teeth_edge()], opened[self.lower_inner[1:-1]][::-1]])
-        centres = opened[tri].mean(axis=1)
-        hole = inside_polygon(centres.astype(np.float32), gap_polygon.astype(np.float32))
-        teeth_polygon = np.vstack([opened[self.upper_inner], opened[self.teeth_rows][::-1]])
-        teeth = inside_polygon(centres.astype(np.float32), teeth_polygon.astype(np.float32))
-        # Later triangles are drawn over earlier ones: the teeth go first, so lips pressed or
-        # tucked over them cover them.
-        order = np.argsort(~teeth, kind="stable")
-        self.mesh = Mesh(pw, ph, tri[order].astype(np.int32), hole[order])
+        ring = opened[np.concatenate([self.upper_inner, self.lower_inner[1:-1][::-1]])]
+        tri = tri[~inside_polygon(opened[tri].mean(axis=1).astype(np.float32), ring.astype(np.float32))]
+        edge = self._teeth_edge()
+        strips = [_strip(self.upper_inner, edge), _strip(edge, self.lower_inner), tri]
+        triangles = np.vstack(strips).astype(np.int32)
+        self.mesh = Mesh(pw, ph, triangles, np.zeros(len(triangles), bool))
 
     def moved_to(self, face: lm.Face, width: int, height: int) -> MouthRig:
         """This rig on the same face seen in another video frame.
@@ -157,9 +195,18 @@ class MouthRig:
         other = copy.copy(self)
         frame = FaceFrame(face)
         other.frame = frame
-        teeth_keys = list(lm.INNER_LIP_LOWER[1:-1])
         face_keys = sorted(self.index, key=self.index.__getitem__)
-        points = np.vstack([face.points[face_keys], face.points[teeth_keys]])
+        # The teeth's edge moves with the upper lip (the upper jaw), as far below it as in this
+        # rig's rest shape and never below the lower lip: a mouth open in the video then keeps
+        # its teeth in the teeth strip and its dark inside in the gap strip, which a closed pose
+        # shuts. Only so is the video's own talking settled, not squeezed into the teeth.
+        now = frame.to_face(face.points)
+        upper_now = now[list(lm.INNER_LIP_UPPER[1:-1])]
+        lower_now = now[list(lm.INNER_LIP_LOWER[1:-1])]
+        offset = self.uv[self.teeth_rows] - self.uv[self.upper_inner[1:-1]]
+        teeth_now = upper_now + offset
+        teeth_now[:, 1] = np.minimum(teeth_now[:, 1], lower_now[:, 1])
+        points = np.vstack([face.points[face_keys], frame.to_picture(teeth_now.astype(np.float32))])
         pad = 0.18 * frame.unit
         x0, y0 = points.min(axis=0) - pad
         x1, y1 = points.max(axis=0) + pad
@@ -168,8 +215,12 @@ class MouthRig:
         other.rect = _clip_rect((math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1)), width, height)
         rx0, ry0, rx1, ry1 = other.rect
         pw, ph = max(1, rx1 - rx0), max(1, ry1 - ry0)
-        local = points - np.array([rx0, ry0], np.float32)
-        other.rest = np.vstack([local, border_anchors(pw, ph, 8)]).astype(np.float32)
+        other.size = (pw, ph)
+        origin = np.array([rx0, ry0], np.float32)
+        grid = frame.to_picture(self.uv[self.n_face + self.n_teeth :]) - origin
+        # The grid follows the face rigidly; it stays inside the patch, whose edge never moves.
+        grid = np.clip(grid, [1.0, 1.0], [max(1.0, pw - 2.0), max(1.0, ph - 2.0)]).astype(np.float32)
+        other.rest = np.vstack([points - origin, grid, border_anchors(pw, ph, self.per_side)]).astype(np.float32)
         other.mesh = Mesh(pw, ph, self.mesh.triangles, self.mesh.hole)
         return other
 
@@ -177,38 +228,27 @@ class MouthRig:
         """Rows of the teeth-edge copies, corner to corner (the corners are the lips' own)."""
         return np.concatenate([[self.upper_inner[0]], self.teeth_rows, [self.upper_inner[-1]]])
 
-    def _pose_points(self, pose: MouthPose) -> Points:
+    def posed(self, pose: MouthPose) -> Points:
         """Where every mesh point goes for ``pose``, in patch pixels."""
         uv = self.uv.copy()
         u, v = uv[:, 0], uv[:, 1]
         hw = self.half_width
-        drop = MAX_GAP * max(pose.open, 0.0)
+        below, lower = self.below, self.lower
+        drop = self.max_drop * max(pose.open, 0.0)
         rounded, spread = max(-pose.width, 0.0), max(pose.width, 0.0)
-        lips = np.clip(1 - (u / (1.25 * hw)) ** 2, 0, 1)
+        lips = np.clip(1 - (u / (1.05 * hw)) ** 2, 0, 1)
         # A rounded mouth opens in the middle; a spread one opens flatter across.
         across = lips ** (0.6 + 1.6 * rounded)
-        lateral = np.clip(1 - (np.abs(u) / max(self.jaw_half, hw * 1.2)) ** 2, 0, 1)
-        below = np.concatenate([self.below, np.zeros(self.n_teeth, np.float32)])
-        lower = np.concatenate([self.lower, np.zeros(self.n_teeth, bool)])
-        near_lips = np.clip(1 - np.abs(below) / 0.3, 0, 1)
-        # The jaw swings down: the lips follow the mouth's shape, the chin (further from the
-        # hinge) a little more, and the jaw's sides less towards the ears.
-        shape = near_lips * across + (1 - near_lips) * lateral * (1 + 0.2 * np.clip(below / 0.5, 0, 1))
+        lateral = np.clip(1 - (u / max(self.jaw_half, hw * 1.2)) ** 2, 0, 1) ** 2
+        near_lips = 1 - _smooth(np.abs(below) / 0.3)
+        # The jaw swings down: the lips follow the mouth's shape, the jaw less towards the ears,
+        # and below the jaw line the drop fades out over the neck before it reaches the collar.
+        under_jaw = v - _along(u, self.jaw_u, self.jaw_v)
+        shape = (near_lips * across + (1 - near_lips) * lateral) * (1 - _smooth(under_jaw / _JAW_FADE))
         dv = np.where(lower, drop * shape, 0.0)
-        upper_fade = np.clip(1 + below / 0.3, 0, 1)
-        lift = (0.12 * drop + 0.06 * pose.bite) * lips * upper_fade
+        upper_fade = 1 - _smooth(-below / 0.3)
+        lift = (_LIFT * drop + 0.03 * pose.bite) * lips * upper_fade
         dv = dv - np.where(lower, 0.0, lift)
-        # Teeth edge rides with the upper lip.
-        dv[self.teeth_rows] = -lift[self.teeth_rows]
-        # f, v: the lower lip comes up against the upper teeth.
-        if pose.bite > 0:
-            tuck = pose.bite * max(self.rest_gap, 0.0) * lips * near_lips
-            dv = dv - np.where(lower, tuck, 0.0)
-        # p, b, m: the lips press together over the teeth, closing any gap the photo had.
-        if pose.open < 0:
-            press = -pose.open * max(self.rest_gap, 0.0) * lips * near_lips
-            dv = dv + np.where(lower, -0.7 * press, 0.7 * press)  # overlap: the middle gap is the widest
-            dv[self.teeth_rows] = -lift[self.teeth_rows]
         # Corners spread (i, e) or draw in and the lips push out (o, u, w).
         # The pull fades slowly across the cheeks: a steep fade pinches the skin into creases.
         # It must also be gone before the jaw's outline, which would otherwise narrow.
@@ -223,78 +263,100 @@ class MouthRig:
         dv = dv + np.where(lower, pout, -pout) * (np.abs(below) > 0.03)
         uv[:, 0] = u + du
         uv[:, 1] = v + dv
+        if pose.open < 0 or pose.bite > 0:
+            self._close(uv, pose)
+        # Nothing moves at the patch's edge, and the motion eases out towards it.
+        n = len(self.uv)
+        local = self.rest[:n]
+        size = np.array([self.size[0] - 1, self.size[1] - 1], np.float32)
+        edge = np.minimum(local, size - local).min(axis=1) / (_BORDER_FADE * self.frame.unit)
+        uv = (self.uv + (uv - self.uv) * _smooth(edge)[:, None]).astype(np.float32)
         moved = self.frame.to_picture(uv) - np.array(self.rect[:2], np.float32)
-        anchors = self.rest[len(self.uv) :]
-        return np.vstack([moved, anchors]).astype(np.float32)
+        return np.vstack([moved, self.rest[n:]]).astype(np.float32)
+
+    def _close(self, uv: Points, pose: MouthPose) -> None:
+        """Lips pressed together (p b m) or the lower lip tucked under the upper teeth (f v).
+
+        The inner lips (and the teeth's edge) are put exactly where they meet, so no sliver of
+        the mouth's inside or of the photo's own teeth shows between closed lips; the skin
+        around them follows, less further away. Nothing folds over: a fold shows jagged edges.
+        """
+        up, low, teeth = self.upper_inner[1:-1], self.lower_inner[1:-1], self.teeth_rows
+        u_pair = (self.uv[up, 0] + self.uv[low, 0]) / 2
+        gap = np.maximum(self.uv[low, 1] - self.uv[up, 1], 0.0)
+        new_up, new_teeth, new_low = uv[up].copy(), uv[teeth].copy(), uv[low].copy()
+        # The lips overlap by a pixel where they meet: drawn after the teeth and the gap, they
+        # cover every pixel of the seam, which would otherwise show the photo's teeth in places.
+        overlap = np.array([0.0, _OVERLAP_PX / self.frame.unit], np.float32)
+        if pose.open < 0:
+            press = min(-pose.open, 1.0)
+            middle = (uv[up] + uv[low]) / 2
+            new_up += press * (middle + overlap - uv[up])
+            new_teeth += press * (middle - uv[teeth])
+            new_low += press * (middle - overlap - uv[low])
+        if pose.bite > 0:
+            bite = min(pose.bite, 1.0)
+            showing = _BITE_TEETH * np.clip(1 - (u_pair / (1.05 * self.half_width)) ** 2, 0, 1)
+            own = self.rest_gap >= _OWN_TEETH
+            visible = np.minimum(gap, showing) if own else showing
+            edge = uv[up, 1] + (visible if own else 0.0)
+            new_teeth[:, 1] += bite * (edge - new_teeth[:, 1])
+            new_low[:, 1] += bite * (uv[up, 1] + visible - overlap[1] - new_low[:, 1])
+        moved_up, moved_low = new_up[:, 1] - uv[up, 1], new_low[:, 1] - uv[low, 1]
+        u, v = self.uv[:, 0], self.uv[:, 1]
+        above_inner = _along(u, self.upper_uv[:, 0], self.upper_uv[:, 1]) - v
+        under_inner = v - _along(u, self.lower_uv[:, 0], self.lower_uv[:, 1])
+        corners = np.array([self.uv[self.upper_inner[0], 0], self.uv[self.upper_inner[-1], 0]], np.float32)
+        keys = np.concatenate([corners, u_pair]).astype(np.float32)
+        follow_up = _along(u, keys, np.concatenate([[0.0, 0.0], moved_up]).astype(np.float32))
+        follow_low = _along(u, keys, np.concatenate([[0.0, 0.0], moved_low]).astype(np.float32))
+        w_up = 1 - _smooth(np.maximum(above_inner, 0) / _LIP_FADE)
+        w_low = 1 - _smooth(np.maximum(under_inner, 0) / _LIP_FADE)
+        uv[:, 1] += np.where(self.lower, follow_low * w_low, follow_up * w_up)
+        uv[up], uv[teeth], uv[low] = new_up, new_teeth, new_low
 
     def render(self, patch: Image, pose: MouthPose, light: float, coarse: bool = False) -> Image:
         """The patch (BGR, ``self.rect`` of the picture) with the mouth in ``pose``.
 
         ``coarse``: faster warp tables, for a video frame seen once (see :meth:`Mesh.maps`).
         """
-        moved = self._pose_points(pose)
+        moved = self.posed(pose)
         out = remap(patch, self.mesh.maps(self.rest, moved, coarse))
-        gap_polygon = np.vstack([moved[self._teeth_edge()], moved[self.lower_inner[1:-1]][::-1]])
+        edge, lower = moved[self._teeth_edge()], moved[self.lower_inner]
         unit = self.frame.unit
-        gap = float(np.max(moved[self.lower_inner, 1] - moved[self._teeth_edge(), 1]))
-        if gap < 0.15:
-            return out
-        feather = max(0.8, unit / 140)
-        # Paint only over the gap's own box: a small part of the patch.
-        margin = 2 * feather + 2
-        bx0, by0 = np.floor(gap_polygon.min(axis=0) - margin).astype(int).clip(0)
-        bx1 = min(self.mesh.width, int(np.ceil(gap_polygon[:, 0].max() + margin)))
-        by1 = min(self.mesh.height, int(np.ceil(gap_polygon[:, 1].max() + margin)))
-        if bx1 <= bx0 or by1 <= by0:
-            return out
-        shift = np.array([bx0, by0], np.float32)
-        size = (by1 - by0, bx1 - bx0)
-        edge, lower = moved[self._teeth_edge()] - shift, moved[self.lower_inner] - shift
-        alpha = polygon_mask((gap_polygon - shift).astype(np.float32), size[1], size[0], feather)
-        inside = _inside_colours(edge, lower, size, gap / unit, light)
+        gap = float(np.max(lower[:, 1] - edge[:, 1]))
+        if gap < SHUT_GAP * unit:
+            return out  # closed lips: nothing of the inside shows
+        teeth = None
         # Synthetic upper teeth only where the photo showed none of its own.
-        if self.rest_gap < 0.05 or pose.bite > 0.3:
-            teeth = _teeth_band(edge, size, min(0.09 * unit, 0.45 * gap + pose.bite * gap))
-            inside = inside * (1 - teeth[..., None]) + _TEETH * light * teeth[..., None]
-        a = alpha[..., None]
-        region = out[by0:by1, bx0:bx1, :3]
-        blended = region.astype(np.float32) * (1 - a) + inside * a
-        region[...] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        if self.rest_gap < _OWN_TEETH or pose.bite > 0.3:
+            teeth = min(0.09 * unit, 0.45 * gap + pose.bite * gap)
+        paint_inside(out, edge, lower, unit, light, teeth)
         return out
 
 
-def _rows_between(top: Points, bottom: Points, shape: tuple[int, ...]) -> tuple[Floats, Floats]:
-    """Per pixel column: the y of two contours, interpolated across the patch."""
-    xs = np.arange(shape[1], dtype=np.float32)
-    order_t, order_b = np.argsort(top[:, 0]), np.argsort(bottom[:, 0])
-    y_top = np.interp(xs, top[order_t, 0], top[order_t, 1]).astype(np.float32)
-    y_bottom = np.interp(xs, bottom[order_b, 0], bottom[order_b, 1]).astype(np.float32)
-    return y_top, y_bottom
+def _strip(top: npt.NDArray[np.int64], bottom: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Triangles between two rows of points that run side by side (shared ends allowed)."""
+    found: list[tuple[int, int, int]] = []
+    for i in range(len(top) - 1):
+        for corners in ((top[i], top[i + 1], bottom[i + 1]), (top[i], bottom[i + 1], bottom[i])):
+            if len({int(c) for c in corners}) == 3:
+                found.append((int(corners[0]), int(corners[1]), int(corners[2])))
+    return np.asarray(found, np.int64).reshape(-1, 3)
 
 
-def _inside_colours(top: Points, bottom: Points, shape: tuple[int, ...], gap: float, light: float) -> Floats:
-    """The inside of the mouth: darker deep in, the tongue low down when it is wide open.
-
-    ``gap`` is the lips' distance in eye widths.
-    """
-    y_top, y_bottom = _rows_between(top, bottom, shape)
-    ys = np.arange(shape[0], dtype=np.float32)[:, None]
-    depth = np.clip((ys - y_top) / np.maximum(y_bottom - y_top, 1e-3), 0, 1)
-    left, right = float(top[:, 0].min()), float(top[:, 0].max())
-    across = np.clip(1 - (np.abs(np.arange(shape[1]) - (left + right) / 2) / max((right - left) / 2, 1)) ** 4, 0, 1)
-    colour = _INSIDE + (_THROAT - _INSIDE) * (np.sin(depth * np.pi) * across)[..., None]
-    tongue = np.clip((depth - 0.6) / 0.3, 0, 1) * across * min(1.0, gap / 0.2)
-    return cast(Floats, colour + (_TONGUE * light - colour) * tongue[..., None])
-
-
-def _teeth_band(edge: Points, shape: tuple[int, ...], height: float) -> Floats:
-    y_top, _ = _rows_between(edge, edge, shape)
-    ys = np.arange(shape[0], dtype=np.float32)[:, None]
-    left, right = float(edge[:, 0].min()), float(edge[:, 0].max())
-    u = (np.arange(shape[1]) - (left + right) / 2) / max((right - left) / 2, 1)
-    taper = np.clip(1 - (np.abs(u) / 0.8) ** 4, 0, 1) ** 0.5
-    band = np.clip((y_top + height * taper - ys) + 0.5, 0, 1) * (taper > 0)
-    return band.astype(np.float32)
+def _grid(points: Points, lips: Points, width: int, height: int, unit: float) -> Points:
+    """Extra mesh points every ``_GRID`` eye widths where the landmarks leave room."""
+    step = max(_GRID * unit, 2.0)
+    xs = np.arange(0.5 * step, width - 0.5 * step, step, dtype=np.float32)
+    ys = np.arange(0.5 * step, height - 0.5 * step, step, dtype=np.float32)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2).astype(np.float32)
+    if len(grid) == 0:
+        return grid
+    nearest = np.min(np.linalg.norm(grid[:, None, :] - points[None, :, :], axis=2), axis=1)
+    apart = nearest > 0.6 * step
+    mouth = inside_polygon(grid, lips.astype(np.float32))
+    return grid[apart & ~mouth]
 
 
 class EyesRig:
