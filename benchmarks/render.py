@@ -3,7 +3,7 @@
 """Benchmark: a 10 s 4K talking clip against encoding the same number of still frames.
 
 Usage: .venv/bin/python benchmarks/render.py [--case builtin|photo|video] [--preset veryfast]
-       [--seconds 10] [--rounds 2]
+       [--seconds 10] [--rounds 3]
 
 Cases: ``builtin`` a drawn avatar with a logo over a colour; ``photo`` the astronaut portrait
 (scikit-image, a dev dependency) filling the canvas height; ``video`` a 1080p clip panning and
@@ -11,8 +11,14 @@ zooming over that portrait, looped under the speech. For ``photo`` and ``video``
 time is also reported (per frame for video, where the face is tracked on every frame).
 
 Figures, not pass/fail. The baseline encodes the clip's own first frame over and over with the
-same encoder settings: the cost of the frames alone. Two pairs are measured, each the best of
-``--rounds`` runs, as absolute times vary 15-30% on a shared machine:
+same encoder settings: the cost of the frames alone. For ``video`` a second baseline, ``plain``,
+decodes the source clip, scales it into the box and encodes it with the same settings, with no
+face work: what any tool must do to show that video at 4K. Its frames change everywhere, so x264
+alone takes several times a still's time on them.
+
+Render and baselines run in turn, ``--rounds`` times, and each ratio is the median of the ratios
+of runs made side by side: on a shared machine absolute times vary 15-30% and more. CPU seconds
+(all threads of the process) are given too; they vary less with the load than wall time.
 - cold: each run in a fresh process, like the first render of a new server. It includes drawing
   the avatar and the allocator's first touch of x264's buffers (about 1 s at medium).
 - warm: in this process after a first run, like a server that has rendered before.
@@ -29,10 +35,12 @@ import os
 import pathlib
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 
 import av
 import cv2
@@ -40,6 +48,9 @@ import numpy as np
 import numpy.typing as npt
 
 from akool_mcp.local.render import AvatarLayer, Box, ColorLayer, Composition, ImageLayer, render
+from akool_mcp.local.render.encode import YuvFrame
+from akool_mcp.local.render.photo import fit_box
+from akool_mcp.local.render.video import LoopedFrames
 from akool_mcp.local.speech import Speech, synthesize
 
 WIDTH, HEIGHT, FPS = 3840, 2160, 25
@@ -94,6 +105,30 @@ def encode_still(yuv: npt.NDArray[np.uint8], path: pathlib.Path, frames: int, pr
         for index in range(frames):
             frame.pts = index
             for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return time.perf_counter() - started
+
+
+def encode_plain(clip: pathlib.Path, path: pathlib.Path, frames: int, preset: str, crf: int) -> float:
+    """Seconds to decode the avatar's source video (looped), scale it to 4K and encode it: the
+    cost of a video avatar's frames alone, with no face work."""
+    started = time.perf_counter()
+    source = LoopedFrames(clip)
+    first = source.at(0.0)
+    box = fit_box(Box(0, 0, WIDTH, HEIGHT), first.width, first.height)
+    canvas = YuvFrame(np.zeros((HEIGHT, WIDTH, 3), np.uint8))
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.options = {"preset": preset, "crf": str(crf)}
+        stream.codec_context.thread_type = "AUTO"
+        stream.codec_context.thread_count = 0
+        for index in range(frames):
+            canvas.scale_in(box.left, box.top, box.width, box.height, source.at(index / FPS))
+            canvas.frame.pts, canvas.frame.time_base = index, fractions.Fraction(1, FPS)
+            for packet in stream.encode(canvas.frame):
                 container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
@@ -162,8 +197,8 @@ def landmark_ms(folder: pathlib.Path, case: str) -> dict[str, float]:
         find_faces(picture)
         return {"landmarks_once_ms": round((time.perf_counter() - started) * 1000, 2)}
     tracker = FaceTracker(FPS)
-    with av.open(str(folder / "clip.mp4")) as container:
-        frames = [np.asarray(f.to_ndarray(format="bgr24"), np.uint8) for f in container.decode(video=0)]
+    source = LoopedFrames(folder / "clip.mp4")  # YUV frames, as the renderer tracks them
+    frames = [source.at(index / FPS) for index in range(round(4.0 * FPS))]
     tracker.track(frames[0])
     started = time.perf_counter()
     for frame in frames[1:]:
@@ -175,19 +210,34 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
+def cpu_s() -> float:
+    """CPU seconds of this process so far, every thread (x264's and OpenCV's too)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(work: Callable[[], object]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of ``work``."""
+    cpu, wall = cpu_s(), time.perf_counter()
+    work()
+    return time.perf_counter() - wall, cpu_s() - cpu
+
+
 def child(args: argparse.Namespace) -> None:
     """One measurement in a fresh process; prints its figures as JSON."""
     folder = pathlib.Path(args.folder)
+    frames = round(args.seconds * FPS)
     if args.child == "render":
         clip = composition(folder, args.seconds, args.case)
-        started = time.perf_counter()
-        frames = render(clip, folder / "talk.mp4", preset=args.preset, crf=args.crf).frames
-        seconds = time.perf_counter() - started
+        seconds, cpu = timed(lambda: render(clip, folder / "talk.mp4", preset=args.preset, crf=args.crf))
+    elif args.child == "plain":
+        seconds, cpu = timed(
+            lambda: encode_plain(folder / "clip.mp4", folder / "plain.mp4", frames, args.preset, args.crf)
+        )
     else:
         still = first_frame(folder / "talk.mp4")
-        frames = round(args.seconds * FPS)
-        seconds = encode_still(still, folder / "still.mp4", frames, args.preset, args.crf)
-    print(json.dumps({"seconds": seconds, "frames": frames, "peak_mb": peak_mb()}))
+        seconds, cpu = timed(lambda: encode_still(still, folder / "still.mp4", frames, args.preset, args.crf))
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "frames": frames, "peak_mb": peak_mb()}))
 
 
 def cold(kind: str, folder: pathlib.Path, args: argparse.Namespace) -> dict[str, float]:
@@ -204,8 +254,8 @@ def main() -> None:
     parser.add_argument("--preset", default="veryfast")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--crf", type=int, default=23)
-    parser.add_argument("--rounds", type=int, default=2, help="repeat each measurement this many times")
-    parser.add_argument("--child", choices=["render", "still"], help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=3, help="repeat each measurement this many times")
+    parser.add_argument("--child", choices=["render", "still", "plain"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -213,30 +263,44 @@ def main() -> None:
         return
 
     rounds = max(1, args.rounds)
+    kinds = ["render", "still"] + (["plain"] if args.case == "video" else [])
+    cold_runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
+    warm_runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     with tempfile.TemporaryDirectory() as tmp:
         folder = pathlib.Path(tmp)
-        # Cold: every measurement in a fresh process (the first render of a new server).
-        cold_render = [cold("render", folder, args) for _ in range(rounds)]
-        cold_still = [cold("still", folder, args) for _ in range(rounds)]
+        # Cold: every measurement in a fresh process (the first render of a new server), the
+        # kinds in turn so that each round's runs meet the same load.
+        for _ in range(rounds):
+            for kind in kinds:
+                cold_runs[kind].append(cold(kind, folder, args))
         size = (folder / "talk.mp4").stat().st_size
-        # Warm: both in this process after a first run, as in a server that has rendered before
+        # Warm: all in this process after a first run, as in a server that has rendered before
         # (allocator pages and the avatar drawing are reused).
         clip = composition(folder, args.seconds, args.case)
         landmarks = landmark_ms(folder, args.case) if args.case != "builtin" else {}
         still = first_frame(folder / "talk.mp4")
         frames = round(args.seconds * FPS)
-        render(clip, folder / "warmup.mp4", preset=args.preset, crf=args.crf)
-        encode_still(still, folder / "warmup-still.mp4", frames, args.preset, args.crf)
-        warm_render: list[float] = []
-        warm_still: list[float] = []
+        source = folder / "clip.mp4"
+        work: dict[str, Callable[[], object]] = {
+            "render": lambda: render(clip, folder / "talk-warm.mp4", preset=args.preset, crf=args.crf),
+            "still": lambda: encode_still(still, folder / "still-warm.mp4", frames, args.preset, args.crf),
+            "plain": lambda: encode_plain(source, folder / "plain-warm.mp4", frames, args.preset, args.crf),
+        }
+        for kind in kinds:
+            work[kind]()  # warm-up
         for _ in range(rounds):
-            started = time.perf_counter()
-            render(clip, folder / "talk-warm.mp4", preset=args.preset, crf=args.crf)
-            warm_render.append(time.perf_counter() - started)
-            warm_still.append(encode_still(still, folder / "still-warm.mp4", frames, args.preset, args.crf))
+            for kind in kinds:
+                seconds, cpu = timed(work[kind])
+                warm_runs[kind].append({"seconds": seconds, "cpu": cpu})
 
-    best_cold_render = min(r["seconds"] for r in cold_render)
-    best_cold_still = min(r["seconds"] for r in cold_still)
+    def median(runs: list[dict[str, float]], key: str = "seconds") -> float:
+        return round(statistics.median(r[key] for r in runs), 3)
+
+    def ratio(runs: dict[str, list[dict[str, float]]], base: str, key: str = "seconds") -> float:
+        """The median over rounds of render / base, each from runs made side by side."""
+        pairs = zip(runs["render"], runs[base], strict=True)
+        return round(statistics.median(r[key] / b[key] for r, b in pairs), 3)
+
     figures: dict[str, object] = {
         "case": args.case,
         "preset": args.preset,
@@ -244,19 +308,24 @@ def main() -> None:
         "seconds": args.seconds,
         "frames": frames,
         "size": f"{WIDTH}x{HEIGHT}",
-        "cold_render_s": round(best_cold_render, 3),
-        "cold_still_encode_s": round(best_cold_still, 3),
-        "cold_ratio": round(best_cold_render / best_cold_still, 3),
-        "warm_render_s": round(min(warm_render), 3),
-        "warm_still_encode_s": round(min(warm_still), 3),
-        "warm_ratio": round(min(warm_render) / min(warm_still), 3),
-        "render_fps": round(frames / min(warm_render), 1),
-        "peak_rss_mb_render": round(min(r["peak_mb"] for r in cold_render), 1),
-        "peak_rss_mb_still_encode": round(min(r["peak_mb"] for r in cold_still), 1),
-        "all_cold_render_s": [round(r["seconds"], 3) for r in cold_render],
-        "all_cold_still_s": [round(r["seconds"], 3) for r in cold_still],
-        "all_warm_render_s": [round(t, 3) for t in warm_render],
-        "all_warm_still_s": [round(t, 3) for t in warm_still],
+        "rounds": rounds,
+    }
+    for when, runs in (("cold", cold_runs), ("warm", warm_runs)):
+        figures[f"{when}_render_s"] = median(runs["render"])
+        figures[f"{when}_still_encode_s"] = median(runs["still"])
+        figures[f"{when}_ratio"] = ratio(runs, "still")
+        figures[f"{when}_cpu_ratio"] = ratio(runs, "still", "cpu")
+        if "plain" in runs:
+            figures[f"{when}_plain_video_s"] = median(runs["plain"])
+            figures[f"{when}_ratio_to_plain"] = ratio(runs, "plain")
+            figures[f"{when}_cpu_ratio_to_plain"] = ratio(runs, "plain", "cpu")
+    figures |= {
+        "render_fps": round(frames / statistics.median(r["seconds"] for r in warm_runs["render"]), 1),
+        "peak_rss_mb_render": median(cold_runs["render"], "peak_mb"),
+        "peak_rss_mb_still_encode": median(cold_runs["still"], "peak_mb"),
+        **{f"all_cold_{kind}_s": [round(r["seconds"], 3) for r in cold_runs[kind]] for kind in kinds},
+        **{f"all_warm_{kind}_s": [round(r["seconds"], 3) for r in warm_runs[kind]] for kind in kinds},
+        **{f"all_cold_{kind}_cpu_s": [round(r["cpu"], 3) for r in cold_runs[kind]] for kind in kinds},
         "output_mb": round(size / 1e6, 2),
         "machine": f"{platform.machine()} {platform.system()}, {len(os.sched_getaffinity(0))} cores",
         **landmarks,

@@ -15,7 +15,7 @@ import numpy as np
 
 from akool_mcp.local.render import avatars
 from akool_mcp.local.render.draw import Image, over
-from akool_mcp.local.render.encode import YuvFrame, to_i420
+from akool_mcp.local.render.encode import YuvFrame
 from akool_mcp.local.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect
 from akool_mcp.local.render.model import AvatarLayer, Box, RenderError
 from akool_mcp.local.render.motion import BITE, PRESSED, blink_schedule, head_motion, mouth_states
@@ -23,6 +23,7 @@ from akool_mcp.local.render.photo import PhotoAnimator
 from akool_mcp.local.render.spec import EYE_WIDTH, HEAD_CENTRE, HEAD_RADII, NECK
 from akool_mcp.local.render.video import VideoAnimator
 from akool_mcp.local.render.warp import HeadSway, ellipse_weight
+from akool_mcp.local.render.yuv import to_i420
 from akool_mcp.local.speech import MouthTracks
 
 
@@ -40,7 +41,11 @@ class Animator(Protocol):
         ...
 
     def write(self, index: int, openness: float, frame: YuvFrame) -> None:
-        """Put frame ``index`` (mouth ``openness``) into the YUV frame."""
+        """Put frame ``index`` (mouth ``openness``) into the YUV frame.
+
+        Called in order on one worker thread. A few YUV frames are reused in turn, each starting
+        as the still canvas, so every call must rewrite all of the avatar's rects.
+        """
         ...
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import av.error
 import numpy as np
 
+from akool_mcp.local.render.ahead import FramesAhead
 from akool_mcp.local.render.animate import make_animator
 from akool_mcp.local.render.draw import Image
 from akool_mcp.local.render.encode import Mp4Writer, YuvFrame
@@ -115,13 +116,15 @@ def render(
     writer = Mp4Writer(out_path, width, height, fps, preset, crf, speech.samples, speech.sample_rate)
     try:
         every = max(1, round(fps * _PROGRESS_EVERY_SECONDS))
-        for index in range(frames):
-            if cancelled is not None and cancelled():
-                raise RenderError("cancelled")
-            animator.write(index, float(openness[index]), frame)
-            writer.add_frame(frame)
-            if progress is not None and index % every == 0:
-                progress(index / frames)
+        with FramesAhead(animator, openness, frame) as drawing:
+            for index in range(frames):
+                if cancelled is not None and cancelled():
+                    raise RenderError("cancelled")
+                drawn = drawing.next()
+                writer.add_frame(drawn)
+                drawing.done(drawn)
+                if progress is not None and index % every == 0:
+                    progress(index / frames)
         writer.finish()
     except (av.error.FFmpegError, OSError) as exc:
         writer.abort()

@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import fractions
 import pathlib
-from typing import cast
 
 import av
 import av.error
@@ -17,11 +17,20 @@ import numpy.typing as npt
 
 from akool_mcp.local.render.draw import Image
 from akool_mcp.local.render.model import RenderError
+from akool_mcp.local.render.yuv import I420, Planes, put_i420, to_i420
 
 AUDIO_RATE = 48_000
 _AUDIO_CHUNK_SECONDS = 0.5
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+def _frame_planes(frame: av.VideoFrame) -> Planes:
+    """Writable views of a yuv420p frame's Y, U and V planes (rows padded to line_size)."""
+    y, u, v = (
+        np.frombuffer(memoryview(p), np.uint8).reshape(p.height, p.line_size)[:, : p.width] for p in frame.planes
+    )
+    return y, u, v
 
 
 class YuvFrame:
@@ -34,27 +43,35 @@ class YuvFrame:
     def __init__(self, canvas_bgr: Image) -> None:
         height, width = canvas_bgr.shape[:2]
         self.frame = av.VideoFrame(width, height, "yuv420p")
-        self.planes = [
-            np.frombuffer(memoryview(p), np.uint8).reshape(p.height, p.line_size)[:, : p.width]
-            for p in self.frame.planes
-        ]
+        self.planes = _frame_planes(self.frame)
         self.width, self.height = width, height
         self.put(0, 0, to_i420(canvas_bgr))
 
+    def clone(self) -> YuvFrame:
+        """Another frame holding the same picture."""
+        other = copy.copy(self)
+        other.frame = av.VideoFrame(self.width, self.height, "yuv420p")
+        other.planes = _frame_planes(other.frame)
+        for mine, theirs in zip(self.planes, other.planes, strict=True):
+            theirs[...] = mine
+        return other
+
     def put(self, x: int, y: int, i420: Image) -> None:
         """Write an I420 block (as cv2 lays it out) whose top-left is the even point (x, y)."""
-        rows, w = i420.shape
-        h = rows * 2 // 3
-        self.planes[0][y : y + h, x : x + w] = i420[:h]
-        # The chroma planes follow the luma back to back, each (h/2 x w/2) but in w-wide rows.
-        cx, cy, cw, ch = x // 2, y // 2, w // 2, h // 2
-        chroma = i420[h:].reshape(2, ch, cw)
-        self.planes[1][cy : cy + ch, cx : cx + cw] = chroma[0]
-        self.planes[2][cy : cy + ch, cx : cx + cw] = chroma[1]
+        put_i420(self.planes, x, y, i420)
 
+    def scale_in(self, x: int, y: int, width: int, height: int, picture: I420) -> None:
+        """Scale ``picture`` (bilinear) onto the even rectangle at (x, y), plane by plane.
 
-def to_i420(bgr: Image) -> Image:
-    return cast(Image, cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420))
+        OpenCV writes straight into the frame's planes: no 4K BGR picture, no 4K colour
+        conversion, no copy.
+        """
+        for k, (source, scale) in enumerate(zip(picture.planes, (1, 2, 2), strict=True)):
+            x0, y0, w, h = x // scale, y // scale, width // scale, height // scale
+            target = self.planes[k][y0 : y0 + h, x0 : x0 + w]
+            scaled = cv2.resize(source, (w, h), dst=target, interpolation=cv2.INTER_LINEAR)
+            if scaled is not target:  # OpenCV made its own array after all: copy it in
+                target[...] = scaled
 
 
 class Mp4Writer:

@@ -15,7 +15,7 @@ import numpy as np
 
 from akool_mcp.local.render import landmarks as lm
 from akool_mcp.local.render.draw import Image, over
-from akool_mcp.local.render.encode import YuvFrame, to_i420
+from akool_mcp.local.render.encode import YuvFrame
 from akool_mcp.local.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect, load_image
 from akool_mcp.local.render.model import Box, RenderError
 from akool_mcp.local.render.motion import (
@@ -30,6 +30,7 @@ from akool_mcp.local.render.motion import (
 )
 from akool_mcp.local.render.rig import EyesRig, MouthPose, MouthRig, skin_light
 from akool_mcp.local.render.warp import HeadSway, ellipse_weight
+from akool_mcp.local.render.yuv import to_i420
 from akool_mcp.local.speech import MouthTracks
 from akool_mcp.log import get_logger
 

@@ -22,6 +22,7 @@ from akool_mcp.local.render import landmarks as lm
 from akool_mcp.local.render.draw import Image
 from akool_mcp.local.render.faceaxes import FaceFrame, along, smooth
 from akool_mcp.local.render.warp import Points
+from akool_mcp.local.render.yuv import I420
 
 Floats = npt.NDArray[np.float32]
 
@@ -60,7 +61,7 @@ class Opening:
         return bool(np.any(~np.isnan(self.bottom)))
 
 
-def find_opening(bgr: Image, face: lm.Face) -> Opening:
+def find_opening(picture: Image | I420, face: lm.Face) -> Opening:
     """The dark inside of the mouth around the mesh's lower inner lip, column by column."""
     p = face.points
     across = p[lm.EYE_LEFT_OUTER] - p[lm.EYE_RIGHT_OUTER]
@@ -71,9 +72,10 @@ def find_opening(bgr: Image, face: lm.Face) -> Opening:
     # all the rest); every search below stays well inside this margin.
     margin = _LOOK * float(np.linalg.norm(across))
     x0, y0 = (np.floor(outline.min(axis=0) - margin).astype(int)).clip(0)
-    x1 = max(x0 + 1, min(bgr.shape[1], int(np.ceil(outline[:, 0].max() + margin))))
-    y1 = max(y0 + 1, min(bgr.shape[0], int(np.ceil(outline[:, 1].max() + margin))))
-    gray = cast(Image, cv2.cvtColor(np.ascontiguousarray(bgr[y0:y1, x0:x1, :3]), cv2.COLOR_BGR2GRAY))
+    height, width = (picture.height, picture.width) if isinstance(picture, I420) else picture.shape[:2]
+    x1 = max(x0 + 1, min(width, int(np.ceil(outline[:, 0].max() + margin))))
+    y1 = max(y0 + 1, min(height, int(np.ceil(outline[:, 1].max() + margin))))
+    gray = _gray(picture, (int(x0), int(y0), x1, y1))
     corner = np.array([x0, y0], np.float32)
     reference = float(np.median(_sample(gray, outline - corner)))
     dark, edge = _DARK * reference, _EDGE * reference
@@ -113,6 +115,18 @@ def find_opening(bgr: Image, face: lm.Face) -> Opening:
     middle = np.nan_to_num((top + bottom) / 2)[:, None] * down[None, :]
     seeds = (lower + middle)[~np.isnan(bottom)].astype(np.float32)
     return Opening(top, bottom, edge, region, seeds, unit)
+
+
+def _gray(picture: Image | I420, rect: tuple[int, int, int, int]) -> Image:
+    """The grey of ``rect`` of a BGR or YUV picture (a YUV one is converted only there)."""
+    x0, y0, x1, y1 = rect
+    if isinstance(picture, I420):
+        ex0, ey0 = x0 - x0 % 2, y0 - y0 % 2
+        ex1, ey1 = min(picture.width, x1 + x1 % 2), min(picture.height, y1 + y1 % 2)
+        crop = picture.bgr((ex0, ey0, ex1, ey1))[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0]
+    else:
+        crop = picture[y0:y1, x0:x1, :3]
+    return cast(Image, cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_BGR2GRAY))
 
 
 def fill_opening(patch: Image, opening: Opening, origin: tuple[int, int]) -> None:

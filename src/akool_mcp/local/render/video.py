@@ -4,7 +4,8 @@ Each source frame's landmarks come from the face mesh run on a crop around the p
 face (BlazeFace only when the face is lost), as MediaPipe's own tracking graph does, and are
 smoothed with a One Euro filter: still faces stay still, moving faces are followed without lag.
 The mouth is warped in the source frame's pixels (fewer than the 4K box's) and the frame is then
-scaled into its box, which keeps the video's aspect ratio.
+scaled into its box, which keeps the video's aspect ratio. Frames stay in the decoder's YUV
+throughout: only the face crop and the mouth patch are turned into BGR (see :mod:`.yuv`).
 """
 
 from __future__ import annotations
@@ -16,19 +17,19 @@ from typing import cast
 
 import av
 import av.error
-import cv2
 import numpy as np
 import numpy.typing as npt
 
 from akool_mcp.local.render import landmarks as lm
 from akool_mcp.local.render.draw import Image
-from akool_mcp.local.render.encode import YuvFrame, to_i420
+from akool_mcp.local.render.encode import YuvFrame
 from akool_mcp.local.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect
 from akool_mcp.local.render.model import Box, RenderError
 from akool_mcp.local.render.motion import MouthStates, mouth_states
 from akool_mcp.local.render.photo import fit_box, mouth_pose
 from akool_mcp.local.render.rig import MouthRig, skin_light
 from akool_mcp.local.render.settle import Opening, closed_face, fill_opening, find_opening
+from akool_mcp.local.render.yuv import I420, to_i420
 from akool_mcp.local.speech import MouthTracks
 
 Floats = npt.NDArray[np.float32]
@@ -78,9 +79,11 @@ class FaceTracker:
         self.filter = OneEuro(_MIN_CUTOFF_HZ, _BETA, _DERIVATIVE_CUTOFF_HZ)
         self.last: lm.Face | None = None
 
-    def track(self, bgr: Image) -> lm.Face | None:
-        face = lm.mesh(bgr, self.roi) if self.roi is not None else None
+    def track(self, picture: Image | I420) -> lm.Face | None:
+        """This frame's smoothed landmarks (BGR or YUV picture); the last ones if the face is lost."""
+        face = _mesh(picture, self.roi) if self.roi is not None else None
         if face is None:
+            bgr = picture.bgr() if isinstance(picture, I420) else picture
             detections = lm.detect_faces(bgr)
             face = lm.mesh(bgr, lm.roi_from_detection(detections[0])) if detections else None
         if face is None:
@@ -97,18 +100,31 @@ class FaceTracker:
         return self.last
 
 
+def _mesh(picture: Image | I420, roi: lm.Roi) -> lm.Face | None:
+    """The face mesh in ``roi``; of a YUV picture only the pixels the crop reads become BGR."""
+    if not isinstance(picture, I420):
+        return lm.mesh(picture, roi)
+    area = intersect(even_rect(roi.bounds(), picture.width, picture.height), (0, 0, picture.width, picture.height))
+    if area is None:
+        return None  # the crop lies wholly off the picture: nothing there to see
+    found = lm.mesh(picture.bgr(area), roi.moved(-area[0], -area[1]))
+    if found is None:
+        return None
+    return lm.Face((found.points + np.array(area[:2], np.float32)).astype(np.float32), found.score)
+
+
 class LoopedFrames:
-    """Frames of a video as BGR arrays by output time; it starts again from the top at the end."""
+    """Frames of a video as YUV pictures by output time; it starts again from the top at the end."""
 
     def __init__(self, path: pathlib.Path) -> None:
         self.path = path
         self.offset = 0.0  # output time at which the current pass through the video began
         self.step = 1 / 25  # one source frame's duration, read from the stream
-        self.current: tuple[float, Image] | None = None
-        self.pending: tuple[float, Image] | None = None
+        self.current: tuple[float, I420] | None = None
+        self.pending: tuple[float, I420] | None = None
         self.frames = self._decode()
 
-    def _decode(self) -> Iterator[tuple[float, Image]]:
+    def _decode(self) -> Iterator[tuple[float, I420]]:
         try:
             with av.open(str(self.path), "r") as container:
                 stream = container.streams.video[0]
@@ -119,11 +135,14 @@ class LoopedFrames:
                 for frame in container.decode(stream):
                     t = float(frame.time or 0.0)
                     start = t if start is None else start
-                    yield t - start, cast(Image, frame.to_ndarray(format="bgr24"))
+                    # 4:2:0 needs even sides: an odd-sized video loses its last row or column.
+                    width, height = frame.width - frame.width % 2, frame.height - frame.height % 2
+                    block = frame.to_ndarray(format="yuv420p", width=width, height=height)
+                    yield t - start, I420(cast(Image, block))
         except (av.error.FFmpegError, ValueError) as exc:
             raise RenderError(f"could not decode the avatar video {self.path.name!r} ({exc})") from exc
 
-    def at(self, t: float) -> Image:
+    def at(self, t: float) -> I420:
         """The source frame on screen at output time ``t`` (asked for in increasing order)."""
         while True:
             if self.pending is None:
@@ -176,7 +195,7 @@ class VideoAnimator:
     def __init__(self, path: pathlib.Path, box: Box, canvas: tuple[int, int], fps: int, tracks: MouthTracks) -> None:
         self.source = LoopedFrames(path)
         first = self.source.at(0.0)
-        self.box = fit_box(box, first.shape[1], first.shape[0])
+        self.box = fit_box(box, first.width, first.height)
         self.fps = fps
         self.canvas = canvas
         self.states: MouthStates = mouth_states(tracks, fps)
@@ -186,10 +205,9 @@ class VideoAnimator:
             raise RenderError(
                 f"no face found in the video {path.name!r}; use a video of one face looking at the camera"
             )
-        h, w = first.shape[:2]
-        self.rig = MouthRig(_restful_face(path, fps) or face, w, h)
-        self.light = skin_light(first, face)
-        self.first: Image | None = first
+        self.rig = MouthRig(_restful_face(path, fps) or face, first.width, first.height)
+        self.light = skin_light(first.bgr(), face)
+        self.first: I420 | None = first
         visible = intersect(box_rect(self.box), (0, 0, *canvas))
         self.rect = None if visible is None else even_rect(visible, *canvas)
         self.below: Image | None = None
@@ -208,7 +226,7 @@ class VideoAnimator:
             self.below = below[self.rect]
             self.above = above
 
-    def _posed(self, index: int) -> Image:
+    def _posed(self, index: int) -> I420:
         """Source frame ``index`` with its face tracked and its mouth posed for the speech."""
         if index == 0 and self.first is not None:
             frame, self.first = self.first, None
@@ -221,16 +239,23 @@ class VideoAnimator:
         # The video's own open mouth, read from its pixels: the lips are settled from where they
         # really are, and the inside between them is covered with the lips' own colours.
         opening = find_opening(frame, face)
-        rig = self.rig.moved_to(face, frame.shape[1], frame.shape[0], opening)
+        rig = self.rig.moved_to(face, frame.width, frame.height, opening)
         at = min(index, len(self.states.level) - 1)
         level, width = int(self.states.level[at]), int(self.states.width[at])
         x0, y0, x1, y1 = rig.rect
         if x1 - x0 < 8 or y1 - y0 < 8:
             return frame
-        patch = frame[y0:y1, x0:x1].copy()
-        fill_opening(patch, opening, (x0, y0))
+        # Only the mouth's rectangle (grown to even edges for the chroma) goes to BGR and back;
+        # the source frame may be shown again (a slower video, the loop), so it is not changed.
+        ex0, ey0, ex1, ey1 = even_rect(rig.rect, frame.width, frame.height)
+        patch = frame.bgr((ex0, ey0, ex1, ey1))
+        inner = np.ascontiguousarray(patch[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0])
+        fill_opening(inner, opening, (x0, y0))
+        patch[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0] = rig.render(
+            inner, mouth_pose(level, width), self.light, coarse=True
+        )
         out = frame.copy()
-        out[y0:y1, x0:x1] = rig.render(patch, mouth_pose(level, width), self.light, coarse=True)
+        out.put_bgr(ex0, ey0, patch)
         return out
 
     def _region(self, index: int, under: Image) -> Image:
@@ -239,7 +264,7 @@ class VideoAnimator:
         r = self.rect
         # Bilinear upscaling: a third of bicubic's time on every 4K frame, and a moving video
         # shows no difference.
-        found = Placed(self._posed(index), self.box, fast=True).pixels(r)
+        found = Placed(self._posed(index).bgr(), self.box, fast=True).pixels(r)
         if found is None:
             return under
         hit, pixels = found
@@ -266,24 +291,10 @@ class VideoAnimator:
         if self._yuv_fits():
             # Scale the small frame's Y, U and V planes instead of a 4K BGR picture: half the
             # pixels to interpolate, and no 4K colour conversion.
-            frame.put(self.box.left, self.box.top, _scaled_i420(self._posed(index), self.box))
+            b = self.box
+            frame.scale_in(b.left, b.top, b.width, b.height, self._posed(index))
             return
         region = self._region(index, self.below)
         for layer in self.above:
             layer.composite(region, self.rect)
         frame.put(self.rect[0], self.rect[1], to_i420(region))
-
-
-def _scaled_i420(bgr: Image, box: Box) -> Image:
-    """``bgr`` (even-sized) as an I420 block (cv2's layout) scaled to the box (even-sized)."""
-    h, w = bgr.shape[:2]
-    yuv = to_i420(np.ascontiguousarray(bgr[: h - h % 2, : w - w % 2]))
-    h, w = h - h % 2, w - w % 2
-    bw, bh = box.width, box.height
-    out = np.empty((bh * 3 // 2, bw), np.uint8)
-    out[:bh] = cv2.resize(yuv[:h], (bw, bh), interpolation=cv2.INTER_LINEAR)
-    chroma_in = yuv[h:].reshape(2, h // 2, w // 2)
-    chroma_out = out[bh:].reshape(2, bh // 2, bw // 2)
-    for k in range(2):
-        chroma_out[k] = cv2.resize(chroma_in[k], (bw // 2, bh // 2), interpolation=cv2.INTER_LINEAR)
-    return out

@@ -87,14 +87,17 @@ class Mesh:
         grid = (moved[self.triangles] - (step - 1) / 2) / step
         corners = np.round(grid * scale).astype(np.int32)
         inverse = np.zeros((len(self.triangles) + 1, 2, 3), np.float64)
-        inverse[-1] = [[1, 0, 0], [0, 1, 0]]  # index -1: stay put
-        for k, triangle in enumerate(self.triangles):
-            dst = moved[triangle].astype(np.float32)
-            area = (dst[1, 0] - dst[0, 0]) * (dst[2, 1] - dst[0, 1]) - (dst[2, 0] - dst[0, 0]) * (dst[1, 1] - dst[0, 1])
-            if self.hole[k] or abs(float(area)) < 1e-4:
-                inverse[k] = inverse[-1]
-                continue
-            inverse[k] = cv2.getAffineTransform(dst, rest[triangle].astype(np.float32))
+        inverse[:] = [[1, 0, 0], [0, 1, 0]]  # index -1 (and holes, flat triangles): stay put
+        dst = moved[self.triangles].astype(np.float32)
+        d = dst - dst[:, :1]
+        area = d[:, 1, 0] * d[:, 2, 1] - d[:, 2, 0] * d[:, 1, 1]
+        warped = np.flatnonzero(~self.hole & (np.abs(area) >= 1e-4))
+        # All triangles' affine maps in one batched solve (what cv2.getAffineTransform does for
+        # one): [x y 1] of each moved corner times the map's transpose gives the corner at rest.
+        corners_h = np.concatenate([dst[warped], np.ones((len(warped), 3, 1), np.float32)], axis=2)
+        at_rest = rest[self.triangles[warped]].astype(np.float32)
+        inverse[warped] = np.linalg.solve(corners_h.astype(np.float64), at_rest.astype(np.float64)).transpose(0, 2, 1)
+        for k in warped.tolist():
             cv2.fillConvexPoly(ids, corners[k], k, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
         xs = np.arange(w, dtype=np.float32)[None, :] * step + (step - 1) / 2
         ys = np.arange(h, dtype=np.float32)[:, None] * step + (step - 1) / 2
@@ -124,35 +127,81 @@ def polygon_mask(polygon: Points, width: int, height: int, feather: float) -> Fl
     return soft
 
 
+@dataclass(frozen=True, eq=False)
+class _Band:
+    """Rows ``top:bottom`` of a sway patch, cut to the columns ``left:right`` where anything moves."""
+
+    top: int
+    bottom: int
+    left: int
+    right: int
+    xs: Floats
+    ys: Floats
+    weight: Floats
+    wx: Floats
+    wy: Floats
+
+
+# Measured on one thread: 32-row bands cut the sway's time by 25-30% on the photo and built-in
+# heads; 16 rows (more calls) or 64 (wider bands) saved less.
+_BAND_ROWS = 32
+
+
 class HeadSway:
     """Moves a head inside a rectangle: a small turn about the neck and a shift, fading to nothing
     at the rectangle's edges so the shoulders and the background stay where they are.
 
     The displacement is the weight times a rigid motion; the weights and their products with
     the coordinates are worked out once, so a frame costs a few multiply-adds and one remap.
+    Only the part of each band of rows where the weight is above zero is remapped: about a fifth
+    of the rectangle (its corners, outside the head's ellipse) never moves.
     """
 
     def __init__(self, weight: Floats, pivot: tuple[float, float]) -> None:
         h, w = weight.shape
         self.size = (w, h)
-        xs = np.broadcast_to(np.arange(w, dtype=np.float32)[None, :], (h, w))
-        ys = np.broadcast_to(np.arange(h, dtype=np.float32)[:, None], (h, w))
-        self.xs, self.ys = np.ascontiguousarray(xs), np.ascontiguousarray(ys)
-        self.weight = weight
-        self.wx = np.ascontiguousarray(weight * (xs - np.float32(pivot[0])), np.float32)
-        self.wy = np.ascontiguousarray(weight * (ys - np.float32(pivot[1])), np.float32)
+        self.bands: list[_Band] = []
+        moving = weight > 0
+        for top in range(0, h, _BAND_ROWS):
+            bottom = min(h, top + _BAND_ROWS)
+            columns = np.flatnonzero(moving[top:bottom].any(axis=0))
+            if len(columns) == 0:
+                continue
+            left, right = int(columns[0]), int(columns[-1]) + 1
+            xs = np.broadcast_to(np.arange(left, right, dtype=np.float32)[None, :], (bottom - top, right - left))
+            ys = np.broadcast_to(np.arange(top, bottom, dtype=np.float32)[:, None], (bottom - top, right - left))
+            part = np.ascontiguousarray(weight[top:bottom, left:right], np.float32)
+            self.bands.append(
+                _Band(
+                    top,
+                    bottom,
+                    left,
+                    right,
+                    np.ascontiguousarray(xs),
+                    np.ascontiguousarray(ys),
+                    part,
+                    np.ascontiguousarray(part * (xs - np.float32(pivot[0])), np.float32),
+                    np.ascontiguousarray(part * (ys - np.float32(pivot[1])), np.float32),
+                )
+            )
 
     def apply(self, picture: Image, dx: float, dy: float, roll: float) -> Image:
         """``picture`` with the head shifted by (dx, dy) px and turned by ``roll`` radians."""
         c, s = float(np.cos(roll)) - 1.0, float(np.sin(roll))
-        # Backward map: a pixel shows what lay at itself minus the weighted displacement.
-        map_x = _axpy(self.weight, -dx, self.xs)
-        map_x = _axpy(self.wx, -c, map_x)
-        map_x = _axpy(self.wy, s, map_x)
-        map_y = _axpy(self.weight, -dy, self.ys)
-        map_y = _axpy(self.wx, -s, map_y)
-        map_y = _axpy(self.wy, -c, map_y)
-        return cast(Image, cv2.remap(picture, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+        out = picture.copy()
+        for band in self.bands:
+            # Backward map: a pixel shows what lay at itself minus the weighted displacement.
+            map_x = _axpy(band.weight, -dx, band.xs)
+            map_x = _axpy(band.wx, -c, map_x)
+            map_x = _axpy(band.wy, s, map_x)
+            map_y = _axpy(band.weight, -dy, band.ys)
+            map_y = _axpy(band.wx, -s, map_y)
+            map_y = _axpy(band.wy, -c, map_y)
+            target = out[band.top : band.bottom, band.left : band.right]
+            found = cv2.remap(picture, map_x, map_y, cv2.INTER_LINEAR, dst=target, borderMode=cv2.BORDER_REPLICATE)
+            if found is not target:  # OpenCV made its own array after all: copy it in
+                target[...] = found
+        return out
 
 
 def _axpy(a: Floats, k: float, b: Floats) -> Floats:
