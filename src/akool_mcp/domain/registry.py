@@ -5,11 +5,14 @@ It outlives the process, so `list_videos` and the video resources still know yes
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
 
 SUMMARY_WORDS = 12
 
@@ -68,6 +71,8 @@ class VideoRegistry:
         with self._lock:
             if self._conn is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                import sqlite3  # on first use: a server that is only listed never opens the registry
+
                 conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5)
                 conn.row_factory = sqlite3.Row
                 conn.executescript(_SCHEMA)
