@@ -29,6 +29,7 @@ benchmarks/results/render.json (render-<preset>.json for other presets).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fractions
 import json
 import os
@@ -40,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 import av
 import cv2
@@ -91,23 +92,33 @@ def first_frame(path: pathlib.Path) -> npt.NDArray[np.uint8]:
     raise RuntimeError("the rendered clip has no frames")
 
 
-def encode_still(yuv: npt.NDArray[np.uint8], path: pathlib.Path, frames: int, preset: str, crf: int) -> float:
-    """Seconds to encode ``frames`` copies of one 4K picture: the encoder's own cost."""
-    started = time.perf_counter()
+@contextlib.contextmanager
+def x264(path: pathlib.Path, preset: str, crf: int) -> Generator[Callable[[av.VideoFrame | None], None]]:
+    """A 4K libx264 MP4 at ``path`` with the engine's settings; yields "encode this frame" (None flushes)."""
     with av.open(str(path), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         stream.options = {"preset": preset, "crf": str(crf)}
         stream.codec_context.thread_type = "AUTO"
         stream.codec_context.thread_count = 0
+
+        def encode(frame: av.VideoFrame | None) -> None:
+            for packet in stream.encode(frame):
+                container.mux(packet)
+
+        yield encode
+        encode(None)
+
+
+def encode_still(yuv: npt.NDArray[np.uint8], path: pathlib.Path, frames: int, preset: str, crf: int) -> float:
+    """Seconds to encode ``frames`` copies of one 4K picture: the encoder's own cost."""
+    started = time.perf_counter()
+    with x264(path, preset, crf) as encode:
         frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
         frame.time_base = fractions.Fraction(1, FPS)
         for index in range(frames):
             frame.pts = index
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
+            encode(frame)
     return time.perf_counter() - started
 
 
@@ -119,19 +130,11 @@ def encode_plain(clip: pathlib.Path, path: pathlib.Path, frames: int, preset: st
     first = source.at(0.0)
     box = fit_box(Box(0, 0, WIDTH, HEIGHT), first.width, first.height)
     canvas = YuvFrame(np.zeros((HEIGHT, WIDTH, 3), np.uint8))
-    with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=FPS)
-        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-        stream.options = {"preset": preset, "crf": str(crf)}
-        stream.codec_context.thread_type = "AUTO"
-        stream.codec_context.thread_count = 0
+    with x264(path, preset, crf) as encode:
         for index in range(frames):
             canvas.scale_in(box.left, box.top, box.width, box.height, source.at(index / FPS))
             canvas.frame.pts, canvas.frame.time_base = index, fractions.Fraction(1, FPS)
-            for packet in stream.encode(canvas.frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
+            encode(canvas.frame)
     return time.perf_counter() - started
 
 
