@@ -56,8 +56,8 @@ def _children_cpu() -> float:
 def runtime_python() -> str:
     """A Python with the locked runtime set only (what `pip install akool-mcp` gives a user: no dev tools).
 
-    The dev tools change start-up on their own: structlog imports `rich` at import time when it is
-    installed, and only the fuzzing tools bring it. Built with the project's pinned uv into .venv-runtime.
+    The dev tools can change start-up on their own (a library that imports an optional one when it is
+    installed). Built with the project's pinned uv into .venv-runtime.
     """
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(root / ".venv-runtime")}
