@@ -21,6 +21,7 @@ import numpy.typing as npt
 from akool_mcp.local.render import landmarks as lm
 from akool_mcp.local.render.draw import Image
 from akool_mcp.local.render.faceaxes import FaceFrame, along, smooth
+from akool_mcp.local.render.layers import Rect, even_rect
 from akool_mcp.local.render.warp import Points
 from akool_mcp.local.render.yuv import I420
 
@@ -117,13 +118,12 @@ def find_opening(picture: Image | I420, face: lm.Face) -> Opening:
     return Opening(top, bottom, edge, region, seeds, unit)
 
 
-def _gray(picture: Image | I420, rect: tuple[int, int, int, int]) -> Image:
+def _gray(picture: Image | I420, rect: Rect) -> Image:
     """The grey of ``rect`` of a BGR or YUV picture (a YUV one is converted only there)."""
     x0, y0, x1, y1 = rect
     if isinstance(picture, I420):
-        ex0, ey0 = x0 - x0 % 2, y0 - y0 % 2
-        ex1, ey1 = min(picture.width, x1 + x1 % 2), min(picture.height, y1 + y1 % 2)
-        crop = picture.bgr((ex0, ey0, ex1, ey1))[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0]
+        even = even_rect(rect, picture.width, picture.height)
+        crop = picture.bgr(even)[y0 - even[1] : y1 - even[1], x0 - even[0] : x1 - even[0]]
     else:
         crop = picture[y0:y1, x0:x1, :3]
     return cast(Image, cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_BGR2GRAY))
