@@ -126,6 +126,7 @@ class AkoolServer(MCPServer[AppState]):
         self._tool_cache = tool_cache
         self._descriptions: dict[str, str] = {}
         self._ui: dict[str, str] = {}
+        self._listed: list[MCPTool] | None = None  # this process's answer, until a tool or its finishing changes
 
     def add_tool(
         self,
@@ -141,6 +142,7 @@ class AkoolServer(MCPServer[AppState]):
         self._deferred.defer(
             Registration(fn, name or fn.__name__, title, description, annotations, icons, meta, structured_output)
         )
+        self._listed = None
 
     def finish_tools(self, descriptions: dict[str, str] | None = None) -> None:
         """Every tool gets compact schemas and a dedented description when it is built.
@@ -148,6 +150,7 @@ class AkoolServer(MCPServer[AppState]):
         `descriptions` rewrites parameter descriptions that depend on how the server runs (by name).
         """
         self._descriptions = dict(descriptions or {})
+        self._listed = None
 
     def bind_ui(self, names: tuple[str, ...], resource_uri: str) -> None:
         """Point these tools at an MCP Apps view (`_meta.ui.resourceUri`); their results stay as they are."""
@@ -156,6 +159,7 @@ class AkoolServer(MCPServer[AppState]):
             if name not in registered:
                 raise ValueError(f"no tool {name!r} to bind to {resource_uri}")
             self._ui[name] = resource_uri
+        self._listed = None
 
     def _finish(self, tool: Tool) -> None:
         properties = cast(dict[str, Any], tool.parameters.get("properties", {}))
@@ -171,17 +175,21 @@ class AkoolServer(MCPServer[AppState]):
         if tool.name in self._ui:
             tool.meta = {**(tool.meta or {}), "ui": {"resourceUri": self._ui[tool.name]}}
 
+    def remove_tool(self, name: str) -> None:
+        super().remove_tool(name)
+        self._listed = None
+
     async def list_tools(self) -> list[MCPTool]:
         if self._tool_cache is None:
             return await super().list_tools()
-        finishing = [sorted(self._descriptions.items()), sorted(self._ui.items())]
-        key = fingerprint(self._deferred.registrations, finishing)
-        kept = self._tool_cache.load(key)
-        if kept is not None:
-            return kept
-        tools = await super().list_tools()
-        self._tool_cache.store(key, tools)
-        return tools
+        if self._listed is None:  # the kept file is read (and the fingerprint taken) once per process
+            finishing = [sorted(self._descriptions.items()), sorted(self._ui.items())]
+            key = fingerprint(self._deferred.registrations, finishing)
+            self._listed = self._tool_cache.load(key)
+            if self._listed is None:
+                self._listed = await super().list_tools()
+                self._tool_cache.store(key, self._listed)
+        return list(self._listed)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
