@@ -16,6 +16,12 @@ decodes the source clip, scales it into the box and encodes it with the same set
 face work: what any tool must do to show that video at 4K. Its frames change everywhere, so x264
 alone takes several times a still's time on them.
 
+A third baseline, ``own``, encodes the rendered clip's own frames (decoded beforehand, not timed,
+each written into a reused frame as the renderer writes its moving rectangles):
+x264's price for exactly these moving pictures, with no drawing. render / own is what the drawing
+and the overlap with the encoder add; own / still is what the motion itself costs the encoder (a
+head that sways changes every macroblock it covers, on every frame).
+
 Render and baselines run in turn, ``--rounds`` times, and each ratio is the median of the ratios
 of runs made side by side: on a shared machine absolute times vary 15-30% and more. CPU seconds
 (all threads of the process) are given too; they vary less with the load than wall time.
@@ -138,6 +144,56 @@ def encode_plain(clip: pathlib.Path, path: pathlib.Path, frames: int, preset: st
     return time.perf_counter() - started
 
 
+Change = tuple[int, int, npt.NDArray[np.uint8]]  # even x, even y, I420 block (OpenCV's layout)
+
+
+def own_frames(clip: pathlib.Path) -> tuple[npt.NDArray[np.uint8], list[Change]]:
+    """The rendered clip as its first frame (I420) and, for each frame, its pixels over the one
+    even-edged rectangle where the picture moves (luma off the first frame's by more than x264's
+    own noise, in any frame): what the renderer itself writes into its frames."""
+    frames: list[npt.NDArray[np.uint8]] = []
+    with av.open(str(clip)) as container:
+        for frame in container.decode(video=0):
+            frames.append(np.asarray(frame.to_ndarray(format="yuv420p"), np.uint8))
+    if not frames:
+        raise RuntimeError("the rendered clip has no frames")
+    first = frames[0]
+    height = first.shape[0] * 2 // 3
+    moved = np.zeros((height, WIDTH), bool)
+    for yuv in frames[1:]:
+        moved |= cv2.absdiff(yuv[:height], first[:height]) > 12
+    rows, cols = np.flatnonzero(moved.any(axis=1)), np.flatnonzero(moved.any(axis=0))
+    if len(rows) == 0:
+        return first, [(0, 0, np.zeros((0, 0), np.uint8))] * len(frames)
+    x0, y0 = int(cols[0]) // 2 * 2, int(rows[0]) // 2 * 2
+    x1, y1 = min(WIDTH, int(cols[-1]) + 2) // 2 * 2, min(HEIGHT, int(rows[-1]) + 2) // 2 * 2
+    w, h = x1 - x0, y1 - y0
+    changes: list[Change] = []
+    for yuv in frames:
+        block = np.empty((h * 3 // 2, w), np.uint8)
+        block[:h] = yuv[y0:y1, x0:x1]
+        chroma = yuv[height:].reshape(2, height // 2, WIDTH // 2)[:, y0 // 2 : y1 // 2, x0 // 2 : x1 // 2]
+        block[h:].reshape(2, h // 2, w // 2)[...] = chroma
+        changes.append((x0, y0, block))
+    return first, changes
+
+
+def encode_own(own: tuple[npt.NDArray[np.uint8], list[Change]], path: pathlib.Path, preset: str, crf: int) -> float:
+    """Seconds to encode the rendered clip's own frames with no drawing at all: each frame's
+    changed rectangle (worked out beforehand) is written into one reused frame, as the renderer
+    writes its moving rectangles. What x264 alone asks for these moving pictures."""
+    first, changes = own
+    canvas = YuvFrame.from_i420(first)
+    started = time.perf_counter()
+    with x264(path, preset, crf) as encode:
+        for index, (x, y, block) in enumerate(changes):
+            if block.size:
+                canvas.put(x, y, block)
+            canvas.frame.pts, canvas.frame.time_base = index, fractions.Fraction(1, FPS)
+            encode(canvas.frame)
+    return time.perf_counter() - started
+
+
 def portrait() -> npt.NDArray[np.uint8]:
     from skimage import data  # a dev dependency: the benchmark runs from a checkout
 
@@ -233,6 +289,10 @@ def child(args: argparse.Namespace) -> None:
     if args.child == "render":
         clip = composition(folder, args.seconds, args.case)
         seconds, cpu = timed(lambda: render(clip, folder / "talk.mp4", preset=args.preset, crf=args.crf))
+    elif args.child == "own":
+        own = own_frames(folder / "talk.mp4")
+        seconds, cpu = timed(lambda: encode_own(own, folder / "own.mp4", args.preset, args.crf))
+        del own
     elif args.child == "plain":
         seconds, cpu = timed(
             lambda: encode_plain(folder / "clip.mp4", folder / "plain.mp4", frames, args.preset, args.crf)
@@ -258,7 +318,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--crf", type=int, default=23)
     parser.add_argument("--rounds", type=int, default=3, help="repeat each measurement this many times")
-    parser.add_argument("--child", choices=["render", "still", "plain"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["render", "still", "own", "plain"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -266,7 +326,7 @@ def main() -> None:
         return
 
     rounds = max(1, args.rounds)
-    kinds = ["render", "still"] + (["plain"] if args.case == "video" else [])
+    kinds = ["render", "still", "own"] + (["plain"] if args.case == "video" else [])
     cold_runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     warm_runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     with tempfile.TemporaryDirectory() as tmp:
@@ -289,6 +349,8 @@ def main() -> None:
             "still": lambda: encode_still(still, folder / "still-warm.mp4", frames, args.preset, args.crf),
             "plain": lambda: encode_plain(source, folder / "plain-warm.mp4", frames, args.preset, args.crf),
         }
+        own = own_frames(folder / "talk.mp4")
+        work["own"] = lambda: encode_own(own, folder / "own-warm.mp4", args.preset, args.crf)
         for kind in kinds:
             work[kind]()  # warm-up
         for _ in range(rounds):
@@ -299,9 +361,9 @@ def main() -> None:
     def median(runs: list[dict[str, float]], key: str = "seconds") -> float:
         return round(statistics.median(r[key] for r in runs), 3)
 
-    def ratio(runs: dict[str, list[dict[str, float]]], base: str, key: str = "seconds") -> float:
-        """The median over rounds of render / base, each from runs made side by side."""
-        pairs = zip(runs["render"], runs[base], strict=True)
+    def ratio(runs: dict[str, list[dict[str, float]]], base: str, key: str = "seconds", top: str = "render") -> float:
+        """The median over rounds of top / base, each from runs made side by side."""
+        pairs = zip(runs[top], runs[base], strict=True)
         return round(statistics.median(r[key] / b[key] for r, b in pairs), 3)
 
     figures: dict[str, object] = {
@@ -318,6 +380,11 @@ def main() -> None:
         figures[f"{when}_still_encode_s"] = median(runs["still"])
         figures[f"{when}_ratio"] = ratio(runs, "still")
         figures[f"{when}_cpu_ratio"] = ratio(runs, "still", "cpu")
+        figures[f"{when}_own_frames_encode_s"] = median(runs["own"])
+        figures[f"{when}_own_frames_ratio_to_still"] = ratio(runs, "still", top="own")
+        figures[f"{when}_own_frames_cpu_ratio_to_still"] = ratio(runs, "still", "cpu", top="own")
+        figures[f"{when}_ratio_to_own_frames"] = ratio(runs, "own")
+        figures[f"{when}_cpu_ratio_to_own_frames"] = ratio(runs, "own", "cpu")
         if "plain" in runs:
             figures[f"{when}_plain_video_s"] = median(runs["plain"])
             figures[f"{when}_ratio_to_plain"] = ratio(runs, "plain")

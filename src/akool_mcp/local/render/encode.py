@@ -41,11 +41,21 @@ class YuvFrame:
     """
 
     def __init__(self, canvas_bgr: Image) -> None:
-        height, width = canvas_bgr.shape[:2]
+        self._start(canvas_bgr.shape[1], canvas_bgr.shape[0])
+        self.put(0, 0, to_i420(canvas_bgr))
+
+    def _start(self, width: int, height: int) -> None:
         self.frame = av.VideoFrame(width, height, "yuv420p")
         self.planes = _frame_planes(self.frame)
         self.width, self.height = width, height
-        self.put(0, 0, to_i420(canvas_bgr))
+
+    @classmethod
+    def from_i420(cls, block: Image) -> YuvFrame:
+        """A frame holding an even-sized I420 block (OpenCV's layout) as its picture."""
+        frame = cls.__new__(cls)
+        frame._start(block.shape[1], block.shape[0] * 2 // 3)
+        frame.put(0, 0, block)
+        return frame
 
     def clone(self) -> YuvFrame:
         """Another frame holding the same picture."""

@@ -22,6 +22,8 @@ Triangles = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float32]
 
 _SUBPIXEL_BITS = 4  # cv2's fill functions take fixed-point corners: 1/16 px
+_HOLE = -2  # the triangle id of pixels in a hole, while the table is drawn
+_SLIVER_REACH = 4  # px: how far from a sliver its nearest drawn pixel is looked for
 
 
 def border_anchors(width: int, height: int, per_side: int) -> Points:
@@ -41,16 +43,20 @@ def triangulate(points: Points, width: int, height: int) -> Triangles:
         return np.zeros((0, 3), np.int32)  # a face almost entirely off the canvas: nothing to warp
     subdiv = cv2.Subdiv2D((-2, -2, width + 4, height + 4))
     points = np.clip(points, [-1, -1], [width, height]).astype(np.float32)
-    for x, y in points.tolist():
-        subdiv.insert((float(x), float(y)))
-    corners = np.asarray(subdiv.getTriangleList(), np.float32).reshape(-1, 3, 2)
+    subdiv.insert(points.tolist())
+    # Subdiv2D hands back the very float32 coordinates it was given: look the corners up.
+    index: dict[tuple[float, float], int] = {}
+    for k, xy in enumerate(points.tolist()):
+        index.setdefault((xy[0], xy[1]), k)
     found: list[tuple[int, int, int]] = []
-    for triangle in corners:
-        distances = np.linalg.norm(points[None, :, :] - triangle[:, None, :], axis=2)
-        nearest = distances.argmin(axis=1)
-        if float(distances[np.arange(3), nearest].max()) > 1e-3:
-            continue  # touches one of Subdiv2D's helper vertices far outside
-        found.append((int(nearest[0]), int(nearest[1]), int(nearest[2])))
+    for corners in np.asarray(subdiv.getTriangleList(), np.float32).reshape(-1, 6).tolist():
+        a, b, c = (
+            index.get((corners[0], corners[1])),
+            index.get((corners[2], corners[3])),
+            index.get((corners[4], corners[5])),
+        )
+        if a is not None and b is not None and c is not None:  # else one of Subdiv2D's helper vertices
+            found.append((a, b, c))
     return np.asarray(found, np.int32).reshape(-1, 3)
 
 
@@ -75,7 +81,8 @@ class Mesh:
         """Remap tables that carry the picture's points at ``rest`` to ``moved``.
 
         Every output pixel inside a moved triangle reads from the same spot of the triangle at
-        rest; pixels outside every triangle, and in holes, read from themselves. ``coarse``
+        rest; pixels in holes read from themselves, and pixels between triangles (gaps in the
+        mesh) read as the nearest triangle's do. ``coarse``
         works the tables out on every second pixel and interpolates them (a quarter of the
         work, for video frames): the warp is continuous, so only pixels by a triangle's corner
         move, by a fraction of a pixel.
@@ -97,8 +104,12 @@ class Mesh:
         corners_h = np.concatenate([dst[warped], np.ones((len(warped), 3, 1), np.float32)], axis=2)
         at_rest = rest[self.triangles[warped]].astype(np.float32)
         inverse[warped] = np.linalg.solve(corners_h.astype(np.float64), at_rest.astype(np.float64)).transpose(0, 2, 1)
+        for k in np.flatnonzero(self.hole).tolist():
+            cv2.fillConvexPoly(ids, corners[k], _HOLE, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
         for k in warped.tolist():
             cv2.fillConvexPoly(ids, corners[k], k, lineType=cv2.LINE_8, shift=_SUBPIXEL_BITS)
+        _close_slivers(ids)
+        ids[ids == _HOLE] = -1
         xs = np.arange(w, dtype=np.float32)[None, :] * step + (step - 1) / 2
         ys = np.arange(h, dtype=np.float32)[:, None] * step + (step - 1) / 2
         coef = inverse.astype(np.float32)[ids]
@@ -110,6 +121,35 @@ class Mesh:
             map_y = cast(Floats, cv2.resize(map_y, size, interpolation=cv2.INTER_LINEAR))
         map1, map2 = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)
         return cast(npt.NDArray[np.int16], map1), cast(npt.NDArray[np.uint16], map2)
+
+
+def _close_slivers(ids: npt.NDArray[np.int32]) -> None:
+    """Give pixels that no moved triangle reached (-1) the triangle of their nearest drawn pixel.
+
+    A mouth's mesh does not tile its patch exactly: Delaunay's triangles are cut along the
+    lips' ring and the strips inside it do not meet them edge to edge by the corners, and thin
+    triangles are rounded to whole pixels. Left alone, such a pixel would show the picture's
+    own pixel at that spot: a fleck of the photo's teeth or dark mouth corner between lips that
+    were moved together.
+    """
+    missing = ids == -1
+    if not missing.any():
+        return
+    rows, cols = np.flatnonzero(missing.any(axis=1)), np.flatnonzero(missing.any(axis=0))
+    y0, y1 = max(0, int(rows[0]) - _SLIVER_REACH), min(ids.shape[0], int(rows[-1]) + _SLIVER_REACH + 1)
+    x0, x1 = max(0, int(cols[0]) - _SLIVER_REACH), min(ids.shape[1], int(cols[-1]) + _SLIVER_REACH + 1)
+    window, gaps = ids[y0:y1, x0:x1], missing[y0:y1, x0:x1]
+    drawn = np.flatnonzero(~gaps.ravel())
+    if len(drawn) == 0:
+        return
+    # Each drawn pixel is a zero of the mask; the transform labels every gap pixel with its
+    # nearest zero, numbered from 1 in raster order.
+    labels = cast(
+        tuple[Any, npt.NDArray[np.int32]],
+        cv2.distanceTransformWithLabels(gaps.astype(np.uint8), cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL),
+    )[1]
+    nearest = drawn[labels[gaps].astype(np.int64) - 1]
+    window[gaps] = window.ravel()[nearest]
 
 
 def remap(picture: Image, maps: tuple[npt.NDArray[np.int16], npt.NDArray[np.uint16]]) -> Image:
