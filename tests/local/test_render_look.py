@@ -9,14 +9,19 @@ pixels it paints.
 
 from __future__ import annotations
 
+import copy
+
 import cv2
 import numpy as np
 import pytest
 from skimage import data as skimage_data
 
 from akool_mcp.local.render import landmarks as lm
+from akool_mcp.local.render.cavity import soften_seam
+from akool_mcp.local.render.faceaxes import FaceFrame
 from akool_mcp.local.render.photo import mouth_pose
 from akool_mcp.local.render.rig import MouthPose, MouthRig, skin_light
+from akool_mcp.local.render.settle import Opening, closed_face, fill_opening, find_opening, opened_lips
 from akool_mcp.local.render.warp import remap
 
 pytestmark = pytest.mark.slow
@@ -39,6 +44,14 @@ def rig(photo: np.ndarray) -> MouthRig:
 def _patch(photo: np.ndarray, rig: MouthRig) -> np.ndarray:
     x0, y0, x1, y1 = rig.rect
     return np.ascontiguousarray(photo[y0:y1, x0:x1])
+
+
+def _warped(patch: np.ndarray, rig: MouthRig, pose: MouthPose) -> np.ndarray:
+    """The patch warped to ``pose`` with the line where the lips meet drawn: all but the inside."""
+    moved = rig.posed(pose)
+    out = remap(patch, rig.mesh.maps(rig.rest, moved))
+    soften_seam(out, moved[rig._teeth_edge()], moved[rig.lower_inner], rig.frame.unit)  # pyright: ignore[reportPrivateUsage]
+    return out
 
 
 def _displacement(rig: MouthRig, pose: MouthPose) -> tuple[np.ndarray, np.ndarray]:
@@ -87,9 +100,8 @@ def test_closed_lips_show_no_inside_of_the_mouth(photo: np.ndarray, rig: MouthRi
     patch = _patch(photo, rig)
     light = skin_light(photo, lm.find_faces(photo)[0])
     posed = rig.render(patch.copy(), pose, light)
-    warped = remap(patch, rig.mesh.maps(rig.rest, rig.posed(pose)))
-    # Nothing painted at all: no cavity, no dark specks at the corners.
-    assert int(np.count_nonzero(np.abs(posed.astype(int) - warped.astype(int)).max(axis=2))) == 0
+    # No inside painted at all (no cavity, no dark specks at the corners): only the lips' line.
+    assert int(np.count_nonzero(np.abs(posed.astype(int) - _warped(patch, rig, pose).astype(int)).max(axis=2))) == 0
     # And from the upper teeth's edge (the upper lip, when pressed) to the lower lip, across the
     # mouth, no dark pixel of the photo's own mouth is left either: the lips meet.
     moved = rig.posed(pose)
@@ -107,12 +119,36 @@ def test_closed_lips_show_no_inside_of_the_mouth(photo: np.ndarray, rig: MouthRi
     assert dark == 0
 
 
+@pytest.mark.parametrize("pose", [PRESSED, BITE], ids=["pressed", "bite"])
+def test_closed_lips_meet_on_a_soft_darker_line_with_no_stair_steps(
+    photo: np.ndarray, rig: MouthRig, pose: MouthPose
+) -> None:
+    """Two lips moved together by a warp join in stair steps (pixels from far apart in the photo
+    side by side: jumps of 50-90 grey levels from one column to the next). A real closed mouth
+    shows a soft line a little darker than the lips."""
+    patch = _patch(photo, rig)
+    moved = rig.posed(pose)
+    luma = cv2.cvtColor(rig.render(patch.copy(), pose, 1.0), cv2.COLOR_BGR2GRAY).astype(int)
+    middle = (moved[rig._teeth_edge()] + moved[rig.lower_inner]) / 2  # pyright: ignore[reportPrivateUsage]
+    order = np.argsort(middle[:, 0])
+    left, right = float(middle[:, 0].min()), float(middle[:, 0].max())
+    xs = np.arange(int(left + 0.1 * (right - left)), int(right - 0.1 * (right - left)))
+    ys = np.round(np.interp(xs, middle[order, 0], middle[order, 1])).astype(int)
+    steps = [
+        abs(luma[y + d, x + 1] - luma[y + d, x]) for x, y in zip(xs[:-1], ys[:-1], strict=True) for d in (-1, 0, 1)
+    ]
+    assert max(steps) <= 25
+    line = luma[ys, xs]
+    lips = (luma[ys - 5, xs] + luma[ys + 5, xs]) / 2
+    assert float(np.mean(lips - line)) >= 10
+
+
 def test_the_inside_is_painted_only_where_the_lips_part(photo: np.ndarray, rig: MouthRig) -> None:
     patch = _patch(photo, rig)
     for level in (1, 2, 5, 9):
         pose = mouth_pose(level, 2)
         moved = rig.posed(pose)
-        painted = np.abs(rig.render(patch.copy(), pose, 1.0).astype(int) - remap(patch, rig.mesh.maps(rig.rest, moved)))
+        painted = np.abs(rig.render(patch.copy(), pose, 1.0).astype(int) - _warped(patch, rig, pose))
         _, xs = np.nonzero(painted.max(axis=2))
         edge = moved[np.concatenate([[rig.upper_inner[0]], rig.teeth_rows, [rig.upper_inner[-1]]])]
         lower = moved[rig.lower_inner]
@@ -133,3 +169,127 @@ def test_a_wide_ah_opens_within_a_natural_range(rig: MouthRig) -> None:
     chin_drop = float(face[rig.index[lm.CHIN], 1] - rig.uv[rig.index[lm.CHIN], 1])
     assert 0.04 <= chin_drop <= 0.16  # eye widths: a face is about 1.6 of them from brow to chin
     del unit
+
+
+@pytest.fixture(scope="module")
+def closed_photo(photo: np.ndarray, rig: MouthRig) -> np.ndarray:
+    """The astronaut with her lips pressed together: a photo that shows no teeth of its own."""
+    x0, y0, x1, y1 = rig.rect
+    closed = photo.copy()
+    closed[y0:y1, x0:x1] = rig.render(_patch(photo, rig), PRESSED, 1.0)
+    return closed
+
+
+def test_teeth_drawn_for_a_closed_mouth_are_shaded_teeth_not_a_white_slab(closed_photo: np.ndarray) -> None:
+    """Lit in the middle and darker towards the corners, where the row turns into the mouth, and
+    told apart by faint gaps: a band of one colour reads as a white slab at a 100% crop."""
+    rig = MouthRig(lm.find_faces(closed_photo)[0], SIDE, SIDE)
+    patch = _patch(closed_photo, rig)
+    posed = rig.render(patch.copy(), WIDE, 1.0)
+    luma = cv2.cvtColor(posed, cv2.COLOR_BGR2GRAY).astype(float)
+    painted = np.abs(posed.astype(int) - _warped(patch, rig, WIDE)).max(axis=2) > 0
+    # The teeth: bright paint, without its soft edges.
+    teeth = cv2.erode((painted & (luma > 110)).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert np.count_nonzero(teeth) > 500
+    _, xs = np.nonzero(teeth)
+    centre, span = (xs.min() + xs.max()) / 2, xs.max() - xs.min()
+    across = np.abs(np.arange(luma.shape[1]) - centre)[None, :] / span
+    assert float(luma[teeth & (across < 0.125)].mean() - luma[teeth & (across > 0.375)].mean()) >= 35
+    # Along the row through the teeth's middle: narrow dips below the running median (the gaps).
+    columns = np.flatnonzero(teeth.any(axis=0) & (across[0] < 0.3))
+    row = int(np.median([np.flatnonzero(teeth[:, c]).mean() for c in columns]))
+    profile = luma[row, columns]
+    running = np.array([np.median(profile[max(0, i - 4) : i + 5]) for i in range(len(profile))])
+    assert int(np.count_nonzero(running - profile > 8)) >= 3
+
+
+# A video frame seen by the settling: the astronaut saying "ah" (her own teeth, the dark gap
+# under them), as the engine renders her, posed by a rig whose rest shape is her closed mouth.
+
+Frame = tuple[np.ndarray, lm.Face, Opening]
+
+
+@pytest.fixture(scope="module")
+def open_frame(photo: np.ndarray, rig: MouthRig) -> Frame:
+    x0, y0, x1, y1 = rig.rect
+    picture = photo.copy()
+    picture[y0:y1, x0:x1] = rig.render(_patch(photo, rig), WIDE, 1.0)
+    face = lm.find_faces(picture)[0]
+    opening = find_opening(picture, face)
+    assert opening.found
+    return picture, face, opening
+
+
+def test_an_open_mouth_is_filled_with_the_lips_own_grain_not_streaks(rig: MouthRig, open_frame: Frame) -> None:
+    """Each half of the dark gap takes the lip beside it mirrored: one edge pixel repeated down
+    a column would be a streak, which a closed pose stretches over the lower lip."""
+    picture, _, opening = open_frame
+    before = _patch(picture, rig)
+    after = before.copy()
+    fill_opening(after, opening, rig.rect[:2])
+    changed = np.abs(after.astype(int) - before).max(axis=2) > 0
+    columns = np.flatnonzero(changed.sum(axis=0) >= 8)
+    assert len(columns) > 20
+    longest = []
+    for x in columns:
+        values = after[changed[:, x], x].astype(int)
+        same = np.all(values[1:] == values[:-1], axis=1)
+        run, best = 0, 0
+        for equal in same.tolist():
+            run = run + 1 if equal else 0
+            best = max(best, run)
+        longest.append(best + 1)
+    assert float(np.median(longest)) <= 2
+
+
+def test_a_frame_open_on_its_own_teeth_gets_no_second_row_drawn(closed_photo: np.ndarray, open_frame: Frame) -> None:
+    """Her teeth stay in the teeth strip of a frame whose mouth is open: teeth drawn in the gap
+    under them would make two rows, though her rest shape (shut) shows none of its own."""
+    picture, face, opening = open_frame
+    rest = MouthRig(lm.find_faces(closed_photo)[0], SIDE, SIDE)
+    assert not rest.own_teeth  # posed as it is, the closed mouth gets drawn teeth
+    moved = rest.moved_to(face, SIDE, SIDE, opening)
+    patch = _patch(picture, moved)
+    fill_opening(patch, opening, moved.rect[:2])
+    posed = moved.render(patch.copy(), WIDE, 1.0)
+    drawing = copy.copy(moved)
+    drawing.own_teeth = False
+    with_teeth = drawing.render(patch.copy(), WIDE, 1.0)
+    assert np.count_nonzero(np.abs(with_teeth.astype(int) - posed).max(axis=2) > 20) > 200  # they would show
+    assert moved.own_teeth  # and are not drawn
+    shut = rest.moved_to(face, SIDE, SIDE, None)  # no open mouth seen: the rest shape decides
+    assert not shut.own_teeth
+
+
+def test_settling_moves_the_lower_lip_whole_and_keeps_it_as_thin_as_the_frame_shows_it(
+    open_frame: Frame, closed_photo: np.ndarray
+) -> None:
+    _, face, opening = open_frame
+    frame = FaceFrame(face)
+    inner, outer = list(lm.INNER_LIP_LOWER[1:-1]), list(lm.OUTER_LIP_LOWER[1:-1])
+    seen = frame.to_face(face.points)
+    opened, _ = opened_lips(seen, opening, frame.unit)
+    # The landmarks put the inner edge up in the gap; the outer edge, which they get right,
+    # moves much less (only as much as keeps the lip from folding): the lip is not dragged
+    # whole over the skin under it.
+    shift = opened[inner, 1] - seen[inner, 1]
+    assert float(shift.max()) > 0.02
+    assert np.all(np.abs(opened[outer, 1] - seen[outer, 1]) <= 0.6 * shift + 1e-4)
+    # Shut as a rest shape, the lip rises whole: at its middle, no taller than it was.
+    shut = FaceFrame(face).to_face(closed_face(face, opening).points)
+    middle_in, middle_out = lm.INNER_LIP_LOWER[5], lm.OUTER_LIP_LOWER[5]
+    assert float(shut[middle_in, 1] - opened[middle_in, 1]) < -0.02  # it did rise
+    thick_shut = shut[middle_out, 1] - shut[middle_in, 1]
+    assert abs(float(thick_shut - (opened[middle_out, 1] - opened[middle_in, 1]))) < 1e-3
+    # Posed from this frame, the lower lip is at most 1.6 times as thick as the frame shows it.
+    rest = MouthRig(lm.find_faces(closed_photo)[0], SIDE, SIDE)
+    moved = rest.moved_to(face, SIDE, SIDE, opening)
+    posed = moved.posed(MouthPose(0.0, 0.0, 0.0))
+    rows_in = [moved.index[k] for k in inner]
+    rows_out = [moved.index[k] for k in outer]
+    thick_posed = posed[rows_out, 1] - posed[rows_in, 1]
+    thick_frame = moved.rest[rows_out, 1] - moved.rest[rows_in, 1]
+    across = thick_frame > 0  # the points pair up across the lip away from the corners
+    rest_thick = FaceFrame(lm.find_faces(closed_photo)[0]).unit * (rest.uv[rows_out, 1] - rest.uv[rows_in, 1])
+    assert float(np.max(rest_thick[across] - 1.6 * thick_frame[across])) > 2  # it would be taller
+    assert float(np.max(thick_posed[across] - 1.6 * thick_frame[across])) <= 0.5

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from akool_mcp.local.render import landmarks as lm
-from akool_mcp.local.render.cavity import SHUT_GAP, paint_inside
+from akool_mcp.local.render.cavity import SHUT_GAP, paint_inside, soften_seam
 from akool_mcp.local.render.draw import Image
 from akool_mcp.local.render.faceaxes import FaceFrame
 from akool_mcp.local.render.faceaxes import along as _along
@@ -47,6 +47,10 @@ _BITE_TEETH = 0.035  # upper teeth left showing above a lower lip tucked under t
 _LIP_FADE = 0.25  # how far from the inner lips pressing or tucking them still moves the skin
 _OWN_TEETH = 0.05  # a photo whose lips are this far apart (eye widths) shows its own teeth
 _OVERLAP_PX = 0.75  # closed lips overlap by this much (pixels)
+# A video frame's lower lip is posed at most this many times as thick as the frame shows it,
+# and never under this part of its rest thickness.
+_LIP_STRETCH = 1.6
+_LIP_KEPT = 0.4
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class MouthRig:
         self.half_width = float(abs(uv_all[lm.LIP_CORNER_LEFT, 0] - uv_all[lm.LIP_CORNER_RIGHT, 0])) / 2
         self.jaw_half = float(abs(uv_all[lm.CHEEK_LEFT, 0] - uv_all[lm.CHEEK_RIGHT, 0])) / 2
         self.rest_gap = float(np.mean(lower[1:-1, 1] - upper[1:-1, 1]))
+        # Whether the picture shows teeth of its own between the lips: then none are drawn.
+        self.own_teeth = self.rest_gap >= _OWN_TEETH
         oval = uv_all[[k for k in lm.FACE_OVAL if uv_all[k, 1] > nose_v]]
         self.jaw_u, self.jaw_v = oval[:, 0].copy(), oval[:, 1].copy()
         # How far the lips may part: a wide "ah" shows a gap (the photo's own included) of
@@ -185,6 +191,10 @@ class MouthRig:
             # Where the frame's mouth is open, the teeth end where the dark inside begins.
             teeth_now[:, 1] = np.where(np.isnan(top), teeth_now[:, 1], top)
         teeth_now[:, 1] = np.clip(teeth_now[:, 1], upper_now[:, 1], lower_now[:, 1])
+        other.uv = self._lower_lip_within_reach(now)
+        # A frame whose own mouth is open keeps its own inside, teeth and all, in the teeth
+        # strip: teeth drawn under them would make two rows.
+        other.own_teeth = self.own_teeth or (top is not None and bool(np.any(~np.isnan(top))))
         points = frame.to_picture(np.vstack([now[face_keys], teeth_now]).astype(np.float32))
         pad = 0.18 * frame.unit
         x0, y0 = points.min(axis=0) - pad
@@ -202,6 +212,29 @@ class MouthRig:
         other.rest = np.vstack([points - origin, grid, border_anchors(pw, ph, self.per_side)]).astype(np.float32)
         other.mesh = Mesh(pw, ph, self.mesh.triangles, self.mesh.hole)
         return other
+
+    def _lower_lip_within_reach(self, now: Points) -> Points:
+        """This rig's rest shape with the lower lip no more than ``_LIP_STRETCH`` times as thick
+        as the frame shows it (``now``: the frame's face points, in eye widths).
+
+        A mouth open wide stretches the lower lip thin; posed back to a lip of its full rest
+        thickness, those few rows of pixels would be pulled tall, a pale smear with a streaked
+        highlight. Kept nearer the frame's own thickness, the lip stays lip and the skin under it,
+        which has no grain to show, takes up the rest.
+        """
+        inner = [self.index[k] for k in lm.INNER_LIP_LOWER[1:-1]]
+        outer = [self.index[k] for k in lm.OUTER_LIP_LOWER[1:-1]]
+        seen = now[list(lm.OUTER_LIP_LOWER[1:-1]), 1] - now[list(lm.INNER_LIP_LOWER[1:-1]), 1]
+        rest = self.uv[outer, 1] - self.uv[inner, 1]
+        allowed = np.maximum(_LIP_STRETCH * seen, _LIP_KEPT * rest)
+        # The lists pair up across the lip only away from the corners, where both are ordered
+        # points one above the other (thicknesses above zero).
+        thinner = (seen > 0) & (rest > allowed)
+        if not thinner.any():
+            return self.uv
+        uv = self.uv.copy()
+        uv[outer, 1] = np.where(thinner, self.uv[inner, 1] + allowed, self.uv[outer, 1])
+        return uv
 
     def _teeth_edge(self) -> npt.NDArray[np.int64]:
         """Rows of the teeth-edge copies, corner to corner (the corners are the lips' own)."""
@@ -276,7 +309,7 @@ class MouthRig:
         if pose.bite > 0:
             bite = min(pose.bite, 1.0)
             showing = _BITE_TEETH * np.clip(1 - (u_pair / (1.05 * self.half_width)) ** 2, 0, 1)
-            own = self.rest_gap >= _OWN_TEETH
+            own = self.own_teeth
             visible = np.minimum(gap, showing) if own else showing
             edge = uv[up, 1] + (visible if own else 0.0)
             new_teeth[:, 1] += bite * (edge - new_teeth[:, 1])
@@ -303,12 +336,13 @@ class MouthRig:
         out = remap(patch, self.mesh.maps(self.rest, moved, coarse))
         edge, lower = moved[self._teeth_edge()], moved[self.lower_inner]
         unit = self.frame.unit
+        soften_seam(out, edge, lower, unit)
         gap = float(np.max(lower[:, 1] - edge[:, 1]))
         if gap < SHUT_GAP * unit:
             return out  # closed lips: nothing of the inside shows
         teeth = None
         # Synthetic upper teeth only where the photo showed none of its own.
-        if self.rest_gap < _OWN_TEETH or pose.bite > 0.3:
+        if not self.own_teeth or pose.bite > 0.3:
             teeth = min(0.09 * unit, 0.45 * gap + pose.bite * gap)
         paint_inside(out, edge, lower, unit, light, teeth)
         return out

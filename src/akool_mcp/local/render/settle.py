@@ -131,8 +131,8 @@ def _gray(picture: Image | I420, rect: Rect) -> Image:
 
 def fill_opening(patch: Image, opening: Opening, origin: tuple[int, int]) -> None:
     """Cover the dark inside of an open mouth in ``patch`` (BGR, in place) with the lips' own
-    pixels: in each column the upper half of the dark run takes the colour just above it (the
-    teeth or upper lip), the lower half the colour just below it (the lower lip).
+    pixels: in each column the upper half of the dark run is what lies just above it (the teeth
+    or upper lip) mirrored, the lower half what lies just below it (the lower lip) mirrored.
 
     The settled warp shuts the gap, but a resampled pixel at the seam still reads a little of
     what was between the lips; this way what it reads is lip, not a dark line.
@@ -169,14 +169,16 @@ def fill_opening(patch: Image, opening: Opening, origin: tuple[int, int]) -> Non
         column = np.concatenate([[0], mask[:, x].astype(np.int8), [0]])
         starts = np.flatnonzero(np.diff(column) == 1)
         ends = np.flatnonzero(np.diff(column) == -1)
-        # Each dark run on its own (the teeth between two runs stay): its upper half takes the
-        # pixel above it, its lower half the pixel below it.
+        # Each dark run on its own (the teeth between two runs stay): its upper half is what lies
+        # above it mirrored down, its lower half what lies below it mirrored up. Mirrored, the
+        # lips keep their own grain and shading; one edge pixel repeated down a column would
+        # make streaks, which the warp then stretches over the lower lip.
+        last = box.shape[0] - 1
         for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            above = box[max(a - 1, 0), x].copy()
-            below = box[min(b, box.shape[0] - 1), x].copy()
             middle = (a + b) // 2
-            box[a:middle, x] = above
-            box[middle:b, x] = below
+            rows = np.arange(a, b)
+            mirrored = np.where(rows < middle, 2 * a - 1 - rows, 2 * b - 1 - rows).clip(0, last)
+            box[a:b, x] = box[mirrored, x]
 
 
 def _median3(values: Floats) -> Floats:
@@ -253,7 +255,7 @@ def opened_lips(uv: Points, opening: Opening, unit: float) -> tuple[Points, Floa
     inner = uv[list(lm.INNER_LIP_LOWER[1:-1])]
     shift = _across_lips(uv, (np.maximum(opening.bottom, 0.0) / unit).astype(np.float32))
     top = (inner[:, 1] + opening.top / unit).astype(np.float32)
-    return _lower_lip_moved(uv, shift), top
+    return _lower_lip_moved(uv, shift, within_lip=True), top
 
 
 def _across_lips(uv: Points, values: Floats) -> Floats:
@@ -268,12 +270,16 @@ def _across_lips(uv: Points, values: Floats) -> Floats:
     return along(u[1:-1].astype(np.float32), keys, known)
 
 
-def _lower_lip_moved(uv: Points, shift: Floats) -> Points:
+def _lower_lip_moved(uv: Points, shift: Floats, *, within_lip: bool = False) -> Points:
     """Face points ``uv`` with the lower lip moved down by ``shift`` (eye widths, per inner-lip
     column; negative: up), the chin below it following less and less.
 
-    The shift fades out over two lip thicknesses, never faster than the points' spacing
-    allows, so nothing folds.
+    The whole lip moves (a jaw closing does not make the lip taller), and below it the shift
+    fades out over two lip thicknesses, never faster than the points' spacing allows, so
+    nothing folds. ``within_lip``: only the lip's inner edge moves, the shift fading out by its
+    outer edge (as fast as it may without folding): for landmarks that put the inner edge of an
+    open mouth's lower lip up in the dark gap while the outer edge is right. Either way, a lip
+    moved otherwise would be shown stretched over the skin under it: a pale, tall lower lip.
     """
     if not np.any(shift):
         return uv
@@ -286,9 +292,13 @@ def _lower_lip_moved(uv: Points, shift: Floats) -> Points:
     line = along(u, keys, np.concatenate([corners[:, 1], inner[:, 1]]).astype(np.float32))
     drop = along(u, keys, np.concatenate([zero, shift]).astype(np.float32))
     thick = np.maximum(outer[:, 1] - inner[:, 1], 1e-3)
-    fade = along(u, keys, np.concatenate([zero, 2 * np.maximum(thick, np.abs(shift))]).astype(np.float32))
+    # smooth() is at most 1.5 steep: fading over 1.5 shifts or more keeps the points in order.
+    reach = np.maximum(thick, 1.5 * np.abs(shift)) if within_lip else 2 * np.maximum(thick, np.abs(shift))
+    fade = along(u, keys, np.concatenate([zero, reach]).astype(np.float32))
+    hold = np.zeros_like(u) if within_lip else along(u, keys, np.concatenate([zero, thick]).astype(np.float32))
     under = v - line
-    weight = np.where(under >= -1e-4, 1 - smooth(under / np.maximum(fade, 1e-6)), 0.0)
+    below = np.maximum(under - hold, 0.0)
+    weight = np.where(under >= -1e-4, 1 - smooth(below / np.maximum(fade, 1e-6)), 0.0)
     moved = uv.copy()
     moved[:, 1] = v + drop * weight
     return moved.astype(np.float32)
