@@ -16,9 +16,9 @@ from collections.abc import Iterator, Sequence
 from typing import cast
 
 import av
-import av.error
 import numpy as np
 import numpy.typing as npt
+from av.error import FFmpegError
 
 from akool_mcp.local.render import landmarks as lm
 from akool_mcp.local.render.draw import Image
@@ -139,7 +139,9 @@ class LoopedFrames:
                     width, height = frame.width - frame.width % 2, frame.height - frame.height % 2
                     block = frame.to_ndarray(format="yuv420p", width=width, height=height)
                     yield t - start, I420(cast(Image, block))
-        except (av.error.FFmpegError, ValueError) as exc:
+        # FFmpegError is bound at import: a generator left open is closed as the interpreter
+        # stops, when av's own attributes may already be gone.
+        except (FFmpegError, ValueError) as exc:
             raise RenderError(f"could not decode the avatar video {self.path.name!r} ({exc})") from exc
 
     def at(self, t: float) -> I420:
