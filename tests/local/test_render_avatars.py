@@ -19,12 +19,22 @@ from akool_mcp.local.render import (
     Composition,
     RenderError,
     analyze_avatar_source,
+    avatars,
     builtin_avatar_png,
     builtin_thumbnail_png,
     list_builtin_avatars,
     render,
 )
-from akool_mcp.local.render.avatars import BITE_PATCH, BROWS, EYE_LIDS, MOUTH_LEVELS, MOUTH_WIDTHS, mouth_patch, sprite
+from akool_mcp.local.render.avatars import (
+    BITE_PATCH,
+    BROWS,
+    EYE_LIDS,
+    MOUTH_LEVELS,
+    MOUTH_WIDTHS,
+    Sprite,
+    mouth_patch,
+    sprite,
+)
 from akool_mcp.local.render.spec import EYE_Y
 from akool_mcp.local.speech import Speech
 
@@ -180,3 +190,33 @@ def test_built_in_avatars_sway_only_the_head(tmp_path: pathlib.Path) -> None:
     shoulders = np.s_[330:360, 150:490]
     assert max(float(np.abs(f[face] - frames[0][face]).mean()) for f in frames) > 2.0  # the head moves
     assert max(float(np.abs(f[shoulders] - frames[0][shoulders]).mean()) for f in frames) < 0.5  # the body not
+
+
+def test_a_large_built_in_avatars_mouth_and_eyes_are_drawn_smooth(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big avatar's bust is drawn once with anti-aliasing, but its mouth and eye states, small
+    curved shapes that show stair steps at a 200% crop, are drawn supersampled: nearer the
+    same states drawn at four times the size and averaged down than drawn at size once, and
+    joining the bust around them with no seam."""
+    side = 900  # bigger than avatars drawn whole at twice the size
+
+    def drawn(factor: int | None) -> Sprite:
+        """The sprite as drawn, or with its states drawn ``factor`` times the size."""
+        if factor is not None:
+            monkeypatch.setattr(avatars, "_DETAIL_SUPERSAMPLE", factor)
+        sprite.cache_clear()
+        return sprite("local_liam", side)
+
+    try:
+        now, once, fine = drawn(None), drawn(1), drawn(4)
+    finally:
+        sprite.cache_clear()
+    for part in ("mouth", "eyes"):
+        index = mouth_patch(6, 2) if part == "mouth" else 0
+        ours, plain, reference = (getattr(s, part).patches[index].astype(int) for s in (now, once, fine))
+        assert float(np.abs(ours - reference).mean()) < 0.5 * float(np.abs(plain - reference).mean())
+        states = getattr(now, part)
+        top, left, h, w = states.top, states.left, states.height, states.width
+        ring = np.zeros((side, side), bool)
+        ring[top - 1 : top + h + 1, left - 1 : left + w + 1] = True
+        ring[top + 1 : top + h - 1, left + 1 : left + w - 1] = False
+        assert int(np.abs(now.image.astype(int) - once.image)[ring].max()) <= 3
