@@ -42,6 +42,7 @@ _MIN_RUN = 0.03
 _LOOK = 0.4  # how far around the lips' outline the pixels are read (eye widths)
 _MIDDLE_COLUMNS = 3  # of the five middle inner-lip columns, this many must be dark: an opening
 _REACH = 0.08  # the dark inside may reach this far beyond the lips' outline (eye widths)
+_BAND_SOFT = 0.01  # the gap's soft edges, beyond the measured run (eye widths, plus a pixel)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Opening:
     region: Floats  # (n, 2) outline around the lips (and the lower lip's edge below them), x y
     seeds: Floats  # (k, 2) the middles of the dark runs found, x y
     unit: float  # the face's eye distance (px)
+    band: Floats  # (m, 2) outline of the gap as measured column by column, corner to corner, x y
 
     @property
     def found(self) -> bool:
@@ -115,7 +117,20 @@ def find_opening(picture: Image | I420, face: lm.Face) -> Opening:
     region = np.vstack([highest, lowest[::-1]]).astype(np.float32)
     middle = np.nan_to_num((top + bottom) / 2)[:, None] * down[None, :]
     seeds = (lower + middle)[~np.isnan(bottom)].astype(np.float32)
-    return Opening(top, bottom, edge, region, seeds, unit)
+    return Opening(top, bottom, edge, region, seeds, unit, _band(p, lower, top, lowest, down, unit))
+
+
+def _band(p: Floats, lower: Floats, top: Floats, lowest: Floats, down: Floats, unit: float) -> Floats:
+    """Where the inside may be covered: under the gap's top as measured column by column (a
+    little higher for its soft edge), running out to the lips' outer corners, down to the
+    region's foot. A smile's shadow running on up past the corners is left alone."""
+    found = ~np.isnan(top)
+    if not found.any():
+        return np.zeros((0, 2), np.float32)
+    soft = _BAND_SOFT * unit + 1.0
+    upper_edge = lower[found] + (top[found] - soft)[:, None] * down[None, :]
+    left, right = p[lm.OUTER_LIP_LOWER[0]], p[lm.OUTER_LIP_LOWER[-1]]
+    return np.vstack([[left], upper_edge, [right], lowest[::-1]]).astype(np.float32)
 
 
 def _gray(picture: Image | I420, rect: Rect) -> Image:
@@ -165,6 +180,12 @@ def fill_opening(patch: Image, opening: Opening, origin: tuple[int, int]) -> Non
     mask = keep[labels]
     # One pixel more above and below: the run's soft edges are half inside already.
     mask = cv2.dilate(mask.astype(np.uint8), np.ones((3, 1), np.uint8)).astype(bool)
+    # Only the gap as measured: a smile's dark corners joined to it stay the photo's own
+    # (mirrored lips there would show as pale outlines once the warp moves them).
+    band = np.zeros(box.shape[:2], np.uint8)
+    corner = np.array([x0, y0], np.float32) + np.array(origin, np.float32)
+    cv2.fillPoly(band, [np.round((opening.band - corner) * 16).astype(np.int32)], 1, cv2.LINE_8, shift=4)
+    mask &= band > 0
     for x in np.flatnonzero(mask.any(axis=0)):
         column = np.concatenate([[0], mask[:, x].astype(np.int8), [0]])
         starts = np.flatnonzero(np.diff(column) == 1)
