@@ -264,24 +264,30 @@ def test_a_frame_open_on_its_own_teeth_gets_no_second_row_drawn(closed_photo: np
 def test_settling_moves_the_lower_lip_whole_and_keeps_it_as_thin_as_the_frame_shows_it(
     open_frame: Frame, closed_photo: np.ndarray
 ) -> None:
-    _, face, opening = open_frame
+    picture, face, opening = open_frame
     frame = FaceFrame(face)
     inner, outer = list(lm.INNER_LIP_LOWER[1:-1]), list(lm.OUTER_LIP_LOWER[1:-1])
     seen = frame.to_face(face.points)
     opened, _ = opened_lips(seen, opening, frame.unit)
-    # The landmarks put the inner edge up in the gap; the outer edge, which they get right,
-    # moves much less (only as much as keeps the lip from folding): the lip is not dragged
-    # whole over the skin under it.
+    # The landmarks put the lower lip's inner edge up in the gap and its outline inside the lip
+    # (the lip's red runs on below it); both go where the frame's pixels show them.
     shift = opened[inner, 1] - seen[inner, 1]
     assert float(shift.max()) > 0.02
-    assert np.all(np.abs(opened[outer, 1] - seen[outer, 1]) <= 0.6 * shift + 1e-4)
+    middle_in, middle_out = lm.INNER_LIP_LOWER[5], lm.OUTER_LIP_LOWER[5]
+    foot = float(seen[middle_in, 1]) + float(opening.foot[4]) / frame.unit
+    assert abs(float(opened[middle_out, 1]) - foot) < 0.01
+    red = cv2.cvtColor(picture, cv2.COLOR_BGR2YCrCb)[..., 1].astype(float)
+    x, y = frame.to_picture(np.array([[opened[middle_out, 0], foot]], np.float32))[0]
+    step = 0.02 * frame.unit
+    lip, skin = red[round(y - step), round(x)], red[round(y + step), round(x)]
+    assert lip - skin >= 3  # lip above the line, skin under it
     # Shut as a rest shape, the lip rises whole: at its middle, no taller than it was.
     shut = FaceFrame(face).to_face(closed_face(face, opening).points)
     middle_in, middle_out = lm.INNER_LIP_LOWER[5], lm.OUTER_LIP_LOWER[5]
     assert float(shut[middle_in, 1] - opened[middle_in, 1]) < -0.02  # it did rise
     thick_shut = shut[middle_out, 1] - shut[middle_in, 1]
     assert abs(float(thick_shut - (opened[middle_out, 1] - opened[middle_in, 1]))) < 1e-3
-    # Posed from this frame, the lower lip is at most 1.6 times as thick as the frame shows it.
+    # Posed from this frame, the lower lip is kept near the thickness the frame shows it.
     rest = MouthRig(lm.find_faces(closed_photo)[0], SIDE, SIDE)
     moved = rest.moved_to(face, SIDE, SIDE, opening)
     posed = moved.posed(MouthPose(0.0, 0.0, 0.0))
@@ -292,7 +298,10 @@ def test_settling_moves_the_lower_lip_whole_and_keeps_it_as_thin_as_the_frame_sh
     across = thick_frame > 0  # the points pair up across the lip away from the corners
     rest_thick = FaceFrame(lm.find_faces(closed_photo)[0]).unit * (rest.uv[rows_out, 1] - rest.uv[rows_in, 1])
     assert float(np.max(rest_thick[across] - 1.6 * thick_frame[across])) > 2  # it would be taller
-    assert float(np.max(thick_posed[across] - 1.6 * thick_frame[across])) <= 0.5
+    # At most 1.6 times as thick as the frame shows it, and never under 40% of its rest.
+    allowed = np.maximum(1.6 * thick_frame[across], 0.4 * rest_thick[across])
+    assert float(np.max(thick_posed[across] - allowed)) <= 1.0  # the two faces differ in scale a little
+    assert float(np.max(thick_posed[across] - rest_thick[across])) < -2  # and thinner than at rest
 
 
 def test_only_the_gap_as_measured_is_covered_and_a_smiles_dark_corners_stay(rig: MouthRig, open_frame: Frame) -> None:

@@ -43,6 +43,9 @@ _LOOK = 0.4  # how far around the lips' outline the pixels are read (eye widths)
 _MIDDLE_COLUMNS = 3  # of the five middle inner-lip columns, this many must be dark: an opening
 _REACH = 0.08  # the dark inside may reach this far beyond the lips' outline (eye widths)
 _BAND_SOFT = 0.01  # the gap's soft edges, beyond the measured run (eye widths, plus a pixel)
+_FOOT_REACH = 0.15  # how far under the gap the lower lip's lower edge is looked for (eye widths)
+_FOOT_CONTRAST = 4.0  # lips this much redder (Cr) than the skin under them show their edge
+_FOOT_EDGE_PX = 1.5  # the lip's edge is looked for as a fall in redness over this many pixels
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class Opening:
     seeds: Floats  # (k, 2) the middles of the dark runs found, x y
     unit: float  # the face's eye distance (px)
     band: Floats  # (m, 2) outline of the gap as measured column by column, corner to corner, x y
+    # Per inner-lip column, where the lower lip ends and the skin under it begins, as an offset
+    # like ``bottom`` (NaN: not seen). The mesh's outer lip points trail a mouth open wide.
+    foot: Floats
 
     @property
     def found(self) -> bool:
@@ -78,7 +84,7 @@ def find_opening(picture: Image | I420, face: lm.Face) -> Opening:
     height, width = (picture.height, picture.width) if isinstance(picture, I420) else picture.shape[:2]
     x1 = max(x0 + 1, min(width, int(np.ceil(outline[:, 0].max() + margin))))
     y1 = max(y0 + 1, min(height, int(np.ceil(outline[:, 1].max() + margin))))
-    gray = _gray(picture, (int(x0), int(y0), x1, y1))
+    gray, red = _gray_and_red(picture, (int(x0), int(y0), x1, y1))
     corner = np.array([x0, y0], np.float32)
     reference = float(np.median(_sample(gray, outline - corner)))
     dark, edge = _DARK * reference, _EDGE * reference
@@ -117,7 +123,32 @@ def find_opening(picture: Image | I420, face: lm.Face) -> Opening:
     region = np.vstack([highest, lowest[::-1]]).astype(np.float32)
     middle = np.nan_to_num((top + bottom) / 2)[:, None] * down[None, :]
     seeds = (lower + middle)[~np.isnan(bottom)].astype(np.float32)
-    return Opening(top, bottom, edge, region, seeds, unit, _band(p, lower, top, lowest, down, unit))
+    foot = _lip_foot(red, lower - corner, bottom, below.astype(np.float32), down, unit)
+    return Opening(top, bottom, edge, region, seeds, unit, _band(p, lower, top, lowest, down, unit), foot)
+
+
+def _lip_foot(red: Image, lower: Floats, bottom: Floats, below: Floats, down: Floats, unit: float) -> Floats:
+    """Per column with a gap, where the lower lip under it ends: going down from the gap, the
+    steepest fall of the redness from the lip's to the skin's. (Not where it is halfway: the
+    skin under a lip is often a little red itself, fading slowly over the chin.)"""
+    foot = np.full(len(lower), np.nan, np.float32)
+    near = max(1, round(_FOOT_EDGE_PX / _STEP_PX))
+    for i in np.flatnonzero(~np.isnan(bottom)).tolist():
+        start = float(bottom[i]) + 1.0
+        offsets = np.arange(start, start + max(float(below[i]), _FOOT_REACH * unit), _STEP_PX, dtype=np.float32)
+        if len(offsets) < 8 * near:
+            continue
+        redness = np.convolve(_sample(red, lower[i] + offsets[:, None] * down), np.ones(near) / near, mode="same")
+        k = max(2, len(offsets) // 8)
+        if float(np.median(redness[:k])) - float(np.median(redness[-k:])) < _FOOT_CONTRAST:
+            continue  # no lip red to tell from the skin's (a pale lip, a beard)
+        # The edge lies within the first half of the reach, and falls by a good part of that.
+        half = len(offsets) // 2
+        fall = redness[: half - near] - redness[near:half]
+        j = int(np.argmax(fall))
+        if float(fall[j]) >= 0.5 * _FOOT_CONTRAST:
+            foot[i] = float(offsets[j] + offsets[j + near]) / 2
+    return _bridged(_median3(foot))
 
 
 def _band(p: Floats, lower: Floats, top: Floats, lowest: Floats, down: Floats, unit: float) -> Floats:
@@ -133,15 +164,19 @@ def _band(p: Floats, lower: Floats, top: Floats, lowest: Floats, down: Floats, u
     return np.vstack([[left], upper_edge, [right], lowest[::-1]]).astype(np.float32)
 
 
-def _gray(picture: Image | I420, rect: Rect) -> Image:
-    """The grey of ``rect`` of a BGR or YUV picture (a YUV one is converted only there)."""
+def _gray_and_red(picture: Image | I420, rect: Rect) -> tuple[Image, Image]:
+    """The grey and the redness (Cr) of ``rect`` of a BGR or YUV picture (a YUV one is
+    converted only there)."""
     x0, y0, x1, y1 = rect
     if isinstance(picture, I420):
         even = even_rect(rect, picture.width, picture.height)
         crop = picture.bgr(even)[y0 - even[1] : y1 - even[1], x0 - even[0] : x1 - even[0]]
     else:
         crop = picture[y0:y1, x0:x1, :3]
-    return cast(Image, cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_BGR2GRAY))
+    crop = np.ascontiguousarray(crop)
+    gray = cast(Image, cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY))
+    red = cast(Image, np.ascontiguousarray(cv2.cvtColor(crop, cv2.COLOR_BGR2YCrCb)[..., 1]))
+    return gray, red
 
 
 def fill_opening(patch: Image, opening: Opening, origin: tuple[int, int]) -> None:
@@ -276,7 +311,45 @@ def opened_lips(uv: Points, opening: Opening, unit: float) -> tuple[Points, Floa
     inner = uv[list(lm.INNER_LIP_LOWER[1:-1])]
     shift = _across_lips(uv, (np.maximum(opening.bottom, 0.0) / unit).astype(np.float32))
     top = (inner[:, 1] + opening.top / unit).astype(np.float32)
-    return _lower_lip_moved(uv, shift, within_lip=True), top
+    moved = _lower_lip_moved(uv, shift, within_lip=True)
+    # The lip's outline goes where the frame's colours show its lower edge (it lies below the
+    # gap, so the lip keeps its inner edge above its outline).
+    foot = inner[:, 1] + opening.foot / unit
+    keys, outer_v = _outer_lower_line(moved)
+    lower_by = np.where(np.isnan(foot), np.nan, foot - along(inner[:, 0], keys, outer_v))
+    return _lip_foot_moved(moved, _across_lips(uv, lower_by.astype(np.float32))), top
+
+
+def _outer_lower_line(uv: Points) -> tuple[Floats, Floats]:
+    """(u, v) of the lower lip's outline, corner to corner."""
+    outer = uv[list(lm.OUTER_LIP_LOWER)]
+    return outer[:, 0].astype(np.float32), outer[:, 1].astype(np.float32)
+
+
+def _lip_foot_moved(uv: Points, shift: Floats) -> Points:
+    """Face points ``uv`` with the lower lip's outline moved down by ``shift`` (eye widths, per
+    inner-lip column; negative: up, never past the inner edge): the lip between its inner edge
+    and its outline stretched or squeezed to reach it, the skin under it following less and
+    less over two lip thicknesses (never faster than keeps the points in order)."""
+    if not np.any(shift):
+        return uv
+    inner = uv[list(lm.INNER_LIP_LOWER)]
+    keys = inner[1:-1, 0].astype(np.float32)
+    corners = inner[[0, -1], 0].astype(np.float32)
+    u, v = uv[:, 0], uv[:, 1]
+    inner_line = along(u, inner[:, 0].astype(np.float32), inner[:, 1].astype(np.float32))
+    outer_u, outer_v = _outer_lower_line(uv)
+    outer_line = along(u, outer_u, outer_v)
+    zero = np.zeros(2, np.float32)
+    drop = along(u, np.concatenate([corners, keys]), np.concatenate([zero, shift]).astype(np.float32))
+    thick = np.maximum(outer_line - inner_line, 1e-3)
+    fade = np.maximum(2 * thick, 2 * np.abs(drop))
+    within = np.clip((v - inner_line) / thick, 0.0, 1.0)
+    under = 1 - smooth(np.maximum(v - outer_line, 0.0) / np.maximum(fade, 1e-6))
+    weight = np.where(v < inner_line, 0.0, np.where(v <= outer_line, within, under))
+    moved = uv.copy()
+    moved[:, 1] = v + drop * weight
+    return moved.astype(np.float32)
 
 
 def _across_lips(uv: Points, values: Floats) -> Floats:
