@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from akool_mcp.client import http as http_module
 from akool_mcp.client.http import OnDemandClient
 from akool_mcp.config import Settings
 from akool_mcp.errors import BackendUnavailableError
+from akool_mcp.local.net import GuardedTransport
 from akool_mcp.server import build_server
 from akool_mcp.server.backend import LOCAL_GRACE, BackgroundBackend
 from tests.support import FakeClock, cloud_settings, text
@@ -101,3 +103,25 @@ async def test_the_local_engine_opens_unasked_after_a_grace_to_resume_its_jobs(t
             assert await opener.opened()  # no tool asked for it
             opener.stop()
     assert clock.sleeps == [LOCAL_GRACE]
+
+
+async def test_the_guarded_transport_loads_its_certificates_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Webhooks and media downloads go through the guarded transport; the first one it sends
+    must not stall every other request while the CA bundle loads (20-50 ms)."""
+    threads: list[bool] = []
+    real = httpcore2.default_ssl_context
+
+    def recording(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(http_module, "_context", None)
+    monkeypatch.setattr(httpcore2, "default_ssl_context", recording)
+    transport = GuardedTransport(allow_private=True)
+    with pytest.raises(httpx2.ConnectError):  # nothing listens there: only the set-up matters
+        await transport.handle_async_request(httpx2.Request("GET", "http://127.0.0.1:9/hook"))
+    await transport.aclose()
+    assert threading.current_thread() is threading.main_thread()  # the test's event loop
+    assert threads == [False]

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import anyio
+import anyio.to_thread
 import httpx2
 
 from akool_mcp.client.http import tls_context
@@ -222,14 +223,15 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
         self.allow_private = allow_private
         self._resolver = resolver or system_resolver
 
-    @property
-    def _inner(self) -> httpx2.AsyncBaseTransport:
+    async def _inner(self) -> httpx2.AsyncBaseTransport:
         # Made on first use, with the process's one TLS context: its set-up costs start-up time that a
-        # server may never need.
+        # server may never need, and loading the CA bundle (20-50 ms) is done off the event loop.
         if self._given is not None:
             return self._given
         if self._made is None:
-            self._made = httpx2.AsyncHTTPTransport(verify=tls_context())
+            context = await anyio.to_thread.run_sync(tls_context)
+            if self._made is None:  # another request may have made it meanwhile
+                self._made = httpx2.AsyncHTTPTransport(verify=context)
         return self._made
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
@@ -237,7 +239,7 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
         if url.scheme not in ("http", "https") or not url.host:
             raise TargetRefused("unresolvable", "only http(s) URLs with a host are sent", request=request)
         if self.allow_private:
-            return await self._inner.handle_async_request(request)
+            return await (await self._inner()).handle_async_request(request)
         host = url.host
         port = url.port or (443 if url.scheme == "https" else 80)
         try:
@@ -245,12 +247,12 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
         except TargetRefused as exc:
             raise TargetRefused(exc.kind, str(exc), request=request) from None
         if literal_ip(host) is not None:
-            return await self._inner.handle_async_request(request)
+            return await (await self._inner()).handle_async_request(request)
         last: httpx2.ConnectError | None = None
         for address in addresses:
             pinned = _pinned(request, address.split("%", 1)[0], host)
             try:
-                return await self._inner.handle_async_request(pinned)
+                return await (await self._inner()).handle_async_request(pinned)
             except httpx2.ConnectError as exc:
                 last = exc  # nothing was sent yet, so the next checked address is safe to try
         assert last is not None
