@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from akool_mcp.local.render.draw import Image
+from akool_mcp.local.render.faceaxes import smooth
 from akool_mcp.local.render.warp import Points, polygon_mask
 
 Floats = npt.NDArray[np.float32]
@@ -128,17 +129,12 @@ def _teeth_band(
     band = np.clip((bottom - ys) + 0.5, 0, 1) * (taper > 0)
     depth = np.clip((ys - y_top) / max(height, 1.0), 0, 1)  # 0 under the lip .. 1 at the edge
     shade = (
-        (0.74 + 0.26 * _smoothstep(depth / 0.45))  # the upper lip's shadow
-        * (1 - 0.08 * _smoothstep((depth - 0.75) / 0.25))  # the worn edge
+        (0.74 + 0.26 * smooth(depth / 0.45))  # the upper lip's shadow
+        * (1 - 0.08 * smooth((depth - 0.75) / 0.25))  # the worn edge
         * (1 - 0.7 * np.clip(np.abs(u) / 0.8, 0, 1) ** 2)[None, :]  # the row turns away towards the corners
         * (1 - 0.12 * np.exp(-((gap_px / (0.4 * tooth_px)) ** 2)))[None, :]  # between the teeth
     )
     return band.astype(np.float32), shade.astype(np.float32)
-
-
-def _smoothstep(t: npt.NDArray[np.float32] | float) -> Floats:
-    c = np.clip(t, 0, 1)
-    return np.asarray(c * c * (3 - 2 * c), np.float32)
 
 
 def soften_seam(out: Image, upper: Points, lower: Points, unit: float) -> None:
@@ -156,11 +152,12 @@ def soften_seam(out: Image, upper: Points, lower: Points, unit: float) -> None:
         return
     # Reach a little past each corner: the warp's join is stair-stepped there too.
     reach = SEAM_PAST_CORNERS * float(np.linalg.norm(middle[-1] - middle[0]))
-    ends = [middle[0] + (middle[0] - middle[1]) / max(float(np.linalg.norm(middle[0] - middle[1])), 1e-3) * reach]
-    ends.append(
-        middle[-1] + (middle[-1] - middle[-2]) / max(float(np.linalg.norm(middle[-1] - middle[-2])), 1e-3) * reach
-    )
-    line = np.vstack([ends[0], middle, ends[1]]).astype(np.float32)
+
+    def past(corner: Points, inward: Points) -> Points:
+        away = corner - inward
+        return (corner + away / max(float(np.linalg.norm(away)), 1e-3) * reach).astype(np.float32)
+
+    line = np.vstack([past(middle[0], middle[1]), middle, past(middle[-1], middle[-2])]).astype(np.float32)
     together = np.concatenate([[meets[0]], meets, [meets[-1]]])
     width = max(1.5, SEAM_WIDTH * unit)
     margin = math.ceil(3 * width) + 2
