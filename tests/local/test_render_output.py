@@ -21,7 +21,7 @@ from akool_mcp.local.render import (
     render,
 )
 from akool_mcp.local.render.spec import MOUTH_Y
-from akool_mcp.local.speech import Speech
+from akool_mcp.local.speech import Speech, synthesize
 
 pytestmark = pytest.mark.slow
 
@@ -118,6 +118,33 @@ def test_the_file_is_4k_h264_yuv420p_with_aac_as_long_as_the_speech(rendered: Re
     assert frames == rendered.result.frames == round(speech_seconds * 25)
     assert rendered.result.width == 3840 and rendered.result.height == 2160
     assert rendered.result.duration == pytest.approx(speech_seconds)
+
+
+def _decoded_voice(path: pathlib.Path, rate: int) -> np.ndarray:
+    samples: list[np.ndarray] = []
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        for frame in container.decode(audio=0):
+            samples += [part.to_ndarray().ravel() for part in resampler.resample(frame)]
+        samples += [part.to_ndarray().ravel() for part in resampler.resample(None)]
+    return np.concatenate(samples)
+
+
+def test_the_voice_comes_through_the_aac_track_faithfully(tmp_path: pathlib.Path) -> None:
+    """Real speech, encoded and decoded again, in step and at least 30 dB above its coding noise."""
+    speech = synthesize("Five very fine fish swim past the shiny ship.", "en-US-female-1")
+    layers = [
+        ColorLayer((30, 60, 120, 255), Box(0, 0, 320, 240)),
+        AvatarLayer(Box(0, 0, 320, 240), builtin_id="local_liam"),
+    ]
+    composition = Composition(layers=layers, speech=speech, width=320, height=240)
+    result = render(composition, tmp_path / "voice.mp4", preset="ultrafast")
+    heard = _decoded_voice(result.path, speech.sample_rate)
+    n = len(speech.samples)
+    assert len(heard) >= n
+    error = heard[:n] - speech.samples
+    snr = 10 * np.log10(float(np.sum(speech.samples**2)) / float(np.sum(error**2)))
+    assert snr >= 30, f"the voice came back at {snr:.1f} dB over its coding noise"
 
 
 def test_progress_rises_to_one(rendered: Rendered) -> None:

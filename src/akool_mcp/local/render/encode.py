@@ -20,6 +20,12 @@ from akool_mcp.local.render.model import RenderError
 from akool_mcp.local.render.yuv import I420, Planes, put_i420, to_i420
 
 AUDIO_RATE = 48_000
+# FFmpeg's AAC encoder with its "fast" coder at 96 kb/s mono. Measured on 10 s of eSpeak speech:
+# the default coder (twoloop, 72 kb/s when no rate is given) took 0.10-0.16 s and came back at
+# 24 dB signal-to-noise; "fast" at 96 kb/s took 0.04 s and came back at 36 dB (FFmpeg's own
+# advice: fast is the better coder from 64 kb/s up). It costs 37 KB more per 10 s of speech.
+AUDIO_BIT_RATE = 96_000
+AUDIO_CODER = "fast"
 _AUDIO_CHUNK_SECONDS = 0.5
 
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
@@ -114,6 +120,8 @@ class Mp4Writer:
             video.codec_context.thread_count = 0  # x264 picks its own (frame threads on every core)
             sound = self.container.add_stream("aac", rate=AUDIO_RATE)
             sound.layout = "mono"
+            sound.bit_rate = AUDIO_BIT_RATE
+            sound.options = {"aac_coder": AUDIO_CODER}
         except (av.error.FFmpegError, ValueError) as exc:
             raise RenderError(f"could not start writing the video ({exc})") from exc
         self.video = video
