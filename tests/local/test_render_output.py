@@ -21,7 +21,7 @@ from akool_mcp.local.render import (
     render,
 )
 from akool_mcp.local.render.spec import MOUTH_Y
-from akool_mcp.local.speech import Speech, synthesize
+from akool_mcp.local.speech import Speech, decode_audio, synthesize
 
 pytestmark = pytest.mark.slow
 
@@ -120,16 +120,6 @@ def test_the_file_is_4k_h264_yuv420p_with_aac_as_long_as_the_speech(rendered: Re
     assert rendered.result.duration == pytest.approx(speech_seconds)
 
 
-def _decoded_voice(path: pathlib.Path, rate: int) -> np.ndarray:
-    samples: list[np.ndarray] = []
-    with av.open(str(path)) as container:
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        for frame in container.decode(audio=0):
-            samples += [part.to_ndarray().ravel() for part in resampler.resample(frame)]
-        samples += [part.to_ndarray().ravel() for part in resampler.resample(None)]
-    return np.concatenate(samples)
-
-
 def test_the_voice_comes_through_the_aac_track_faithfully(tmp_path: pathlib.Path) -> None:
     """Real speech, encoded and decoded again, in step and at least 30 dB above its coding noise."""
     speech = synthesize("Five very fine fish swim past the shiny ship.", "en-US-female-1")
@@ -139,7 +129,7 @@ def test_the_voice_comes_through_the_aac_track_faithfully(tmp_path: pathlib.Path
     ]
     composition = Composition(layers=layers, speech=speech, width=320, height=240)
     result = render(composition, tmp_path / "voice.mp4", preset="ultrafast")
-    heard = _decoded_voice(result.path, speech.sample_rate)
+    heard = decode_audio(result.path, speech.sample_rate).samples
     n = len(speech.samples)
     assert len(heard) >= n
     error = heard[:n] - speech.samples

@@ -426,8 +426,8 @@ def _mouth_track(samples: FloatArray, rate: int, mouth: FloatArray | None, fps: 
 # --- decoding -------------------------------------------------------------------------------
 
 
-def decode_audio(path: pathlib.Path) -> Speech:
-    """Decode any common audio file (or a video's audio) to mono float32 at its own rate."""
+def decode_audio(path: pathlib.Path, rate: int | None = None) -> Speech:
+    """Decode any common audio file (or a video's audio) to mono float32, at its own rate or ``rate``."""
     if not path.is_file():
         raise SpeechError(f"audio file {path.name!r} does not exist")
     try:
@@ -437,7 +437,7 @@ def decode_audio(path: pathlib.Path) -> Speech:
             if container.duration is not None and container.duration / 1_000_000 > MAX_SECONDS + 1:
                 raise SpeechError(_too_long_message(path, container.duration / 1_000_000))
             stream = container.streams.audio[0]
-            rate = stream.codec_context.sample_rate or 44_100
+            rate = rate or stream.codec_context.sample_rate or 44_100
             resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
             pieces: list[FloatArray] = []
             total = 0
