@@ -57,11 +57,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from akool_mcp.local.render import AvatarLayer, Box, ColorLayer, Composition, ImageLayer, render
-from akool_mcp.local.render.encode import YuvFrame
-from akool_mcp.local.render.photo import fit_box
-from akool_mcp.local.render.video import LoopedFrames
-from akool_mcp.local.speech import Speech, synthesize
+from akool_mcp.render import AvatarLayer, Box, ColorLayer, Composition, ImageLayer, render
+from akool_mcp.render.encode import YuvFrame
+from akool_mcp.render.face.photo import fit_box
+from akool_mcp.render.face.video import LoopedFrames
+from akool_mcp.speech import Speech, synthesize
 
 WIDTH, HEIGHT, FPS = 3840, 2160, 25
 LOSSLESS = "talk-lossless.mp4"  # the clip rendered at crf 0: its frames exactly as drawn
@@ -253,8 +253,8 @@ def composition(folder: pathlib.Path, seconds: float, case: str = "builtin") -> 
 
 def landmark_ms(folder: pathlib.Path, case: str) -> dict[str, float]:
     """Landmark cost: once for a photo, per frame for a video (tracked as the renderer does)."""
-    from akool_mcp.local.render.landmarks import find_faces
-    from akool_mcp.local.render.video import FaceTracker
+    from akool_mcp.render.face.landmarks import find_faces
+    from akool_mcp.render.face.video import FaceTracker
 
     if case == "photo":
         picture = np.asarray(cv2.resize(portrait(), (2160, 2160)), np.uint8)

@@ -18,7 +18,7 @@ from akool_mcp.client import http as http_module
 from akool_mcp.client.http import OnDemandClient
 from akool_mcp.config import Settings
 from akool_mcp.errors import BackendUnavailableError
-from akool_mcp.local.net import GuardedTransport
+from akool_mcp.media.transport import GuardedTransport
 from akool_mcp.server import build_server
 from akool_mcp.server.backend import LOCAL_GRACE, BackgroundBackend
 from tests.support import FakeClock, cloud_settings, text

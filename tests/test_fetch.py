@@ -9,7 +9,7 @@ import anyio
 import httpx2
 import pytest
 
-from akool_mcp.local.fetch import (
+from akool_mcp.media.fetch import (
     FetchedFile,
     FetchError,
     FetchPolicy,
@@ -19,7 +19,7 @@ from akool_mcp.local.fetch import (
     fetch_media,
     is_blocked_address,
 )
-from akool_mcp.local.net import GuardedTransport
+from akool_mcp.media.transport import GuardedTransport
 
 PUBLIC_IP = "93.184.215.14"
 # A PNG signature and a 1x1 IHDR (the pixel limit is read from it), then filler.

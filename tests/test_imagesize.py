@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from akool_mcp.local.imagesize import ImageSizeError, check_image_pixels, image_size
+from akool_mcp.media.imagesize import ImageSizeError, check_image_pixels, image_size
 
 
 def png_header(width: int, height: int) -> bytes:

@@ -10,8 +10,8 @@ import pytest
 
 from akool_mcp.client.http import ready
 from akool_mcp.domain.keeping import VideoKeeper
-from akool_mcp.domain.library import VideoLibrary
 from akool_mcp.domain.registry import VideoRegistry
+from akool_mcp.domain.video_library import VideoLibrary
 from akool_mcp.models import Video
 from tests.fakes.media import tiny_mp4
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from akool_mcp.domain.links import Links, bound_base_url
-from akool_mcp.server.media import media_file
+from akool_mcp.server.media_routes import media_file
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from akool_mcp.local.net import GuardedTransport, TargetRefused, UrlError, parse_http_url
+from akool_mcp.media.transport import GuardedTransport, TargetRefused, UrlError, parse_http_url
 
 pytestmark = pytest.mark.anyio
 

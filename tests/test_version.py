@@ -11,8 +11,8 @@ from mcp import Client
 
 from akool_mcp import __version__, user_agent
 from akool_mcp.cli import main
-from akool_mcp.local.fetch import FetchPolicy, fetch_media
-from akool_mcp.local.net import GuardedTransport
+from akool_mcp.media.fetch import FetchPolicy, fetch_media
+from akool_mcp.media.transport import GuardedTransport
 from akool_mcp.server import build_server
 from tests.fakes.akool import FakeAkool
 from tests.support import FakeClock, cloud_settings

@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             prepare_data_dir(settings.data_dir)  # one clear line now, rather than a failure later
         if args.command == "local-api":
-            from akool_mcp.local.serve import serve_local_api
+            from akool_mcp.local.service import serve_local_api
 
             serve_local_api(settings, host=args.host, port=args.port)
             return 0
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             build_server(settings).run("stdio")
             return 0
-        from akool_mcp.server.serve import serve_http
+        from akool_mcp.server.transports import serve_http
 
         serve_http(settings, "sse" if transport == "sse" else "streamable-http", host=args.host, port=args.port)
         return 0

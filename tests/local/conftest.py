@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-from akool_mcp.local.render.avatars import sprite
-from akool_mcp.local.render.draw import over
-from akool_mcp.local.speech import Speech
+from akool_mcp.render.builtin.catalog import sprite
+from akool_mcp.render.pixels import over
+from akool_mcp.speech import Speech
 
 TONE_RATE = 22_050
 # (seconds, loudness) pieces: speech-like bursts with silent gaps between them.

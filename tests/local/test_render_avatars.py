@@ -12,20 +12,20 @@ import cv2
 import numpy as np
 import pytest
 
-from akool_mcp.local.render import (
+from akool_mcp.render import (
     AvatarLayer,
     Box,
     ColorLayer,
     Composition,
     RenderError,
     analyze_avatar_source,
-    avatars,
     builtin_avatar_png,
     builtin_thumbnail_png,
     list_builtin_avatars,
     render,
 )
-from akool_mcp.local.render.avatars import (
+from akool_mcp.render.builtin import catalog as avatars
+from akool_mcp.render.builtin.catalog import (
     BITE_PATCH,
     BROWS,
     EYE_LIDS,
@@ -35,8 +35,8 @@ from akool_mcp.local.render.avatars import (
     mouth_patch,
     sprite,
 )
-from akool_mcp.local.render.spec import EYE_Y
-from akool_mcp.local.speech import Speech
+from akool_mcp.render.builtin.spec import EYE_Y
+from akool_mcp.speech import Speech
 
 FPS = 25
 

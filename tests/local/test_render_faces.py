@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from skimage import data as skimage_data
 
-from akool_mcp.local.render import AvatarLayer, Box, ColorLayer, Composition, RenderError, analyze_avatar_source, render
-from akool_mcp.local.render import landmarks as lm
-from akool_mcp.local.render.face import judge_faces
-from akool_mcp.local.speech import Speech, synthesize
+from akool_mcp.render import AvatarLayer, Box, ColorLayer, Composition, RenderError, analyze_avatar_source, render
+from akool_mcp.render.face import landmarks as lm
+from akool_mcp.render.face.check import judge_faces
+from akool_mcp.speech import Speech, synthesize
 
 pytestmark = pytest.mark.slow
 

@@ -10,10 +10,11 @@ import cv2
 import numpy as np
 import pytest
 
-from akool_mcp.local.render.ahead import FramesAhead
-from akool_mcp.local.render.encode import YuvFrame
-from akool_mcp.local.render.warp import HeadSway, Mesh, border_anchors, ellipse_weight, triangulate
-from akool_mcp.local.render.yuv import I420
+from akool_mcp.render.ahead import FramesAhead
+from akool_mcp.render.encode import YuvFrame
+from akool_mcp.render.face.warp import Mesh, border_anchors, triangulate
+from akool_mcp.render.sway import HeadSway, ellipse_weight
+from akool_mcp.render.yuv import I420
 
 
 def _picture(height: int, width: int, seed: int = 3) -> np.ndarray:

@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 from skimage import data as skimage_data
 
-from akool_mcp.local.render import landmarks as lm
-from akool_mcp.local.render.cavity import soften_seam
-from akool_mcp.local.render.faceaxes import FaceFrame
-from akool_mcp.local.render.photo import mouth_pose
-from akool_mcp.local.render.rig import MouthPose, MouthRig, skin_light
-from akool_mcp.local.render.settle import Opening, closed_face, fill_opening, find_opening, opened_lips
-from akool_mcp.local.render.warp import remap
+from akool_mcp.render.face import landmarks as lm
+from akool_mcp.render.face.axes import FaceFrame
+from akool_mcp.render.face.cavity import soften_seam
+from akool_mcp.render.face.photo import mouth_pose
+from akool_mcp.render.face.rig import MouthPose, MouthRig, skin_light
+from akool_mcp.render.face.settle import Opening, closed_face, fill_opening, find_opening, opened_lips
+from akool_mcp.render.face.warp import remap
 
 pytestmark = pytest.mark.slow
 

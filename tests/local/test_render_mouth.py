@@ -8,9 +8,9 @@ import av
 import numpy as np
 import pytest
 
-from akool_mcp.local.render import AvatarLayer, Box, ColorLayer, Composition, render
-from akool_mcp.local.render.spec import MOUTH_REGION
-from akool_mcp.local.speech import Speech, synthesize
+from akool_mcp.render import AvatarLayer, Box, ColorLayer, Composition, render
+from akool_mcp.render.builtin.spec import MOUTH_REGION
+from akool_mcp.speech import Speech, synthesize
 
 pytestmark = pytest.mark.slow
 
@@ -86,8 +86,8 @@ def test_the_mouth_follows_synthesized_speech(tmp_path: pathlib.Path) -> None:
 
 
 def test_mouth_states_of_clips_shorter_than_the_pressed_window_keep_their_length() -> None:
-    from akool_mcp.local.render.motion import mouth_states
-    from akool_mcp.local.speech import MouthTracks
+    from akool_mcp.render.motion import mouth_states
+    from akool_mcp.speech import MouthTracks
 
     for frames in (1, 2, 5):
         opening = np.linspace(0, 1, frames, dtype=np.float32)

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from akool_mcp.local.render import (
+from akool_mcp.render import (
     AvatarLayer,
     Box,
     ColorLayer,
@@ -20,8 +20,8 @@ from akool_mcp.local.render import (
     RenderResult,
     render,
 )
-from akool_mcp.local.render.spec import MOUTH_Y
-from akool_mcp.local.speech import Speech, decode_audio, synthesize
+from akool_mcp.render.builtin.spec import MOUTH_Y
+from akool_mcp.speech import Speech, decode_audio, synthesize
 
 pytestmark = pytest.mark.slow
 

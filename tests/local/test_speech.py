@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from akool_mcp.local.speech import Speech, SpeechError, decode_audio, list_voices, synthesize
+from akool_mcp.speech import Speech, SpeechError, decode_audio, list_voices, synthesize
 
 WriteAudio = Callable[[str, str, np.ndarray, int], pathlib.Path]
 

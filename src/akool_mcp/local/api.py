@@ -26,7 +26,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from akool_mcp.local.errors import ApiError, BodyTooLarge
+from akool_mcp.local.api_errors import ApiError, BodyTooLarge
 from akool_mcp.local.keys import LocalKeys, RateLimiter, TokenIssuer, same_secret
 from akool_mcp.local.openapi import openapi_document
 from akool_mcp.local.store import AvatarRow, Store, VideoRow
@@ -35,7 +35,7 @@ from akool_mcp.models import AvatarCreateRequest, ContractViolation, TalkingVide
 
 if TYPE_CHECKING:
     from akool_mcp.local.intake import Intake
-    from akool_mcp.local.speech import Voice
+    from akool_mcp.speech import Voice
 
 log = get_logger(__name__)
 

@@ -18,21 +18,21 @@ from akool_mcp.config import Settings
 from akool_mcp.local.api import Authenticator, LocalApi
 from akool_mcp.local.clock import Clock, SystemClock
 from akool_mcp.local.datadir import FileLayout, prepare_data_dir
-from akool_mcp.local.fetch import FetchPolicy
 from akool_mcp.local.intake import Intake
 from akool_mcp.local.jobs import WORKER_KIND, JobRunner
 from akool_mcp.local.keys import LocalKeys, RateLimiter, TokenIssuer, load_keys
 from akool_mcp.local.lifecycle import VideoLifecycle
-from akool_mcp.local.net import (
-    GuardedTransport,
-    Resolver,
-    system_resolver,
-)
 from akool_mcp.local.production import MediaFetcher, VideoProducer, produce_avatar
 from akool_mcp.local.store import Store
 from akool_mcp.local.supervisor import Supervisor
 from akool_mcp.local.webhooks import WebhookDispatcher
 from akool_mcp.log import get_logger
+from akool_mcp.media.fetch import FetchPolicy
+from akool_mcp.media.transport import (
+    GuardedTransport,
+    Resolver,
+    system_resolver,
+)
 from akool_mcp.models import (
     Status,
 )
@@ -40,7 +40,7 @@ from akool_mcp.models import (
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from akool_mcp.local.speech import Voice
+    from akool_mcp.speech import Voice
 
 log = get_logger(__name__)
 
@@ -152,14 +152,14 @@ class LocalEngine:
             return
         async with self._builtins_lock:
             if not self._builtins_ready:
-                from akool_mcp.local.builtins import seed_builtin_avatars
+                from akool_mcp.local.seeding import seed_builtin_avatars
 
                 await anyio.to_thread.run_sync(seed_builtin_avatars, self.store, self.files_root)
                 self._builtins_ready = True
 
     @cached_property
     def _voices(self) -> list[Voice]:
-        from akool_mcp.local.speech import list_voices
+        from akool_mcp.speech import list_voices
 
         return list_voices()
 

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from akool_mcp.local.errors import ApiError
-from akool_mcp.local.fetch import FetchError, MediaKind, check_url_syntax
-from akool_mcp.local.net import Resolver, TargetRefused, UrlError, parse_http_url, resolve_public
-from akool_mcp.local.net import shorten as short
+from akool_mcp.local.api_errors import ApiError
 from akool_mcp.local.store import AvatarRow, DuplicateError, Store, VideoRow, new_object_id, now_ms
 from akool_mcp.log import get_logger
+from akool_mcp.media.fetch import FetchError, MediaKind, check_url_syntax
+from akool_mcp.media.transport import Resolver, TargetRefused, UrlError, parse_http_url, resolve_public
+from akool_mcp.media.transport import shorten as short
 from akool_mcp.models import (
     AvatarCreateRequest,
     AvatarSource,
@@ -32,7 +32,7 @@ from akool_mcp.models import (
 
 if TYPE_CHECKING:
     from akool_mcp.local.jobs import JobKind
-    from akool_mcp.local.speech import Voice
+    from akool_mcp.speech import Voice
 
 log = get_logger(__name__)
 

@@ -13,15 +13,15 @@ import anyio
 import httpx2
 
 from akool_mcp.local.datadir import FileLayout
-from akool_mcp.local.fetch import FetchError, FetchPolicy, MediaKind, fetch_media
 from akool_mcp.local.lifecycle import VideoLifecycle
-from akool_mcp.local.net import shorten
 from akool_mcp.local.store import Store
 from akool_mcp.log import get_logger
+from akool_mcp.media.fetch import FetchError, FetchPolicy, MediaKind, fetch_media
+from akool_mcp.media.transport import shorten
 from akool_mcp.models import AvatarSource, Status, TalkingVideoRequest
 
 if TYPE_CHECKING:
-    from akool_mcp.local.render import RenderResult
+    from akool_mcp.render import RenderResult
 
 log = get_logger(__name__)
 
@@ -139,9 +139,9 @@ def _render(
     final: Path,
     stopping: threading.Event,
 ) -> RenderResult:
-    from akool_mcp.local.layout import build_layers
-    from akool_mcp.local.render import Composition, RenderError, render
-    from akool_mcp.local.speech import SpeechError, decode_audio, synthesize
+    from akool_mcp.media.elements import build_layers
+    from akool_mcp.render import Composition, RenderError, render
+    from akool_mcp.speech import SpeechError, decode_audio, synthesize
 
     request, files = inputs.request, inputs.files
     audio_index, audio = next((i, el) for i, el in enumerate(request.elements) if el.type == "audio")
@@ -197,7 +197,7 @@ async def produce_avatar(
         folder.mkdir(parents=True, exist_ok=True)
         media = folder / f"source{fetched.suffix.lower()}"
         await anyio.to_thread.run_sync(shutil.copyfile, fetched, media)
-        from akool_mcp.local.render import RenderError, analyze_avatar_source
+        from akool_mcp.render import RenderError, analyze_avatar_source
 
         try:
             analysis = await anyio.to_thread.run_sync(analyze_avatar_source, media)

@@ -19,9 +19,9 @@ from akool_mcp import user_agent
 from akool_mcp.client.webhook import WebhookKeyError, seal_webhook
 from akool_mcp.local.clock import Clock
 from akool_mcp.local.keys import LocalKeys
-from akool_mcp.local.net import TargetRefused, UrlError, parse_http_url
 from akool_mcp.local.store import Store, WebhookRow
 from akool_mcp.log import get_logger
+from akool_mcp.media.transport import TargetRefused, UrlError, parse_http_url
 
 log = get_logger(__name__)
 

@@ -18,7 +18,7 @@ from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRegistry
 from akool_mcp.server.apps import PLAYER_TOOLS, PLAYER_URI, player_extension
 from akool_mcp.server.backend import USER_AGENT, BackgroundBackend, SharedBackend
-from akool_mcp.server.media import register_media
+from akool_mcp.server.media_routes import register_media
 from akool_mcp.server.surface import AkoolServer
 from akool_mcp.server.toolcache import ToolListCache
 from akool_mcp.tools import avatars, library, preview, resources, videos
@@ -98,7 +98,7 @@ def build_server(
                 )
             )
             stack.push_async_callback(media_http.aclose)
-            from akool_mcp.local.net import GuardedTransport  # lazy: start-up should not pay for it
+            from akool_mcp.media.transport import GuardedTransport  # lazy: start-up should not pay for it
 
             preview_http = await stack.enter_async_context(
                 httpx2.AsyncClient(

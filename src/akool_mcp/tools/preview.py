@@ -48,8 +48,8 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         avatar_width: params.AvatarWidth = params.WIDTH,
         avatar_height: params.AvatarHeight = params.HEIGHT,
     ) -> Annotated[CallToolResult, LayoutPreview]:
-        from akool_mcp.local.fetch import FetchPolicy
-        from akool_mcp.local.preview import AvatarSource, PreviewError, compose_preview
+        from akool_mcp.media.fetch import FetchPolicy
+        from akool_mcp.media.first_frame import AvatarSource, PreviewError, compose_preview
 
         spec = VideoSpec(
             avatar_id=avatar_id.strip() if avatar_id else None,

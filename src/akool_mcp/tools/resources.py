@@ -20,8 +20,8 @@ from akool_mcp.domain.lookup import find_by_avatar_id
 from akool_mcp.domain.registry import VideoRecord
 from akool_mcp.errors import AkoolError
 from akool_mcp.tools.avatars import linked
+from akool_mcp.tools.content import video_uri
 from akool_mcp.tools.library import entry
-from akool_mcp.tools.media import video_uri
 from akool_mcp.tools.results import AvatarInfo
 from akool_mcp.tools.state import AppContext, AppState, state_of
 
@@ -129,8 +129,8 @@ def register(server: MCPServer[AppState]) -> None:
 
     @server.resource("akool://avatars/{avatar_id}/thumbnail", mime_type="image/png", title="An avatar's picture")
     async def avatar_thumbnail(avatar_id: str, ctx: AppContext) -> bytes:
-        from akool_mcp.local.fetch import FetchPolicy
-        from akool_mcp.local.preview import PreviewError, read_picture
+        from akool_mcp.media.fetch import FetchPolicy
+        from akool_mcp.media.first_frame import PreviewError, read_picture
 
         state = state_of(ctx)
         try:

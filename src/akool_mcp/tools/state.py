@@ -17,9 +17,9 @@ from akool_mcp.client import AkoolClient
 from akool_mcp.client.http import HttpSource
 from akool_mcp.domain.follow import Clock
 from akool_mcp.domain.keeping import VideoKeeper
-from akool_mcp.domain.library import VideoLibrary
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRegistry
+from akool_mcp.domain.video_library import VideoLibrary
 from akool_mcp.errors import AkoolError
 from akool_mcp.log import get_logger
 from akool_mcp.models import ContractViolation

@@ -13,13 +13,13 @@ from pydantic import Field
 
 from akool_mcp.domain.compose import VideoSpec
 from akool_mcp.domain.follow import is_final, wait_for_video
-from akool_mcp.domain.library import Observed
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words, prepare_request
+from akool_mcp.domain.video_library import Observed
 from akool_mcp.errors import AkoolAPIError
 from akool_mcp.models import Status, Video
 from akool_mcp.tools import params
-from akool_mcp.tools.media import finished_blocks
+from akool_mcp.tools.content import finished_blocks
 from akool_mcp.tools.results import VideoCreated, VideoStatus, VoiceInfo, VoiceList, status_name
 from akool_mcp.tools.state import (
     PAID_CREATE,

@@ -1,0 +1,1 @@
+"""The built-in avatars: drawn by the package from a design spec, with their moving parts pre-drawn."""
