@@ -5,6 +5,9 @@ from collections.abc import Generator
 
 import pytest
 
+# Generated media (speech, faces, audio files) for the tests of every layer that needs them.
+pytest_plugins = ["tests.samples"]
+
 
 @pytest.fixture
 def anyio_backend() -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import version
+import tomllib
 from pathlib import Path
 
 import httpx2
@@ -17,10 +17,11 @@ from akool_mcp.server import build_server
 from tests.fakes.akool import FakeAkool
 from tests.support import FakeClock, cloud_settings
 
-INSTALLED = version("akool-mcp")
+# The version is written once, in pyproject.toml; everything else must agree with it.
+INSTALLED = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]["version"]
 
 
-def test_the_package_version_is_the_installed_metadata_version() -> None:
+def test_the_package_version_is_the_one_in_pyproject() -> None:
     assert __version__ == INSTALLED
     assert user_agent() == f"akool-mcp/{INSTALLED}"
     assert user_agent("local engine; webhook") == f"akool-mcp/{INSTALLED} (local engine; webhook)"

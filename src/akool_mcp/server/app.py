@@ -20,7 +20,6 @@ from akool_mcp.server.apps import PLAYER_TOOLS, PLAYER_URI, player_extension
 from akool_mcp.server.backend import USER_AGENT, BackgroundBackend, SharedBackend
 from akool_mcp.server.media_routes import register_media
 from akool_mcp.server.surface import AkoolServer
-from akool_mcp.server.toolcache import ToolListCache
 from akool_mcp.tools import avatars, library, preview, resources, videos
 from akool_mcp.tools.params import url_descriptions
 from akool_mcp.tools.state import AppState, open_library
@@ -157,7 +156,6 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
         extensions=[player_extension(media_base)],
-        tool_cache=ToolListCache(settings.data_dir / "cache"),
     )
     avatars.register(server, backend)
     videos.register(server, backend)
@@ -166,6 +164,6 @@ def build_server(
     resources.register(server)
     if media_base is not None:
         register_media(server, links)
-    server.finish_tools(url_descriptions(backend == "local" and transport is None and local_paths))
+    server.describe_parameters(url_descriptions(backend == "local" and transport is None and local_paths))
     server.bind_ui(PLAYER_TOOLS, PLAYER_URI)
     return server

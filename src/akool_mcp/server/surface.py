@@ -10,23 +10,22 @@ import inspect
 from collections.abc import Callable
 from typing import Any, cast
 
-from mcp.server.context import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.tools.base import Tool
-from mcp.types import CallToolResult, Icon, ListResourcesResult, PaginatedRequestParams, Resource, ToolAnnotations
+from mcp.types import CallToolResult, Icon, Resource, ToolAnnotations
 from mcp.types import Tool as MCPTool
 from mcp_types import InputRequiredResult
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from akool_mcp.errors import AkoolError
-from akool_mcp.server.toolcache import DeferredTools, Registration, ToolListCache, fingerprint
 from akool_mcp.tools.resources import LISTED_AVATARS, LISTED_VIDEOS, avatar_resources, video_resources
 from akool_mcp.tools.results import AvatarInfo
 from akool_mcp.tools.state import AppState
 
 _SHOWN = 60
+_UNKNOWN_NAMED = 5  # unknown arguments named in a refusal; the rest are counted (a request may send thousands)
 
 
 def compact_schema(schema: Any, *, output: bool = False) -> Any:
@@ -113,20 +112,19 @@ def _limits(schema: dict[str, Any], ctx: dict[str, Any]) -> str:
 
 
 class AkoolServer(MCPServer[AppState]):
-    """The SDK's server with our tool surface: tools built on first use, and a kept `tools/list` answer.
+    """The SDK's server with our tool surface, through its public methods only.
 
-    `tool_cache` keeps that answer between starts (see `toolcache`); without it tools are listed by
-    building them, as the SDK does.
+    `tools/list` gives each tool compact schemas, a dedented description, parameter descriptions that
+    depend on how the server runs, and its MCP Apps view; the answer is worked out once per process (and
+    again when a tool is added or removed). A call is refused before anything runs when it names an
+    argument the tool does not take, and the SDK's own argument errors are told in the tool's words.
     """
 
-    def __init__(self, *args: Any, tool_cache: ToolListCache | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._deferred = DeferredTools(self._finish)
-        self._tool_manager = self._deferred
-        self._tool_cache = tool_cache
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, middleware=[*kwargs.pop("middleware", ()), _list_made_resources], **kwargs)
         self._descriptions: dict[str, str] = {}
         self._ui: dict[str, str] = {}
-        self._listed: list[MCPTool] | None = None  # this process's answer, until a tool or its finishing changes
+        self._listed: dict[str, MCPTool] | None = None
 
     def add_tool(
         self,
@@ -139,90 +137,97 @@ class AkoolServer(MCPServer[AppState]):
         meta: dict[str, Any] | None = None,
         structured_output: bool | None = None,
     ) -> None:
-        self._deferred.defer(
-            Registration(fn, name or fn.__name__, title, description, annotations, icons, meta, structured_output)
-        )
+        super().add_tool(fn, name, title, description, annotations, icons, meta, structured_output)
         self._listed = None
-
-    def finish_tools(self, descriptions: dict[str, str] | None = None) -> None:
-        """Every tool gets compact schemas and a dedented description when it is built.
-
-        `descriptions` rewrites parameter descriptions that depend on how the server runs (by name).
-        """
-        self._descriptions = dict(descriptions or {})
-        self._listed = None
-
-    def bind_ui(self, names: tuple[str, ...], resource_uri: str) -> None:
-        """Point these tools at an MCP Apps view (`_meta.ui.resourceUri`); their results stay as they are."""
-        registered = {registration.name for registration in self._deferred.registrations}
-        for name in names:
-            if name not in registered:
-                raise ValueError(f"no tool {name!r} to bind to {resource_uri}")
-            self._ui[name] = resource_uri
-        self._listed = None
-
-    def _finish(self, tool: Tool) -> None:
-        properties = cast(dict[str, Any], tool.parameters.get("properties", {}))
-        for name, text in self._descriptions.items():
-            if name in properties:
-                properties[name]["description"] = text
-        tool.parameters = compact_schema(tool.parameters)
-        metadata = tool.fn_metadata
-        if metadata.output_schema is not None:
-            metadata.output_schema = compact_schema(metadata.output_schema, output=True)
-        if tool.description:
-            tool.description = inspect.cleandoc(tool.description)
-        if tool.name in self._ui:
-            tool.meta = {**(tool.meta or {}), "ui": {"resourceUri": self._ui[tool.name]}}
 
     def remove_tool(self, name: str) -> None:
         super().remove_tool(name)
         self._listed = None
 
+    def describe_parameters(self, descriptions: dict[str, str]) -> None:
+        """Rewrite parameter descriptions that depend on how the server runs (by parameter name)."""
+        self._descriptions = dict(descriptions)
+        self._listed = None
+
+    def bind_ui(self, names: tuple[str, ...], resource_uri: str) -> None:
+        """Point these tools at an MCP Apps view (`_meta.ui.resourceUri`); their results stay as they are."""
+        self._ui.update(dict.fromkeys(names, resource_uri))
+        self._listed = None
+
     async def list_tools(self) -> list[MCPTool]:
-        if self._tool_cache is None:
-            return await super().list_tools()
-        if self._listed is None:  # the kept file is read (and the fingerprint taken) once per process
-            finishing = [sorted(self._descriptions.items()), sorted(self._ui.items())]
-            key = fingerprint(self._deferred.registrations, finishing)
-            self._listed = self._tool_cache.load(key)
-            if self._listed is None:
-                self._listed = await super().list_tools()
-                self._tool_cache.store(key, self._listed)
-        return list(self._listed)
+        if self._listed is None:
+            listed = {tool.name: self._finish(tool) for tool in await super().list_tools()}
+            missing = set(self._ui) - set(listed)
+            if missing:
+                raise ValueError(f"no tool {sorted(missing)[0]!r} to bind to {self._ui[sorted(missing)[0]]}")
+            self._listed = listed
+        return list(self._listed.values())
+
+    def _finish(self, tool: MCPTool) -> MCPTool:
+        parameters = dict(tool.input_schema)
+        properties = cast(dict[str, Any], parameters.get("properties", {}))
+        rewritten = {name: text for name, text in self._descriptions.items() if name in properties}
+        if rewritten:
+            parameters["properties"] = {
+                name: {**schema, "description": rewritten[name]} if name in rewritten else schema
+                for name, schema in properties.items()
+            }
+        meta = tool.meta
+        if tool.name in self._ui:
+            meta = {**(meta or {}), "ui": {"resourceUri": self._ui[tool.name]}}
+        output = tool.output_schema
+        return tool.model_copy(
+            update={
+                "input_schema": compact_schema(parameters),
+                "output_schema": None if output is None else compact_schema(output, output=True),
+                "description": inspect.cleandoc(tool.description) if tool.description else tool.description,
+                "meta": meta,
+            }
+        )
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        tool = self._tool_manager.get_tool(name)
+        tool = next((listed for listed in await self.list_tools() if listed.name == name), None)
+        properties = cast(dict[str, Any], tool.input_schema.get("properties", {})) if tool is not None else {}
         if tool is not None:
-            properties = cast(dict[str, Any], tool.parameters.get("properties", {}))
             unknown = sorted(set(arguments) - set(properties))
             if unknown:
-                valid = ", ".join(properties) or "none"
-                raise ToolError(
-                    f"{name} does not take {', '.join(unknown)}; nothing was sent. Its parameters are: {valid}."
-                )
-            try:
-                tool.fn_metadata.validate_arguments(arguments)
-            except ValidationError as exc:
-                reasons = [explain(name, error, properties) for error in exc.errors()[:3]]
-                raise ToolError(" ".join(reasons) + " Nothing was sent.") from None
-        return await super().call_tool(name, arguments, context)
-
-    async def _handle_list_resources(
-        self, ctx: ServerRequestContext[AppState], params: PaginatedRequestParams | None
-    ) -> ListResourcesResult:
-        """The videos made here (newest first) and the first avatars, then the static ones (the player)."""
-        listed = await super()._handle_list_resources(ctx, params)
-        state = ctx.lifespan_context
-        extra: list[Resource] = []
-        if state.library is not None:
-            extra += video_resources(state.library.registry.newest(limit=LISTED_VIDEOS))
+                raise ToolError(refuse_unknown(name, unknown, list(properties)))
         try:
-            page = await (await state.client()).list_avatars(page=1, size=LISTED_AVATARS)
-        except AkoolError:
-            page = None  # the videos are still worth listing when the backend is down
-        if page is not None:
-            extra += avatar_resources([AvatarInfo.from_wire(a) for a in page.result])
-        return ListResourcesResult(resources=[*extra, *listed.resources])
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):  # the SDK's check of the arguments, before the tool ran
+                reasons = [explain(name, error, properties) for error in exc.__cause__.errors()[:3]]
+                raise ToolError(" ".join(reasons) + " Nothing was sent.") from None
+            raise
+
+
+def refuse_unknown(tool: str, unknown: list[str], valid: list[str]) -> str:
+    """Names the first few unknown arguments and counts the rest: the error stays short whatever was sent."""
+    named = ", ".join(_shown_name(name) for name in unknown[:_UNKNOWN_NAMED])
+    more = f" and {len(unknown) - _UNKNOWN_NAMED} more" if len(unknown) > _UNKNOWN_NAMED else ""
+    return f"{tool} does not take {named}{more}; nothing was sent. Its parameters are: {', '.join(valid) or 'none'}."
+
+
+def _shown_name(name: str) -> str:
+    return name if len(name) <= _SHOWN else name[: _SHOWN - 3] + "..."
+
+
+async def _list_made_resources(ctx: ServerRequestContext[AppState, Any], call_next: CallNext) -> HandlerResult:
+    """`resources/list`: the videos made here (newest first) and the first avatars, then the static ones."""
+    result = await call_next(ctx)
+    if ctx.method != "resources/list" or not isinstance(result, dict):
+        return result
+    state = ctx.lifespan_context
+    extra: list[Resource] = []
+    if state.library is not None:
+        extra += video_resources(state.library.registry.newest(limit=LISTED_VIDEOS))
+    try:
+        page = await (await state.client()).list_avatars(page=1, size=LISTED_AVATARS)
+    except AkoolError:
+        page = None  # the videos are still worth listing when the backend is down
+    if page is not None:
+        extra += avatar_resources([AvatarInfo.from_wire(a) for a in page.result])
+    made = [resource.model_dump(mode="json", by_alias=True, exclude_none=True) for resource in extra]
+    return {**result, "resources": [*made, *cast(list[Any], result.get("resources", []))]}

@@ -15,7 +15,7 @@ import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import Client
 from playwright.sync_api import Browser, Page
-from tests.browser.test_player import opened, shot
+from tests.server.browser.test_player import opened, shot
 
 from akool_mcp.config import Settings
 from akool_mcp.server import build_server

@@ -12,7 +12,7 @@ import pytest
 from akool_mcp.client.webhook import WebhookEvent, verify_and_decrypt
 from akool_mcp.local.store import now_ms
 from akool_mcp.models import Status
-from tests.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, akool_mode
+from tests.local.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, akool_mode
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from akool_mcp.models import Status
-from tests.engine_support import ENGINE_KEY, akool_mode
+from tests.local.engine_support import ENGINE_KEY, akool_mode
 
 pytestmark = pytest.mark.anyio
 KEY = {"x-api-key": ENGINE_KEY}

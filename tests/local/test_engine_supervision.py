@@ -12,7 +12,7 @@ import pytest
 
 from akool_mcp.local.store import WebhookNote
 from akool_mcp.models import Status
-from tests.engine_support import DISK_FULL, ENGINE_KEY, EngineClock, FaultyStore, akool_mode
+from tests.local.engine_support import DISK_FULL, ENGINE_KEY, EngineClock, FaultyStore, akool_mode
 
 pytestmark = pytest.mark.anyio
 

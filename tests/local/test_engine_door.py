@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from akool_mcp.local.api import MAX_BODY
-from tests.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, akool_mode
+from tests.local.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, akool_mode
 
 pytestmark = pytest.mark.anyio
 
@@ -239,7 +239,7 @@ async def test_an_unresolvable_webhook_host_is_accepted_and_its_delivery_state_i
 
 
 async def test_a_decompression_bomb_upload_fails_from_its_header_with_the_reason(tmp_path: Path) -> None:
-    from tests.test_imagesize import png_header
+    from tests.media.test_imagesize import png_header
 
     bomb = png_header(20_000, 20_000) + b"\0" * 1000
     network = httpx2.MockTransport(lambda _: httpx2.Response(200, content=bomb, headers={"content-type": "image/png"}))

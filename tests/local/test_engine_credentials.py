@@ -12,7 +12,7 @@ import pytest
 
 from akool_mcp.config import ConfigError, Settings, check_settings
 from akool_mcp.local.keys import TokenIssuer
-from tests.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, EngineClock, akool_mode
+from tests.local.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, EngineClock, akool_mode
 
 pytestmark = pytest.mark.anyio
 

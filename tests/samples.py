@@ -1,6 +1,6 @@
 # PyAV and OpenCV stubs are partly untyped: relax the unknown-type checks here only.
 # pyright: reportUnknownMemberType=false, reportUnknownVariableType=false, reportUnknownArgumentType=false
-"""Fixtures for the local engine's speech and render tests: generated audio, photos and videos."""
+"""Generated media for the speech, render and tool tests: tone bursts, face photos and videos, audio files."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import pytest
 from playwright.sync_api import Browser, FrameLocator, Page
-from tests.browser.conftest import write_clip
+from tests.server.browser.conftest import write_clip
 
 from akool_mcp.server.apps import player_html
 

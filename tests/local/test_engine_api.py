@@ -11,7 +11,7 @@ import pytest
 from akool_mcp.client import AkoolClient, ApiKey, ClientCredentials
 from akool_mcp.errors import AuthenticationError, InvalidRequestError, NotFoundError
 from akool_mcp.models import Element, TalkingVideoRequest
-from tests.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, akool_mode
+from tests.local.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, akool_mode
 
 pytestmark = pytest.mark.anyio
 KEY = {"x-api-key": ENGINE_KEY}

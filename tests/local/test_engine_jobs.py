@@ -13,7 +13,7 @@ from akool_mcp.local.jobs import MAX_ATTEMPTS
 from akool_mcp.local.keys import load_keys
 from akool_mcp.local.store import Store, VideoRow, new_object_id, now_ms
 from akool_mcp.models import Status
-from tests.engine_support import akool_mode
+from tests.local.engine_support import akool_mode
 
 pytestmark = pytest.mark.anyio
 
