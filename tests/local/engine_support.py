@@ -69,6 +69,12 @@ class EngineClock:
     def now_ms(self) -> int:
         return self.ms
 
+    def monotonic(self) -> float:
+        return self.ms / 1000
+
+    async def sleep(self, seconds: float) -> None:
+        await self.wait(anyio.Event(), seconds)
+
     async def wait(self, event: anyio.Event, seconds: float) -> None:
         entry = (seconds, self.ms + round(seconds * 1000), anyio.Event())
         self._waiters.append(entry)
@@ -110,14 +116,14 @@ class FaultyStore(Store):
         self.failing = failing
         self.faults = 0
 
-    def transition_video(self, record_id: str, fields: dict[str, Any], webhook: WebhookNote | None) -> None:
-        if self.failing(record_id, fields):
+    def transition_video(self, video_id: str, fields: dict[str, Any], webhook: WebhookNote | None) -> None:
+        if self.failing(video_id, fields):
             self.faults += 1
             raise sqlite3.OperationalError(DISK_FULL)
-        super().transition_video(record_id, fields, webhook)
+        super().transition_video(video_id, fields, webhook)
 
-    def update_video(self, video_record_id: str, **fields: Any) -> None:
-        if self.failing(video_record_id, fields):
+    def update_video(self, video_id: str, **fields: Any) -> None:
+        if self.failing(video_id, fields):
             self.faults += 1
             raise RuntimeError("injected fault inside the render")
-        super().update_video(video_record_id, **fields)
+        super().update_video(video_id, **fields)

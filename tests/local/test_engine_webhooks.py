@@ -10,7 +10,6 @@ import httpx2
 import pytest
 
 from akool_mcp.client.webhook import WebhookEvent, verify_and_decrypt
-from akool_mcp.local.store import now_ms
 from akool_mcp.models import Status
 from tests.local.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, akool_mode
 
@@ -70,7 +69,7 @@ async def test_a_failed_render_is_reported_by_a_sealed_webhook_retried_until_200
         pending = [w for w in engine.store.list_webhooks() if w.state == "pending"]
         # The receiver said 500: the failure notice waits for a later attempt, persisted.
         failed_notice = next(w for w in pending if json.loads(w.payload_json)["status"] == Status.FAILED)
-        assert failed_notice.attempts == 1 and failed_notice.next_attempt > now_ms()
+        assert failed_notice.attempts == 1 and failed_notice.next_attempt > engine.clock.now_ms()
         network.hook_status = 200
         assert await engine.webhooks.deliver(failed_notice)
         delivered = {w.seq: w.state for w in engine.store.list_webhooks()}

@@ -58,7 +58,7 @@ async def test_a_cloud_preview_uses_the_avatars_picture_and_sends_nothing_to_ako
 ) -> None:
     fake = FakeAkool(cdn_files={"/8169.png": face_photo.read_bytes()})
     settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "out", allow_private_urls=True)
-    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock())) as client:
         result = await client.call_tool("preview_video_layout", {"avatar_id": OFFICIAL["avatar_id"]})
     assert not result.is_error, text(result)
     assert picture(list(result.content)).shape == (540, 960, 3)

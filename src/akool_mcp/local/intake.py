@@ -2,20 +2,23 @@
 
 A request that passes here can be run: its URLs were parsed by the parser that will fetch them, its
 webhook target is public (unless private targets are allowed), and what it refers to (avatars,
-voices) exists.
+voices) exists. This is where lower errors (contract rules, URL checks) become the engine's own
+`EngineError`, with the field in the API's words.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
-from akool_mcp.local.api_errors import ApiError
-from akool_mcp.local.store import AvatarRow, DuplicateError, Store, VideoRow, new_object_id, now_ms
+from akool_mcp.clock import Clock
+from akool_mcp.local.catalogue import Catalogue
+from akool_mcp.local.engine_errors import EXISTS, INVALID, NOT_FOUND, EngineError
+from akool_mcp.local.store import AvatarRow, DuplicateError, Store, VideoRow, new_object_id
 from akool_mcp.log import get_logger
 from akool_mcp.media.fetch import FetchError, MediaKind, check_url_syntax
 from akool_mcp.media.transport import Resolver, TargetRefused, UrlError, parse_http_url, resolve_public
@@ -32,11 +35,22 @@ from akool_mcp.models import (
 
 if TYPE_CHECKING:
     from akool_mcp.local.jobs import JobKind
-    from akool_mcp.speech import Voice
 
 log = get_logger(__name__)
 
 WEBHOOK_DNS_SECONDS = 3.0
+
+
+class JobQueue(Protocol):
+    def submit(self, kind: JobKind, record_id: str) -> None: ...
+
+
+def _contract(check: Callable[[], None]) -> None:
+    """Run a contract check; a broken rule is answered as an invalid parameter, naming the field."""
+    try:
+        check()
+    except ContractViolation as exc:
+        raise EngineError(INVALID, exc.message, field=exc.field) from None
 
 
 class Intake:
@@ -44,34 +58,34 @@ class Intake:
         self,
         *,
         store: Store,
-        submit: Callable[[JobKind, str], None],
-        voices: Callable[[], list[Voice]],
-        ensure_builtins: Callable[[], Awaitable[None]],
+        queue: JobQueue,
+        catalogue: Catalogue,
+        clock: Clock,
         resolver: Resolver,
         allow_private: bool,
         local_paths: bool,
     ) -> None:
         self._store = store
-        self._submit = submit
-        self._voices = voices
-        self._ensure_builtins = ensure_builtins
+        self._queue = queue
+        self._catalogue = catalogue
+        self._clock = clock
         self._resolver = resolver
         self._allow_private = allow_private
         self._local_paths = local_paths
 
     async def accept_video(self, req: TalkingVideoRequest) -> VideoRow:
-        validate_talking_video(req, allow_local_paths=self._local_paths)
+        _contract(lambda: validate_talking_video(req, allow_local_paths=self._local_paths))
         self._check_media_urls(req)
         if req.webhook_url:
             await self._check_webhook_url(req.webhook_url)
         if any(el.type == "avatar" and el.avatar_id for el in req.elements):
-            await self._ensure_builtins()
+            await self._catalogue.ensure_builtins()
         self._check_references(req)
-        stamp = now_ms()
+        stamp = self._clock.now_ms()
         row = VideoRow(
-            id=new_object_id(),
-            video_id=str(uuid.uuid4()),
-            task_id=new_object_id(),
+            id=new_object_id(stamp),
+            uuid=str(uuid.uuid4()),
+            task_id=new_object_id(stamp),
             status=Status.QUEUEING,
             request_json=json.dumps(req.model_dump(mode="json", by_alias=True, exclude_none=True)),
             webhook_url=req.webhook_url or None,
@@ -86,7 +100,7 @@ class Intake:
         )
         self._store.insert_video(row)
         log.info("video.accepted", video=row.id)
-        self._submit("video", row.id)
+        self._queue.submit("video", row.id)
         return row
 
     def _check_media_urls(self, req: TalkingVideoRequest) -> None:
@@ -98,13 +112,13 @@ class Intake:
             try:
                 check_url_syntax(el.url, kinds[el.type], allow_local_paths=self._local_paths)
             except FetchError as exc:
-                raise ContractViolation(f"elements[{i}].url", str(exc)) from None
+                raise EngineError(INVALID, str(exc), field=f"elements[{i}].url") from None
 
     async def _check_webhook_url(self, url: str) -> None:
         try:
             parsed = parse_http_url(url)
         except UrlError as exc:
-            raise ContractViolation("webhookUrl", str(exc)) from None
+            raise EngineError(INVALID, str(exc), field="webhookUrl") from None
         if self._allow_private:
             return
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
@@ -113,54 +127,56 @@ class Intake:
                 await resolve_public(parsed.host, port, self._resolver)
         except TargetRefused as exc:
             if exc.kind == "private":
-                raise ContractViolation(
-                    "webhookUrl",
+                raise EngineError(
+                    INVALID,
                     "points at a private, loopback or link-local address; the engine only calls public "
                     "receivers. To allow private receivers, start the engine with AKOOL_ALLOW_PRIVATE_URLS=true.",
+                    field="webhookUrl",
                 ) from None
             # A name that does not resolve now may resolve later: the delivery retries, and the
             # video's detail shows how it went.
 
     def _check_references(self, req: TalkingVideoRequest) -> None:
-        voice_ids = {v.voice_id for v in self._voices()}
+        voice_ids = {v.voice_id for v in self._catalogue.voices()}
         for i, el in enumerate(req.elements):
             if el.type == "avatar" and el.avatar_id:
+                field = f"elements[{i}].avatar_id"
                 row = self._store.get_avatar_by_avatar_id(el.avatar_id)
                 if row is None:
-                    raise ApiError(1008, f"elements[{i}].avatar_id: no avatar {short(el.avatar_id)!r}; see avatar/list")
+                    raise EngineError(NOT_FOUND, f"no avatar {short(el.avatar_id)!r}; see avatar/list", field=field)
                 if row.status != Status.COMPLETED:
-                    raise ApiError(
-                        1003,
-                        f"elements[{i}].avatar_id: avatar {short(el.avatar_id)!r} is not ready (status {row.status})",
-                    )
+                    status = Status(row.status).label
+                    raise EngineError(INVALID, f"avatar {short(el.avatar_id)!r} is not ready ({status})", field=field)
                 if row.source != req.avatar_from:
                     kind = "an official" if row.source == AvatarSource.OFFICIAL else "your own"
-                    raise ContractViolation(
-                        "avatar_from", f"must be {row.source}: {short(el.avatar_id)!r} is {kind} avatar (its `from`)"
+                    raise EngineError(
+                        INVALID,
+                        f"must be {row.source}: {short(el.avatar_id)!r} is {kind} avatar (its `from`)",
+                        field="avatar_from",
                     )
             if el.type == "audio" and not el.url and el.voice_id not in voice_ids:
-                raise ContractViolation(
-                    f"elements[{i}].voice_id", f"unknown voice {short(el.voice_id or '')!r}; see the voice list"
+                raise EngineError(
+                    INVALID,
+                    f"unknown voice {short(el.voice_id or '')!r}; see the voice list",
+                    field=f"elements[{i}].voice_id",
                 )
 
     async def accept_avatar(self, req: AvatarCreateRequest) -> AvatarRow:
-        try:
-            validate_avatar_create(req, allow_local_paths=self._local_paths)
-            if req.url_from != 2:
-                try:
-                    check_url_syntax(req.url, "avatar", allow_local_paths=self._local_paths)
-                except FetchError as exc:
-                    raise ContractViolation("url", str(exc)) from None
-        except ContractViolation as exc:
-            raise ApiError(1003, str(exc)) from None
+        _contract(lambda: validate_avatar_create(req, allow_local_paths=self._local_paths))
         if req.url_from == 2:
-            raise ApiError(
-                1003, "url_from: the local engine cannot download from YouTube/TikTok/X/Drive; give a direct link"
+            raise EngineError(
+                INVALID,
+                "the local engine cannot download from YouTube/TikTok/X/Drive; give a direct link",
+                field="url_from",
             )
-        await self._ensure_builtins()  # an upload may not take a built-in avatar's avatar_id
-        stamp = now_ms()
+        try:
+            check_url_syntax(req.url, "avatar", allow_local_paths=self._local_paths)
+        except FetchError as exc:
+            raise EngineError(INVALID, str(exc), field="url") from None
+        await self._catalogue.ensure_builtins()  # an upload may not take a built-in avatar's avatar_id
+        stamp = self._clock.now_ms()
         row = AvatarRow(
-            id=new_object_id(),
+            id=new_object_id(stamp),
             avatar_id=req.avatar_id,
             name=req.name or req.avatar_id,
             type=req.type,
@@ -181,6 +197,8 @@ class Intake:
         try:
             self._store.insert_avatar(row)
         except DuplicateError:
-            raise ApiError(1222, f"avatar_id: {req.avatar_id!r} already exists; choose another avatar_id") from None
-        self._submit("avatar", row.id)
+            raise EngineError(
+                EXISTS, f"{req.avatar_id!r} already exists; choose another avatar_id", field="avatar_id"
+            ) from None
+        self._queue.submit("avatar", row.id)
         return row

@@ -1,4 +1,8 @@
-"""Running one job: fetch the inputs, make the speech, render, and record the outcome."""
+"""Running one job: fetch the inputs, make the speech, render (or check an avatar), and record the outcome.
+
+Failures a user can act on (a URL that cannot be fetched, text that cannot be spoken, a photo without a
+face) become `JobFailed` here, once, with the field and code the caller sees.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ import anyio
 import httpx2
 
 from akool_mcp.local.datadir import FileLayout
-from akool_mcp.local.lifecycle import VideoLifecycle
+from akool_mcp.local.engine_errors import INVALID, NOT_FOUND, SPEECH_FAILED, JobFailed
+from akool_mcp.local.lifecycle import AvatarLifecycle, VideoLifecycle
 from akool_mcp.local.store import Store
 from akool_mcp.log import get_logger
 from akool_mcp.media.fetch import FetchError, FetchPolicy, MediaKind, fetch_media
@@ -28,13 +33,6 @@ log = get_logger(__name__)
 PROGRESS_STEP = 0.05
 
 
-class JobFailed(Exception):
-    def __init__(self, reason: str, code: int = 1109) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
-
-
 @dataclass(frozen=True)
 class MediaFetcher:
     """Fetches a job's media under the engine's policy, through its guarded HTTP client."""
@@ -46,7 +44,7 @@ class MediaFetcher:
         try:
             fetched = await fetch_media(url, kind, workdir, policy=self.policy, client=self.http)
         except FetchError as exc:
-            raise JobFailed(f"{field}: {exc}", 1003) from exc
+            raise JobFailed(str(exc), INVALID, field=field) from exc
         return fetched.path
 
 
@@ -62,37 +60,37 @@ class VideoProducer:
         self._layout = layout
         self._preset = preset
 
-    async def __call__(self, record_id: str, stopping: threading.Event) -> None:
-        row = self._lifecycle.start(record_id)
+    async def __call__(self, video_id: str, stopping: threading.Event) -> None:
+        row = self._lifecycle.start(video_id)
         if row is None:
             return
-        log.info("video.render_start", video=record_id, attempt=row.attempts)
-        workdir = self._layout.job_dir(record_id)
+        log.info("video.render_start", video=video_id, attempt=row.attempts)
+        workdir = self._layout.job_dir(video_id)
         try:
             request = TalkingVideoRequest.model_validate(row.request)
             files, avatar_media, builtin_id = await _gather_inputs(
                 self._store, self._fetcher, self._layout, request, workdir
             )
-            final = self._layout.files_root / "videos" / f"{record_id}.mp4"
-            partial = final.with_name(f".{record_id}.partial.mp4")
+            final = self._layout.files_root / "videos" / f"{video_id}.mp4"
+            partial = final.with_name(f".{video_id}.partial.mp4")
             inputs = RenderInputs(request, files, avatar_media, builtin_id)
 
             def work() -> RenderResult:
-                return _render(self._lifecycle, self._preset, record_id, inputs, partial, final, stopping)
+                return _render(self._lifecycle, self._preset, video_id, inputs, partial, final, stopping)
 
             result = await anyio.to_thread.run_sync(work)
         except JobFailed as exc:
-            self._lifecycle.fail(record_id, exc.reason, exc.code)
+            self._lifecycle.fail(video_id, exc.msg, exc.code)
             return
         except Exception:
             if stopping.is_set():
-                log.info("video.render_interrupted", video=record_id)
+                log.info("video.render_interrupted", video=video_id)
                 return  # resumed on the next start
             raise  # the runner's boundary records it as an internal error
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        self._lifecycle.complete(record_id, str(final.relative_to(self._layout.files_root)), result.duration)
-        log.info("video.completed", video=record_id, seconds=round(result.duration, 2), frames=result.frames)
+        self._lifecycle.complete(video_id, str(final.relative_to(self._layout.files_root)), result.duration)
+        log.info("video.completed", video=video_id, seconds=round(result.duration, 2), frames=result.frames)
 
 
 @dataclass(frozen=True)
@@ -121,7 +119,9 @@ async def _gather_inputs(
             avatar = store.get_avatar_by_avatar_id(el.avatar_id)
             if avatar is None or avatar.status != Status.COMPLETED:
                 raise JobFailed(
-                    f"elements[{i}].avatar_id: avatar {shorten(el.avatar_id)!r} is no longer available", 1008
+                    f"avatar {shorten(el.avatar_id)!r} is no longer available",
+                    NOT_FOUND,
+                    field=f"elements[{i}].avatar_id",
                 )
             if avatar.source == AvatarSource.OFFICIAL:
                 builtin_id = avatar.avatar_id
@@ -133,7 +133,7 @@ async def _gather_inputs(
 def _render(
     lifecycle: VideoLifecycle,
     preset: str,
-    record_id: str,
+    video_id: str,
     inputs: RenderInputs,
     partial: Path,
     final: Path,
@@ -150,17 +150,17 @@ def _render(
             decode_audio(files[audio_index]) if audio.url else synthesize(audio.input_text or "", audio.voice_id or "")
         )
     except SpeechError as exc:
-        raise JobFailed(f"elements[{audio_index}]: {exc}", 1201) from exc
+        raise JobFailed(str(exc), SPEECH_FAILED, field=f"elements[{audio_index}]") from exc
     try:
         layers = build_layers(request.elements, files, avatar_media=inputs.avatar_media, builtin_id=inputs.builtin_id)
     except ValueError as exc:
-        raise JobFailed(str(exc), 1003) from exc
+        raise JobFailed(str(exc), INVALID) from exc
     last = [0.0]
 
     def progress(fraction: float) -> None:
         if fraction - last[0] >= PROGRESS_STEP:
             last[0] = fraction
-            lifecycle.progress(record_id, fraction)
+            lifecycle.progress(video_id, fraction)
 
     try:
         result = render(
@@ -183,44 +183,47 @@ def _render(
     return result
 
 
-async def produce_avatar(
-    store: Store, fetcher: MediaFetcher, layout: FileLayout, record_id: str, stopping: threading.Event
-) -> None:
-    row = store.get_avatar(record_id)
-    if row is None or row.status not in (Status.QUEUEING, Status.PROCESSING) or row.source_url is None:
-        return
-    store.update_avatar(record_id, status=Status.PROCESSING, attempts=row.attempts + 1)
-    workdir = layout.job_dir(record_id)
-    folder = layout.files_root / "avatars" / record_id
-    try:
-        fetched = await fetcher.fetch(row.source_url, "avatar", workdir, "url")
-        folder.mkdir(parents=True, exist_ok=True)
-        media = folder / f"source{fetched.suffix.lower()}"
-        await anyio.to_thread.run_sync(shutil.copyfile, fetched, media)
-        from akool_mcp.render import RenderError, analyze_avatar_source
+class AvatarProducer:
+    """Prepares one uploaded avatar: fetches it, checks it shows one face, and keeps it with a thumbnail."""
 
-        try:
-            analysis = await anyio.to_thread.run_sync(analyze_avatar_source, media)
-        except RenderError as exc:
-            raise JobFailed(str(exc), 1003) from exc
-        thumb = folder / "thumbnail.png"
-        thumb.write_bytes(analysis.thumbnail_png)
-        preview = media if analysis.kind == "image" else thumb
-        store.update_avatar(
-            record_id,
-            status=Status.COMPLETED,
-            media_path=str(media.relative_to(layout.files_root)),
-            preview_path=str(preview.relative_to(layout.files_root)),
-            thumbnail_path=str(thumb.relative_to(layout.files_root)),
-            face_json=json.dumps(list(analysis.face_box)),
-        )
-        log.info("avatar.ready", avatar=record_id)
-    except JobFailed as exc:
-        store.update_avatar(record_id, status=Status.FAILED, error_reason=exc.reason)
-        log.info("avatar.failed", avatar=record_id, reason=exc.reason)
-    except Exception:
-        if stopping.is_set():
+    def __init__(self, *, lifecycle: AvatarLifecycle, fetcher: MediaFetcher, layout: FileLayout) -> None:
+        self._lifecycle = lifecycle
+        self._fetcher = fetcher
+        self._layout = layout
+
+    async def __call__(self, record_id: str, stopping: threading.Event) -> None:
+        row = self._lifecycle.start(record_id)
+        if row is None or row.source_url is None:
             return
-        raise  # the runner's boundary records it as an internal error
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        workdir = self._layout.job_dir(record_id)
+        folder = self._layout.files_root / "avatars" / record_id
+        root = self._layout.files_root
+        try:
+            fetched = await self._fetcher.fetch(row.source_url, "avatar", workdir, "url")
+            folder.mkdir(parents=True, exist_ok=True)
+            media = folder / f"source{fetched.suffix.lower()}"
+            await anyio.to_thread.run_sync(shutil.copyfile, fetched, media)
+            from akool_mcp.render import RenderError, analyze_avatar_source
+
+            try:
+                analysis = await anyio.to_thread.run_sync(analyze_avatar_source, media)
+            except RenderError as exc:
+                raise JobFailed(str(exc), INVALID) from exc
+            thumb = folder / "thumbnail.png"
+            thumb.write_bytes(analysis.thumbnail_png)
+            preview = media if analysis.kind == "image" else thumb
+            self._lifecycle.complete(
+                record_id,
+                media_path=str(media.relative_to(root)),
+                preview_path=str(preview.relative_to(root)),
+                thumbnail_path=str(thumb.relative_to(root)),
+                face=json.dumps(list(analysis.face_box)),
+            )
+        except JobFailed as exc:
+            self._lifecycle.fail(record_id, exc.msg, exc.code)
+        except Exception:
+            if stopping.is_set():
+                return
+            raise  # the runner's boundary records it as an internal error
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)

@@ -11,12 +11,14 @@ import json
 import os
 import secrets
 import sqlite3
-import time
 from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from akool_mcp.clock import Clock, SystemClock
+from akool_mcp.models import Status
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS avatars (
@@ -40,7 +42,7 @@ CREATE TABLE IF NOT EXISTS avatars (
 );
 CREATE TABLE IF NOT EXISTS videos (
     id TEXT PRIMARY KEY,
-    video_id TEXT NOT NULL,
+    uuid TEXT NOT NULL,
     task_id TEXT NOT NULL,
     status INTEGER NOT NULL,
     request_json TEXT NOT NULL,
@@ -71,17 +73,17 @@ CREATE INDEX IF NOT EXISTS webhooks_due ON webhooks(state, next_attempt);
 """
 # Columns added after the first release, for databases made before them.
 MIGRATIONS = (("webhooks", "video_id", "TEXT"),)
+# Columns renamed since (table, old, new): the wire's second video id is kept as `uuid`, so that
+# `video_id` means one thing in this code base (the `_id`), as the glossary in CONTRIBUTING says.
+RENAMES = (("videos", "video_id", "uuid"),)
+UNFINISHED = (int(Status.QUEUEING), int(Status.PROCESSING))
 INDEXES = "CREATE INDEX IF NOT EXISTS webhooks_video ON webhooks(video_id, seq);"
 DB_MODE = 0o600
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def new_object_id() -> str:
-    """A 24-hex id shaped like a MongoDB ObjectId: 4 bytes of time, 8 random."""
-    return f"{int(time.time()):08x}{secrets.token_hex(8)}"
+def new_object_id(now_ms: int) -> str:
+    """A 24-hex id shaped like a MongoDB ObjectId: 4 bytes of time (seconds), 8 random."""
+    return f"{now_ms // 1000:08x}{secrets.token_hex(8)}"
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,8 @@ class AvatarRow:
 
 @dataclass(frozen=True)
 class VideoRow:
-    id: str
-    video_id: str
+    id: str  # the video_id: the `_id` a create returns
+    uuid: str  # the wire's `video_id`, a second id Akool gives the same video; nothing looks it up
     task_id: str
     status: int
     request_json: str
@@ -154,17 +156,20 @@ class DuplicateError(Exception):
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Clock | None = None) -> None:
         self.path = path
+        self.clock: Clock = clock or SystemClock()
         path.parent.mkdir(parents=True, exist_ok=True)
         _private_file(path)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
             for table, column, kind in MIGRATIONS:
-                columns = {str(r["name"]) for r in db.execute(f"PRAGMA table_info({table})")}
-                if column not in columns:
+                if column not in _columns(db, table):
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            for table, old, new in RENAMES:
+                if old in _columns(db, table):
+                    db.execute(f"ALTER TABLE {table} RENAME COLUMN {old} TO {new}")
             db.execute(INDEXES)
         for suffix in ("-wal", "-shm"):
             side = path.with_name(path.name + suffix)
@@ -226,8 +231,8 @@ class Store:
         except sqlite3.IntegrityError as exc:
             raise DuplicateError(row.avatar_id) from exc
 
-    def update_avatar(self, avatar_record_id: str, **fields: Any) -> None:
-        self._update("avatars", avatar_record_id, fields)
+    def update_avatar(self, record_id: str, **fields: Any) -> None:
+        self._update("avatars", record_id, fields)
 
     def get_avatar(self, record_id: str) -> AvatarRow | None:
         with self._connect() as db:
@@ -261,7 +266,9 @@ class Store:
 
     def unfinished_avatars(self) -> list[AvatarRow]:
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM avatars WHERE status IN (1, 2) ORDER BY create_time").fetchall()
+            rows = db.execute(
+                "SELECT * FROM avatars WHERE status IN (?, ?) ORDER BY create_time", UNFINISHED
+            ).fetchall()
         return [AvatarRow(**dict(r)) for r in rows]
 
     # -- videos -------------------------------------------------------------------------------
@@ -269,32 +276,32 @@ class Store:
     def insert_video(self, row: VideoRow) -> None:
         with self._connect() as db:
             db.execute(
-                "INSERT INTO videos VALUES(:id,:video_id,:task_id,:status,:request_json,:webhook_url,:output_path,"
+                "INSERT INTO videos VALUES(:id,:uuid,:task_id,:status,:request_json,:webhook_url,:output_path,"
                 ":duration,:progress,:error_code,:error_reason,:attempts,:create_time,:update_time)",
                 row.__dict__,
             )
 
-    def update_video(self, video_record_id: str, **fields: Any) -> None:
-        self._update("videos", video_record_id, fields)
+    def update_video(self, video_id: str, **fields: Any) -> None:
+        self._update("videos", video_id, fields)
 
-    def get_video(self, record_id: str) -> VideoRow | None:
+    def get_video(self, video_id: str) -> VideoRow | None:
         with self._connect() as db:
-            row = db.execute("SELECT * FROM videos WHERE id=?", (record_id,)).fetchone()
+            row = db.execute("SELECT * FROM videos WHERE id=?", (video_id,)).fetchone()
         return None if row is None else VideoRow(**dict(row))
 
-    def transition_video(self, record_id: str, fields: dict[str, Any], webhook: WebhookNote | None) -> None:
+    def transition_video(self, video_id: str, fields: dict[str, Any], webhook: WebhookNote | None) -> None:
         """Change a video's fields and queue its webhook atomically: both happen, or neither."""
-        fields = {**fields, "update_time": now_ms()}
+        fields = {**fields, "update_time": self.clock.now_ms()}
         sets = ", ".join(f"{k}=:{k}" for k in fields)
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.execute(f"UPDATE videos SET {sets} WHERE id=:id", {**fields, "id": record_id})  # noqa: S608
+                db.execute(f"UPDATE videos SET {sets} WHERE id=:id", {**fields, "id": video_id})  # noqa: S608
                 if webhook is not None:
                     db.execute(
                         "INSERT INTO webhooks(url, payload_json, next_attempt, create_time, video_id) "
                         "VALUES(?,?,?,?,?)",
-                        (webhook.url, json.dumps(webhook.payload), webhook.at_ms, webhook.at_ms, record_id),
+                        (webhook.url, json.dumps(webhook.payload), webhook.at_ms, webhook.at_ms, video_id),
                     )
                 db.execute("COMMIT")
             except BaseException:
@@ -307,15 +314,15 @@ class Store:
 
     def unfinished_videos(self) -> list[VideoRow]:
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM videos WHERE status IN (1, 2) ORDER BY create_time").fetchall()
+            rows = db.execute("SELECT * FROM videos WHERE status IN (?, ?) ORDER BY create_time", UNFINISHED).fetchall()
         return [VideoRow(**dict(r)) for r in rows]
 
     # -- webhooks -----------------------------------------------------------------------------
 
-    def latest_webhook(self, video_record_id: str) -> WebhookRow | None:
+    def latest_webhook(self, video_id: str) -> WebhookRow | None:
         with self._connect() as db:
             row = db.execute(
-                "SELECT * FROM webhooks WHERE video_id=? ORDER BY seq DESC LIMIT 1", (video_record_id,)
+                "SELECT * FROM webhooks WHERE video_id=? ORDER BY seq DESC LIMIT 1", (video_id,)
             ).fetchone()
         return None if row is None else WebhookRow(**dict(row))
 
@@ -347,10 +354,14 @@ class Store:
             db.execute(f"UPDATE webhooks SET {sets} WHERE seq=:seq", {**fields, "seq": seq})  # noqa: S608
 
     def _update(self, table: str, record_id: str, fields: dict[str, Any]) -> None:
-        fields = {**fields, "update_time": now_ms()}
+        fields = {**fields, "update_time": self.clock.now_ms()}
         sets = ", ".join(f"{k}=:{k}" for k in fields)
         with self._connect() as db:
             db.execute(f"UPDATE {table} SET {sets} WHERE id=:id", {**fields, "id": record_id})  # noqa: S608
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {str(r["name"]) for r in db.execute(f"PRAGMA table_info({table})")}
 
 
 def _private_file(path: Path) -> None:

@@ -17,7 +17,7 @@ import httpx2
 
 from akool_mcp import user_agent
 from akool_mcp.client.webhook import WebhookKeyError, seal_webhook
-from akool_mcp.local.clock import Clock
+from akool_mcp.clock import Clock
 from akool_mcp.local.keys import LocalKeys
 from akool_mcp.local.store import Store, WebhookRow
 from akool_mcp.log import get_logger

@@ -12,8 +12,8 @@ from mcp.server.mcpserver import MCPServer
 from akool_mcp import __version__
 from akool_mcp.client import AkoolClient
 from akool_mcp.client.http import OnDemandClient
+from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.config import Settings
-from akool_mcp.domain.follow import Clock
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRegistry
 from akool_mcp.server.apps import PLAYER_TOOLS, PLAYER_URI, player_extension
@@ -71,7 +71,7 @@ def build_server(
     `media_base` is the server's own http(s) address under the HTTP transports: links to files use it.
     """
     backend = "akool" if transport is not None else settings.effective_backend
-    time = clock or Clock()
+    time = clock or SystemClock()
     links = Links(
         output_dir=settings.output_dir,
         poster_dir=settings.data_dir / "posters",
