@@ -55,7 +55,13 @@ def envelope(
 
 
 def error_response(exc: EngineError) -> JSONResponse:
-    return envelope(code=exc.code, msg=exc.msg, status=413 if isinstance(exc, BodyTooLarge) else 200)
+    headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+    return envelope(code=exc.code, msg=exc.msg, status=413 if isinstance(exc, BodyTooLarge) else 200, headers=headers)
+
+
+def caller_of(request: Request) -> str:
+    """Who is asking, for per-client limits: the peer's address (the engine in process: "local")."""
+    return request.client.host if request.client else "local"
 
 
 def _int_param(request: Request, name: str, default: int | None, *, low: int, high: int) -> int | None:
@@ -213,8 +219,7 @@ class LocalApi:
         return guarded
 
     async def get_token(self, request: Request) -> Response:
-        caller = request.client.host if request.client else "local"
-        wait = self._auth.limiter.allow(caller)
+        wait = self._auth.limiter.allow(caller_of(request))
         if wait > 0:
             seconds = max(1, round(wait))
             return envelope(
@@ -261,7 +266,7 @@ class LocalApi:
             req = AvatarCreateRequest.model_validate(body)
         except ValidationError as exc:
             raise EngineError(INVALID, _first_validation_error(exc)) from None
-        row = await self._intake.accept_avatar(req)
+        row = await self._intake.accept_avatar(req, caller_of(request))
         return envelope(self.avatar_json(row))
 
     def avatar_json(self, row: AvatarRow) -> dict[str, Any]:
@@ -294,7 +299,7 @@ class LocalApi:
             req = TalkingVideoRequest.model_validate(body)
         except ValidationError as exc:
             raise EngineError(INVALID, _first_validation_error(exc)) from None
-        row = await self._intake.accept_video(req)
+        row = await self._intake.accept_video(req, caller_of(request))
         return envelope(self.video_json(row, brief=True))
 
     async def video_info(self, request: Request) -> Response:

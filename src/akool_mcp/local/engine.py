@@ -24,8 +24,8 @@ from akool_mcp.local.intake import Intake
 from akool_mcp.local.jobs import Job, JobRunner
 from akool_mcp.local.keys import LocalKeys, RateLimiter, TokenIssuer, load_keys
 from akool_mcp.local.lifecycle import AvatarLifecycle, VideoLifecycle
-from akool_mcp.local.production import AvatarProducer, MediaFetcher, VideoProducer
-from akool_mcp.local.store import Store
+from akool_mcp.local.production import AvatarProducer, Budget, MediaFetcher, VideoProducer
+from akool_mcp.local.store import Room, Store
 from akool_mcp.local.supervisor import Supervisor
 from akool_mcp.local.webhooks import WebhookDispatcher
 from akool_mcp.log import get_logger
@@ -89,6 +89,8 @@ class LocalEngine:
                         fetcher=fetcher,
                         layout=self.layout,
                         preset=settings.render_preset,
+                        clock=self.clock,
+                        budget=Budget(settings.render_budget_seconds, settings.render_budget_factor),
                     ),
                 ),
                 "avatar": Job(avatars, AvatarProducer(lifecycle=avatars, fetcher=fetcher, layout=self.layout)),
@@ -98,7 +100,8 @@ class LocalEngine:
             workers=settings.max_concurrent_renders,
         )
         self.catalogue = Catalogue(self.store, self.files_root)
-        self.health = Health(self.store, self.supervisor, self.runner)
+        self.room = Room(total=settings.max_queued_jobs, per_client=settings.max_queued_per_client)
+        self.health = Health(self.store, self.supervisor, self.runner, self.room)
         self.intake = Intake(
             store=self.store,
             queue=self.runner,
@@ -107,6 +110,7 @@ class LocalEngine:
             resolver=resolver or system_resolver,
             allow_private=settings.allow_private_urls,
             local_paths=self.local_paths,
+            room=self.room,
         )
         self.app: Starlette = LocalApi(
             store=self.store,

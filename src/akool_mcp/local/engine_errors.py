@@ -20,10 +20,11 @@ SPEECH_FAILED = 1201  # the text or audio could not be made into speech
 class EngineError(Exception):
     """A refusal or a failure with its business code; `field` names the parameter in the API's words."""
 
-    def __init__(self, code: int, message: str, *, field: str | None = None) -> None:
+    def __init__(self, code: int, message: str, *, field: str | None = None, retry_after: int | None = None) -> None:
         self.code = code
         self.field = field
         self.message = message
+        self.retry_after = retry_after  # seconds, sent as Retry-After when the caller should come back later
         super().__init__(self.msg)
 
     @property

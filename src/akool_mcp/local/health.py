@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from akool_mcp.local.jobs import WORKER_KIND, JobRunner
-from akool_mcp.local.store import Store
+from akool_mcp.local.store import Room, Store
 from akool_mcp.local.supervisor import Supervisor
 from akool_mcp.models import Status
 
@@ -13,10 +13,11 @@ DISPATCHER_KIND = "webhook dispatcher"
 
 
 class Health:
-    def __init__(self, store: Store, supervisor: Supervisor, runner: JobRunner) -> None:
+    def __init__(self, store: Store, supervisor: Supervisor, runner: JobRunner, room: Room) -> None:
         self._store = store
         self._supervisor = supervisor
         self._runner = runner
+        self._room = room
 
     def report(self) -> tuple[bool, dict[str, Any]]:
         """(can take work, details): workers alive, queue depth, webhook backlog, the last error."""
@@ -28,6 +29,9 @@ class Health:
             details["queue"] = {
                 "queued": self._store.count_videos(Status.QUEUEING),
                 "processing": self._store.count_videos(Status.PROCESSING),
+                "unfinished_jobs": self._store.count_unfinished(),
+                "limit": self._room.total,
+                "per_client_limit": self._room.per_client,
             }
             details["webhooks"] = {"pending": self._store.count_webhooks("pending"), "dispatcher_alive": True}
             store_ok = True

@@ -17,8 +17,8 @@ import anyio
 
 from akool_mcp.clock import Clock
 from akool_mcp.local.catalogue import Catalogue
-from akool_mcp.local.engine_errors import EXISTS, INVALID, NOT_FOUND, EngineError
-from akool_mcp.local.store import AvatarRow, DuplicateError, Store, VideoRow, new_object_id
+from akool_mcp.local.engine_errors import EXISTS, INVALID, NOT_FOUND, TOO_FREQUENT, EngineError
+from akool_mcp.local.store import AvatarRow, DuplicateError, NoRoom, Room, Store, VideoRow, new_object_id
 from akool_mcp.log import get_logger
 from akool_mcp.media.fetch import FetchError, MediaKind, check_url_syntax
 from akool_mcp.media.transport import Resolver, TargetRefused, UrlError, parse_http_url, resolve_public
@@ -44,6 +44,12 @@ WEBHOOK_DNS_SECONDS = 3.0
 class JobQueue(Protocol):
     def submit(self, kind: JobKind, record_id: str) -> None: ...
 
+    def estimated_wait(self, jobs_ahead: int) -> float: ...
+
+
+MIN_RETRY_AFTER = 5
+MAX_RETRY_AFTER = 600
+
 
 def _contract(check: Callable[[], None]) -> None:
     """Run a contract check; a broken rule is answered as an invalid parameter, naming the field."""
@@ -64,8 +70,10 @@ class Intake:
         resolver: Resolver,
         allow_private: bool,
         local_paths: bool,
+        room: Room,
     ) -> None:
         self._store = store
+        self._room = room
         self._queue = queue
         self._catalogue = catalogue
         self._clock = clock
@@ -73,7 +81,7 @@ class Intake:
         self._allow_private = allow_private
         self._local_paths = local_paths
 
-    async def accept_video(self, req: TalkingVideoRequest) -> VideoRow:
+    async def accept_video(self, req: TalkingVideoRequest, client: str = "local") -> VideoRow:
         _contract(lambda: validate_talking_video(req, allow_local_paths=self._local_paths))
         self._check_media_urls(req)
         if req.webhook_url:
@@ -97,8 +105,9 @@ class Intake:
             attempts=0,
             create_time=stamp,
             update_time=stamp,
+            client=client,
         )
-        self._store.insert_video(row)
+        self._admitted(lambda: self._store.insert_video(row, self._room))
         log.info("video.accepted", video=row.id)
         self._queue.submit("video", row.id)
         return row
@@ -161,7 +170,22 @@ class Intake:
                     field=f"elements[{i}].voice_id",
                 )
 
-    async def accept_avatar(self, req: AvatarCreateRequest) -> AvatarRow:
+    def _admitted(self, insert: Callable[[], None]) -> None:
+        """Run the insert if the queue has room; otherwise refuse as Akool's rate limit, saying when to come back."""
+        try:
+            insert()
+        except NoRoom as full:
+            ahead = full.ahead - full.limit + 1
+            wait = self._queue.estimated_wait(ahead)
+            seconds = int(min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, wait)))
+            raise EngineError(
+                TOO_FREQUENT,
+                f"the engine is busy: {full.ahead} jobs are waiting or rendering ({full.whose} limit is "
+                f"{full.limit}); nothing was queued, try again in {seconds} s",
+                retry_after=seconds,
+            ) from None
+
+    async def accept_avatar(self, req: AvatarCreateRequest, client: str = "local") -> AvatarRow:
         _contract(lambda: validate_avatar_create(req, allow_local_paths=self._local_paths))
         if req.url_from == 2:
             raise EngineError(
@@ -193,9 +217,10 @@ class Intake:
             sort=0,
             create_time=stamp,
             update_time=stamp,
+            client=client,
         )
         try:
-            self._store.insert_avatar(row)
+            self._admitted(lambda: self._store.insert_avatar(row, self._room))
         except DuplicateError:
             raise EngineError(
                 EXISTS, f"{req.avatar_id!r} already exists; choose another avatar_id", field="avatar_id"

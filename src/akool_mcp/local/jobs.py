@@ -13,8 +13,10 @@ A job accepted is a job finished or reported failed:
 from __future__ import annotations
 
 import math
+import statistics
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -35,6 +37,8 @@ Produce = Callable[[str, threading.Event], Awaitable[None]]
 MAX_ATTEMPTS = 3
 QUARANTINE_AFTER = 3
 WORKER_KIND = "render worker"
+TYPICAL_JOB_SECONDS = 30.0  # assumed until jobs have run: about a 20 s clip at 4K on two cores
+_RECENT_JOBS = 20
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class JobRunner:
         self._done: dict[str, anyio.Event] = {}
         self._crashes: Counter[str] = Counter()
         self.quarantined: set[str] = set()
+        self._recent: deque[float] = deque(maxlen=_RECENT_JOBS)  # how long recent jobs took, seconds
 
     async def start(self, tg: TaskGroup) -> None:
         self._clean_partials()
@@ -78,6 +83,11 @@ class JobRunner:
     def submit(self, kind: JobKind, record_id: str) -> None:
         self._done.setdefault(record_id, anyio.Event())
         self._send.send_nowait((kind, record_id))
+
+    def estimated_wait(self, jobs_ahead: int) -> float:
+        """Seconds until `jobs_ahead` jobs are done, from how long recent jobs took on these workers."""
+        typical = statistics.median(self._recent) if self._recent else TYPICAL_JOB_SECONDS
+        return typical * jobs_ahead / self._workers
 
     async def wait_done(self, record_id: str) -> None:
         """Return once the job has run in this process (finished, failed, or interrupted by a stop)."""
@@ -108,8 +118,10 @@ class JobRunner:
 
     async def _run(self, kind: JobKind, record_id: str) -> None:
         job = self._jobs[kind]
+        started = time.monotonic()
         try:
             await job.produce(record_id, self.stopping)
+            self._recent.append(time.monotonic() - started)
         except Exception as exc:  # the boundary: a job's failure is the job's, never the worker's
             if self.stopping.is_set():
                 self._finished(record_id)  # interrupted by a stop: it resumes on the next start

@@ -11,7 +11,7 @@ import json
 import os
 import secrets
 import sqlite3
-from collections.abc import Generator
+from collections.abc import Collection, Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS avatars (
     attempts INTEGER NOT NULL DEFAULT 0,
     sort INTEGER NOT NULL DEFAULT 0,
     create_time INTEGER NOT NULL,
-    update_time INTEGER NOT NULL
+    update_time INTEGER NOT NULL,
+    client TEXT
 );
 CREATE TABLE IF NOT EXISTS videos (
     id TEXT PRIMARY KEY,
@@ -54,7 +55,8 @@ CREATE TABLE IF NOT EXISTS videos (
     error_reason TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     create_time INTEGER NOT NULL,
-    update_time INTEGER NOT NULL
+    update_time INTEGER NOT NULL,
+    client TEXT
 );
 CREATE TABLE IF NOT EXISTS webhooks (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,7 +74,7 @@ CREATE INDEX IF NOT EXISTS videos_status ON videos(status);
 CREATE INDEX IF NOT EXISTS webhooks_due ON webhooks(state, next_attempt);
 """
 # Columns added after the first release, for databases made before them.
-MIGRATIONS = (("webhooks", "video_id", "TEXT"),)
+MIGRATIONS = (("webhooks", "video_id", "TEXT"), ("videos", "client", "TEXT"), ("avatars", "client", "TEXT"))
 # Columns renamed since (table, old, new): the wire's second video id is kept as `uuid`, so that
 # `video_id` means one thing in this code base (the `_id`), as the glossary in CONTRIBUTING says.
 RENAMES = (("videos", "video_id", "uuid"),)
@@ -105,6 +107,7 @@ class AvatarRow:
     sort: int
     create_time: int
     update_time: int
+    client: str | None = None  # who asked for it (the caller's address; "local" in process)
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ class VideoRow:
     attempts: int
     create_time: int
     update_time: int
+    client: str | None = None  # who asked for it (the caller's address; "local" in process)
 
     @property
     def request(self) -> dict[str, Any]:
@@ -153,6 +157,24 @@ class WebhookNote:
 
 class DuplicateError(Exception):
     """The unique key exists already."""
+
+
+@dataclass(frozen=True)
+class Room:
+    """How many unfinished jobs (videos and avatars) may wait or run: in all, and for one client."""
+
+    total: int
+    per_client: int
+
+
+class NoRoom(Exception):
+    """The queue is full; `ahead` jobs are unfinished, `whose` says which bound was reached."""
+
+    def __init__(self, ahead: int, limit: int, whose: str) -> None:
+        super().__init__(f"{ahead} unfinished jobs ({whose} limit {limit})")
+        self.ahead = ahead
+        self.limit = limit
+        self.whose = whose
 
 
 class Store:
@@ -211,25 +233,41 @@ class Store:
     def upsert_builtin_avatar(self, row: AvatarRow) -> None:
         with self._connect() as db:
             db.execute(
-                "INSERT INTO avatars VALUES(:id,:avatar_id,:name,:type,:source,:status,:gender,:source_url,"
-                ":media_path,:preview_path,:thumbnail_path,:face_json,:error_reason,:attempts,:sort,"
-                ":create_time,:update_time) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+                _insert("avatars", row.__dict__) + " ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
                 "gender=excluded.gender, preview_path=excluded.preview_path, "
                 "thumbnail_path=excluded.thumbnail_path, sort=excluded.sort",
                 row.__dict__,
             )
 
-    def insert_avatar(self, row: AvatarRow) -> None:
+    def insert_avatar(self, row: AvatarRow, room: Room | None = None) -> None:
+        """Add an avatar record; with `room`, only while the queue has room (NoRoom otherwise), atomically."""
         try:
-            with self._connect() as db:
-                db.execute(
-                    "INSERT INTO avatars VALUES(:id,:avatar_id,:name,:type,:source,:status,:gender,:source_url,"
-                    ":media_path,:preview_path,:thumbnail_path,:face_json,:error_reason,:attempts,:sort,"
-                    ":create_time,:update_time)",
-                    row.__dict__,
-                )
+            self._insert_admitted(_insert("avatars", row.__dict__), row.__dict__, room)
         except sqlite3.IntegrityError as exc:
             raise DuplicateError(row.avatar_id) from exc
+
+    def _insert_admitted(self, sql: str, values: dict[str, Any], room: Room | None) -> None:
+        with self._connect() as db:
+            # The count and the insert as one: two callers cannot both take the last place.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if room is not None:
+                    ahead = _unfinished(db, None)
+                    if ahead >= room.total:
+                        raise NoRoom(ahead, room.total, "the engine's")
+                    mine = _unfinished(db, values.get("client"))
+                    if mine >= room.per_client:
+                        raise NoRoom(mine, room.per_client, "your")
+                db.execute(sql, values)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def count_unfinished(self, client: str | None = None) -> int:
+        """Videos and avatars queued or processing: all of them, or one client's."""
+        with self._connect() as db:
+            return _unfinished(db, client)
 
     def update_avatar(self, record_id: str, **fields: Any) -> None:
         self._update("avatars", record_id, fields)
@@ -273,13 +311,9 @@ class Store:
 
     # -- videos -------------------------------------------------------------------------------
 
-    def insert_video(self, row: VideoRow) -> None:
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO videos VALUES(:id,:uuid,:task_id,:status,:request_json,:webhook_url,:output_path,"
-                ":duration,:progress,:error_code,:error_reason,:attempts,:create_time,:update_time)",
-                row.__dict__,
-            )
+    def insert_video(self, row: VideoRow, room: Room | None = None) -> None:
+        """Add a video record; with `room`, only while the queue has room (NoRoom otherwise), atomically."""
+        self._insert_admitted(_insert("videos", row.__dict__), row.__dict__, room)
 
     def update_video(self, video_id: str, **fields: Any) -> None:
         self._update("videos", video_id, fields)
@@ -330,17 +364,26 @@ class Store:
         with self._connect() as db:
             return int(db.execute("SELECT COUNT(*) FROM webhooks WHERE state=?", (state,)).fetchone()[0])
 
-    def due_webhooks(self, at_ms: int, limit: int = 20) -> list[WebhookRow]:
+    def due_webhooks(self, at_ms: int, limit: int = 20, skip_urls: Collection[str] = ()) -> list[WebhookRow]:
+        """Pending deliveries due by `at_ms`, oldest first, leaving out receivers in `skip_urls`."""
+        skip = sorted(skip_urls)
+        marks = ",".join("?" * len(skip))
         with self._connect() as db:
             rows = db.execute(
-                "SELECT * FROM webhooks WHERE state='pending' AND next_attempt<=? ORDER BY seq LIMIT ?",
-                (at_ms, limit),
+                f"SELECT * FROM webhooks WHERE state='pending' AND next_attempt<=? AND url NOT IN ({marks}) "  # noqa: S608
+                "ORDER BY seq LIMIT ?",
+                (at_ms, *skip, limit),
             ).fetchall()
         return [WebhookRow(**dict(r)) for r in rows]
 
-    def next_webhook_time(self) -> int | None:
+    def next_webhook_time(self, skip_urls: Collection[str] = ()) -> int | None:
+        skip = sorted(skip_urls)
+        marks = ",".join("?" * len(skip))
         with self._connect() as db:
-            row = db.execute("SELECT MIN(next_attempt) FROM webhooks WHERE state='pending'").fetchone()
+            row = db.execute(
+                f"SELECT MIN(next_attempt) FROM webhooks WHERE state='pending' AND url NOT IN ({marks})",  # noqa: S608
+                skip,
+            ).fetchone()
         return None if row[0] is None else int(row[0])
 
     def list_webhooks(self) -> list[WebhookRow]:
@@ -358,6 +401,22 @@ class Store:
         sets = ", ".join(f"{k}=:{k}" for k in fields)
         with self._connect() as db:
             db.execute(f"UPDATE {table} SET {sets} WHERE id=:id", {**fields, "id": record_id})  # noqa: S608
+
+
+def _insert(table: str, values: dict[str, Any]) -> str:
+    """INSERT naming its columns (a database migrated from an older release may order them differently)."""
+    columns = list(values)
+    return f"INSERT INTO {table}({','.join(columns)}) VALUES({','.join(':' + c for c in columns)})"
+
+
+def _unfinished(db: sqlite3.Connection, client: str | None) -> int:
+    mine = "" if client is None else " AND client=?"
+    args = UNFINISHED if client is None else (*UNFINISHED, client)
+    count = 0
+    for table in ("videos", "avatars"):
+        sql = f"SELECT COUNT(*) FROM {table} WHERE status IN (?, ?){mine}"  # noqa: S608
+        count += int(db.execute(sql, args).fetchone()[0])
+    return count
 
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
