@@ -3,6 +3,7 @@ time budget, and a full queue answered with Akool's rate-limit code and a time t
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import anyio
 import httpx2
 import pytest
 
+from akool_mcp.local.store import Room, Store, VideoRow
 from akool_mcp.models import Status
 from tests.fakes.media import oversized_mjpeg_avi, racing_clock_mp4
 from tests.local.engine_support import ENGINE_KEY, EngineClock, akool_mode
@@ -150,3 +152,22 @@ async def test_one_client_cannot_take_the_whole_queue(tmp_path: Path) -> None:
         await engine.runner.wait_done(first["data"]["_id"])
     assert first["code"] == 1000
     assert second["code"] == 1005 and "your limit is 1" in second["msg"]
+
+
+class FullStore(Store):
+    """A store on a disk that has filled up: SQLite's log cannot be written."""
+
+    def insert_video(self, row: VideoRow, room: Room | None = None) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+
+async def test_a_full_data_folder_is_said_as_such_and_nothing_is_queued(tmp_path: Path) -> None:
+    store = FullStore(tmp_path / "engine" / "engine.sqlite3")
+    async with akool_mode(tmp_path, parts={"store": store}) as (engine, http):
+        official = (await http.get("/api/open/v3/avatar/list", params={"from": 2}, headers=KEY)).json()
+        body = video_with_avatar({"avatar_id": official["data"]["result"][0]["avatar_id"]})
+        answer = await http.post(CREATE, json=body, headers=KEY)
+        unfinished = engine.store.count_unfinished()
+    assert answer.status_code == 503
+    assert answer.json()["msg"].startswith("not enough disk space in the engine's data folder (AKOOL_DATA_DIR)")
+    assert str(tmp_path) not in answer.json()["msg"] and unfinished == 0

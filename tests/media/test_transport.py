@@ -179,3 +179,34 @@ async def test_odd_ipv4_spellings_are_caught_by_the_real_resolver(host: str) -> 
 )
 def test_address_classification(address: str, blocked: bool) -> None:
     assert is_blocked_address(address) is blocked
+
+
+@pytest.mark.parametrize(
+    ("url", "answers"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", []),
+        ("http://[fd00:ec2::254]/latest/meta-data/", []),
+        ("http://[::ffff:169.254.169.254]/", []),
+        ("http://metadata.example.com/", ["169.254.169.254"]),
+        ("http://alibaba.example.com/", ["100.100.100.200"]),
+        ("http://router.example.com/", ["fe80::1"]),
+    ],
+)
+async def test_metadata_and_link_local_stay_refused_when_private_targets_are_allowed(
+    url: str, answers: list[str]
+) -> None:
+    seen = Seen()
+    host = httpx2.URL(url).host
+    transport = GuardedTransport(httpx2.MockTransport(seen), allow_private=True, resolver=resolver({host: answers}))
+    with pytest.raises(TargetRefused, match="cloud metadata") as caught:
+        await send(transport, url)
+    assert caught.value.kind == "private" and seen.requests == []
+
+
+async def test_allowed_private_targets_are_still_pinned_to_the_checked_address() -> None:
+    seen = Seen()
+    table = resolver({"nas.home.arpa": ["192.168.1.20"]})
+    await send(
+        GuardedTransport(httpx2.MockTransport(seen), allow_private=True, resolver=table), "http://nas.home.arpa/h"
+    )
+    assert seen.requests[0].url.host == "192.168.1.20" and seen.requests[0].headers["host"] == "nas.home.arpa"

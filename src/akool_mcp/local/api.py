@@ -425,9 +425,14 @@ class ErrorBoundary:
 
 def _describe_failure(exc: Exception) -> tuple[int, str]:
     text = str(exc).lower()
-    full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in text
+    # SQLite says "database or disk is full" when it knows, and "disk I/O error" when a write of its log
+    # fails for want of space.
+    full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in text or "disk i/o" in text
     if full:
-        return 503, "the engine cannot store anything right now: its disk is full; free some space and try again"
+        return 503, (
+            "not enough disk space in the engine's data folder (AKOOL_DATA_DIR), or its disk is failing; nothing "
+            "was stored: free some space and try again"
+        )
     if isinstance(exc, sqlite3.OperationalError):
         return 503, "the engine's store is busy or unavailable; try again in a moment"
     return 500, "internal error in the local engine; see its log"

@@ -128,13 +128,15 @@ class Intake:
             parsed = parse_http_url(url)
         except UrlError as exc:
             raise EngineError(INVALID, str(exc), field="webhookUrl") from None
-        if self._allow_private:
-            return
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         try:
             with anyio.move_on_after(WEBHOOK_DNS_SECONDS):
-                await resolve_public(parsed.host, port, self._resolver)
+                await resolve_public(parsed.host, port, self._resolver, allow_private=self._allow_private)
         except TargetRefused as exc:
+            if exc.kind == "private" and self._allow_private:
+                raise EngineError(
+                    INVALID, f"{exc}; the engine never calls link-local or cloud metadata addresses", field="webhookUrl"
+                ) from None
             if exc.kind == "private":
                 raise EngineError(
                     INVALID,

@@ -144,6 +144,13 @@ class JobRunner:
                 raise
         self._finished(record_id)
 
+    def _describe(self, exc: Exception) -> str:
+        """What went wrong, for the caller: never a path on this machine (the caller may be elsewhere)."""
+        if isinstance(exc, OSError):
+            return f"{type(exc).__name__}: {exc.strerror or 'system error'}"
+        text = str(exc).replace(str(self._layout.data_dir), "<data folder>")[:120]
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
     def _finished(self, record_id: str) -> None:
         self._crashes.pop(record_id, None)
         done = self._done.pop(record_id, None)

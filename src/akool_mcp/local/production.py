@@ -212,13 +212,13 @@ def _probe_inputs(inputs: RenderInputs) -> float:
     video = inputs.avatar_video
     if video is not None:
         try:
-            probe_video(video)
+            probe_video(video, "the avatar video")
         except ProbeError as exc:
             raise JobFailed(str(exc), INVALID, field=inputs.avatar_field) from exc
     index, audio = inputs.audio
     if audio is not None:
         try:
-            return probe_audio(audio).duration or MAX_SPEECH_SECONDS
+            return probe_audio(audio, "the audio").duration or MAX_SPEECH_SECONDS
         except ProbeError as exc:
             raise JobFailed(str(exc), INVALID, field=f"elements[{index}].url") from exc
     text = inputs.request.elements[index].input_text or ""
@@ -347,7 +347,7 @@ class AvatarProducer:
             fetched = await self._fetcher.fetch(row.source_url, "avatar", workdir, "url")
             if fetched.suffix.lower() in VIDEO_SUFFIXES:
                 try:
-                    await anyio.to_thread.run_sync(probe_video, fetched)
+                    await anyio.to_thread.run_sync(probe_video, fetched, "the video")
                 except ProbeError as exc:
                     raise JobFailed(str(exc), INVALID, field="url") from exc
             folder.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,6 @@ readable by the user only (SQLite gives its -wal and -shm files the database fil
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sqlite3
 from collections.abc import Collection, Generator
@@ -19,6 +18,7 @@ from typing import Any
 
 from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.models import Status
+from akool_mcp.privacy import FILE_MODE, private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS avatars (
@@ -80,7 +80,6 @@ MIGRATIONS = (("webhooks", "video_id", "TEXT"), ("videos", "client", "TEXT"), ("
 RENAMES = (("videos", "video_id", "uuid"),)
 UNFINISHED = (int(Status.QUEUEING), int(Status.PROCESSING))
 INDEXES = "CREATE INDEX IF NOT EXISTS webhooks_video ON webhooks(video_id, seq);"
-DB_MODE = 0o600
 
 
 def new_object_id(now_ms: int) -> str:
@@ -182,7 +181,7 @@ class Store:
         self.path = path
         self.clock: Clock = clock or SystemClock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        _private_file(path)
+        private_file(path)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
@@ -196,7 +195,7 @@ class Store:
         for suffix in ("-wal", "-shm"):
             side = path.with_name(path.name + suffix)
             if side.exists():
-                side.chmod(DB_MODE)
+                side.chmod(FILE_MODE)
 
     def ping(self) -> None:
         """Raise if the database cannot be read."""
@@ -421,11 +420,3 @@ def _unfinished(db: sqlite3.Connection, client: str | None) -> int:
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {str(r["name"]) for r in db.execute(f"PRAGMA table_info({table})")}
-
-
-def _private_file(path: Path) -> None:
-    """Create the file readable by the user only, or take group/other access away from an old one."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, DB_MODE)
-    os.close(fd)
-    if path.stat().st_mode & 0o077:
-        path.chmod(DB_MODE)

@@ -76,16 +76,19 @@ def limits() -> dict[str, object]:
     }
 
 
-def probe_video(path: pathlib.Path) -> VideoFacts:
-    """The video's size, length, frame rate and codec, refused (ProbeError) outside the limits."""
+def probe_video(path: pathlib.Path, shown: str | None = None) -> VideoFacts:
+    """The video's size, length, frame rate and codec, refused (ProbeError) outside the limits.
+
+    `shown` is how messages name the file ("the avatar video"); its own name by default.
+    """
     import av
     import av.error
 
-    name = path.name
+    name = shown or repr(path.name)
     try:
         with av.open(str(path), "r") as container:
             if not container.streams.video:
-                raise ProbeError(f"{name!r} has no video stream; use an .mp4, .mov or .avi video")
+                raise ProbeError(f"{name} has no video stream; use an .mp4, .mov or .avi video")
             stream = container.streams.video[0]
             codec = str(stream.codec_context.name or "")
             width, height = int(stream.codec_context.width or 0), int(stream.codec_context.height or 0)
@@ -102,30 +105,30 @@ def probe_video(path: pathlib.Path) -> VideoFacts:
         raise
     except (av.error.FFmpegError, ValueError, OSError) as exc:
         raise ProbeError(
-            f"could not read {name!r} as a video ({type(exc).__name__}); use an .mp4, .mov or .avi file"
+            f"could not read {name} as a video ({type(exc).__name__}); use an .mp4, .mov or .avi file"
         ) from None
     if not times:
-        raise ProbeError(f"{name!r} contains no video frames")
+        raise ProbeError(f"{name} contains no video frames")
     fps = float(rate) if rate else 0.0
     if len(times) > 1 and times[-1] > times[0]:
         own = (len(times) - 1) / (times[-1] - times[0])
         fps = fps or own
         if own > _RACING_FACTOR * MAX_FPS:
             raise ProbeError(
-                f"{name!r}: its frames' timestamps run at {own:,.0f} frames a second (its time base is broken); "
+                f"{name}: its frames' timestamps run at {own:,.0f} frames a second (its time base is broken); "
                 "re-encode it (e.g. with ffmpeg -r 30) and upload it again"
             )
     elif len(times) > 1:
-        raise ProbeError(f"{name!r}: its frames carry no advancing timestamps; re-encode it and upload it again")
+        raise ProbeError(f"{name}: its frames carry no advancing timestamps; re-encode it and upload it again")
     if duration <= 0.0 and fps > 0:
         duration = len(times) / fps
     if not MIN_FPS <= fps <= MAX_FPS:
-        raise ProbeError(f"{name!r} runs at {fps:,.2f} frames a second; use a video of {MIN_FPS:g} to {MAX_FPS:g} fps")
+        raise ProbeError(f"{name} runs at {fps:,.2f} frames a second; use a video of {MIN_FPS:g} to {MAX_FPS:g} fps")
     if duration < MIN_VIDEO_SECONDS:
-        raise ProbeError(f"{name!r} lasts {duration:.3f} s; an avatar video needs at least {MIN_VIDEO_SECONDS:g} s")
+        raise ProbeError(f"{name} lasts {duration:.3f} s; an avatar video needs at least {MIN_VIDEO_SECONDS:g} s")
     if duration > MAX_VIDEO_SECONDS:
         raise ProbeError(
-            f"{name!r} lasts {duration / 60:.1f} minutes; use an avatar video of at most "
+            f"{name} lasts {duration / 60:.1f} minutes; use an avatar video of at most "
             f"{MAX_VIDEO_SECONDS / 60:.0f} minutes (it loops, so one minute is plenty)"
         )
     return VideoFacts(width, height, duration, fps, codec)
@@ -134,28 +137,28 @@ def probe_video(path: pathlib.Path) -> VideoFacts:
 def _check_video_header(name: str, codec: str, width: int, height: int) -> None:
     if codec not in VIDEO_CODECS:
         raise ProbeError(
-            f"{name!r} is encoded as {codec or 'an unknown codec'}; use H.264, H.265, VP8, VP9, AV1, MPEG-4, "
+            f"{name} is encoded as {codec or 'an unknown codec'}; use H.264, H.265, VP8, VP9, AV1, MPEG-4, "
             "Motion JPEG or ProRes"
         )
     if width <= 0 or height <= 0:
-        raise ProbeError(f"{name!r} does not say its frame size; re-encode it and upload it again")
+        raise ProbeError(f"{name} does not say its frame size; re-encode it and upload it again")
     if max(width, height) > MAX_VIDEO_SIDE or width * height > MAX_VIDEO_PIXELS:
         raise ProbeError(
-            f"{name!r} is {width}x{height} pixels; an avatar video may be at most {MAX_VIDEO_SIDE} px a side and "
+            f"{name} is {width}x{height} pixels; an avatar video may be at most {MAX_VIDEO_SIDE} px a side and "
             f"{MAX_VIDEO_PIXELS / 1e6:.1f} megapixels (3840x2160 fits): scale it down"
         )
 
 
-def probe_audio(path: pathlib.Path) -> AudioFacts:
+def probe_audio(path: pathlib.Path, shown: str | None = None) -> AudioFacts:
     """The audio's length, rate, channels and codec, refused (ProbeError) outside the limits."""
     import av
     import av.error
 
-    name = path.name
+    name = shown or repr(path.name)
     try:
         with av.open(str(path), "r") as container:
             if not container.streams.audio:
-                raise ProbeError(f"{name!r} has no audio stream; give an mp3, wav, m4a, ogg or flac file")
+                raise ProbeError(f"{name} has no audio stream; give an mp3, wav, m4a, ogg or flac file")
             stream = container.streams.audio[0]
             codec = str(stream.codec_context.name or "")
             rate = int(stream.codec_context.sample_rate or 0)
@@ -165,19 +168,19 @@ def probe_audio(path: pathlib.Path) -> AudioFacts:
         raise
     except (av.error.FFmpegError, ValueError, OSError) as exc:
         raise ProbeError(
-            f"could not read {name!r} as audio ({type(exc).__name__}); give an mp3, wav, m4a, ogg or flac file"
+            f"could not read {name} as audio ({type(exc).__name__}); give an mp3, wav, m4a, ogg or flac file"
         ) from None
     if codec not in AUDIO_CODECS and not codec.startswith("pcm_"):
         raise ProbeError(
-            f"{name!r} is encoded as {codec or 'an unknown codec'}; give mp3, AAC, Opus, Vorbis, FLAC or WAV"
+            f"{name} is encoded as {codec or 'an unknown codec'}; give mp3, AAC, Opus, Vorbis, FLAC or WAV"
         )
     if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
-        raise ProbeError(f"{name!r} has a sample rate of {rate} Hz; use {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz")
+        raise ProbeError(f"{name} has a sample rate of {rate} Hz; use {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz")
     if not 1 <= channels <= MAX_CHANNELS:
-        raise ProbeError(f"{name!r} has {channels} channels; use mono or stereo audio")
+        raise ProbeError(f"{name} has {channels} channels; use mono or stereo audio")
     if duration > MAX_AUDIO_SECONDS:
         raise ProbeError(
-            f"{name!r} lasts {duration / 60:.1f} minutes; the limit is {MAX_AUDIO_SECONDS / 60:.0f} minutes, "
+            f"{name} lasts {duration / 60:.1f} minutes; the limit is {MAX_AUDIO_SECONDS / 60:.0f} minutes, "
             "trim the audio or split it into several videos"
         )
     return AudioFacts(duration, rate, channels, codec)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 import anyio
 import httpx2
@@ -23,6 +24,9 @@ from akool_mcp.server.surface import AkoolServer
 from akool_mcp.tools import avatars, library, preview, resources, videos
 from akool_mcp.tools.params import url_descriptions
 from akool_mcp.tools.state import AppState, open_library
+
+if TYPE_CHECKING:
+    from akool_mcp.media.transport import Resolver
 
 _WORKFLOW = """\
 This server makes talking-avatar videos (3840x2160 MP4) with {where}.
@@ -63,8 +67,10 @@ def build_server(
     shared: SharedBackend | None = None,
     local_paths: bool = True,
     media_base: str | None = None,
+    resolver: Resolver | None = None,
 ) -> MCPServer[AppState]:
-    """The server; `transport` replaces the network (tests pass an httpx2 MockTransport).
+    """The server; `transport` replaces the network (tests pass an httpx2 MockTransport) and `resolver` the
+    DNS that the guarded fetches of untrusted media use.
 
     With `shared`, every connection borrows the backend that the hosting app keeps open. `local_paths`
     lets the in-process engine read local files (stdio, for the user's own machine; never over HTTP).
@@ -101,7 +107,7 @@ def build_server(
 
             preview_http = await stack.enter_async_context(
                 httpx2.AsyncClient(
-                    transport=GuardedTransport(transport, allow_private=settings.allow_private_urls),
+                    transport=GuardedTransport(transport, allow_private=settings.allow_private_urls, resolver=resolver),
                     timeout=httpx2.Timeout(30, connect=10),
                     follow_redirects=False,
                     headers={"user-agent": USER_AGENT},
