@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from akool_mcp.render.face import landmarks as lm
 from akool_mcp.render.face.axes import smooth
 from akool_mcp.render.face.warp import Points, polygon_mask
 from akool_mcp.render.pixels import Image
@@ -42,6 +43,10 @@ SEAM_PAST_CORNERS = 0.04
 # The upper teeth's gaps, from the middle of the row towards a corner (-1..1 across the row):
 # two front teeth, then the lateral incisors, the canines and the premolars.
 TEETH_GAPS = (0.0, 0.22, 0.4, 0.56)
+# How lit the face is: skin this bright (the mean of its B, G and R) or brighter takes the
+# colours above as they are; a dimmer face darkens the teeth and the tongue, down to this much.
+_LIT_SKIN = 170.0
+_DIMMEST_LIGHT = 0.6
 
 
 def paint_inside(
@@ -181,3 +186,17 @@ def soften_seam(out: Image, upper: Points, lower: Points, unit: float) -> None:
     shaded = smoothed * (1 - SEAM_SHADE * soft)
     blended = region.astype(np.float32) * (1 - soft) + shaded * soft
     region[...] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+
+
+def skin_light(picture: Image, face: lm.Face) -> float:
+    """How bright the face is, _DIMMEST_LIGHT..1: teeth in a dim photo are not white.
+
+    Read from the middle half of the face's box, a quarter to halfway down (cheeks and nose).
+    """
+    x, y, w, h = face.box
+    patch = np.ascontiguousarray(
+        picture[max(0, y + h // 4) : max(1, y + h // 2), max(0, x + w // 4) : x + 3 * w // 4, :3]
+    )
+    if patch.size == 0:
+        return 1.0
+    return float(np.clip(np.mean(cv2.mean(patch)[:3]) / _LIT_SKIN, _DIMMEST_LIGHT, 1.0))

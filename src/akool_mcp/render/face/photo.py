@@ -17,7 +17,10 @@ from akool_mcp.log import get_logger
 from akool_mcp.render.composition import Box, RenderError
 from akool_mcp.render.encode import YuvFrame
 from akool_mcp.render.face import landmarks as lm
-from akool_mcp.render.face.rig import EyesRig, MouthPose, MouthRig, skin_light
+from akool_mcp.render.face.cavity import skin_light
+from akool_mcp.render.face.eye_rig import build_eyes_rig
+from akool_mcp.render.face.mouth_posing import MouthPose
+from akool_mcp.render.face.mouth_rig import build_mouth_rig
 from akool_mcp.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect, load_image
 from akool_mcp.render.motion import (
     BITE,
@@ -120,8 +123,8 @@ class PhotoAnimator:
         self.above = above
         w, h = r[2] - r[0], r[3] - r[1]
         local = lm.Face(self.face.points - np.array(r[:2], np.float32), 1.0)
-        self.mouth = MouthRig(local, w, h)
-        self.eyes = EyesRig(local, w, h, bottom=self.mouth.rect[1])
+        self.mouth = build_mouth_rig(local, w, h)
+        self.eyes = build_eyes_rig(local, w, h, bottom=self.mouth.rect[1])
         self.light = skin_light(region, local)
         (cx, cy), (rx, ry), fade = head_region(local)
         pivot = (cx, float(local.points[lm.CHIN, 1]) + 0.15 * (ry * 2))

@@ -23,8 +23,9 @@ from av.error import FFmpegError
 from akool_mcp.render.composition import Box, RenderError
 from akool_mcp.render.encode import YuvFrame
 from akool_mcp.render.face import landmarks as lm
+from akool_mcp.render.face.cavity import skin_light
+from akool_mcp.render.face.mouth_rig import build_mouth_rig
 from akool_mcp.render.face.photo import fit_box, mouth_pose
-from akool_mcp.render.face.rig import MouthRig, skin_light
 from akool_mcp.render.face.settle import Opening, closed_face, fill_opening, find_opening
 from akool_mcp.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect
 from akool_mcp.render.motion import MouthStates, mouth_states
@@ -208,7 +209,7 @@ class VideoAnimator:
             raise RenderError(
                 f"no face found in the video {path.name!r}; use a video of one face looking at the camera"
             )
-        self.rig = MouthRig(_restful_face(path, fps) or face, first.width, first.height)
+        self.rig = build_mouth_rig(_restful_face(path, fps) or face, first.width, first.height)
         self.light = skin_light(first.bgr(), face)
         self.first: I420 | None = first
         visible = intersect(box_rect(self.box), (0, 0, *canvas))
@@ -242,7 +243,7 @@ class VideoAnimator:
         # The video's own open mouth, read from its pixels: the lips are settled from where they
         # really are, and the inside between them is covered with the lips' own colours.
         opening = find_opening(frame, face)
-        rig = self.rig.moved_to(face, frame.width, frame.height, opening)
+        rig = self.rig.placed_on(face, frame.width, frame.height, opening)
         at = min(index, len(self.states.level) - 1)
         level, width = int(self.states.level[at]), int(self.states.width[at])
         x0, y0, x1, y1 = rig.rect
