@@ -25,6 +25,7 @@ THUMBNAIL_SIDE = 256
 MAX_YAW = 0.45  # nose this far from the middle of the cheeks: about 30 degrees turned
 MIN_SECOND_FACE = 0.35  # a second face counts when at least this wide, relative to the first
 FaceBox = tuple[int, int, int, int]  # left, top, width, height
+_PROBED_AT = (0.0, 0.3, 0.6, 0.9)  # the frames read from a video, as parts of its duration
 
 _ADVICE = "use a sharp, well-lit photo of one person looking straight at the camera"
 
@@ -79,7 +80,7 @@ def video_frames_for_probe(path: pathlib.Path) -> tuple[int, int, float, list[Im
                 raise RenderError(
                     f"the avatar video lasts {duration / 60:.1f} minutes; use one under {MAX_VIDEO_SECONDS / 60:.0f}"
                 )
-            wanted = [duration * f for f in (0.0, 0.3, 0.6, 0.9)]
+            wanted = [duration * f for f in _PROBED_AT]
             frames: list[Image] = []
             last_time = 0.0
             for frame in container.decode(stream):

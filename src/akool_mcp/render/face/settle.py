@@ -46,6 +46,19 @@ _BAND_SOFT = 0.01  # the gap's soft edges, beyond the measured run (eye widths, 
 _FOOT_REACH = 0.15  # how far under the gap the lower lip's lower edge is looked for (eye widths)
 _FOOT_CONTRAST = 4.0  # lips this much redder (Cr) than the skin under them show their edge
 _FOOT_EDGE_PX = 1.5  # the lip's edge is looked for as a fall in redness over this many pixels
+# The lip's and the skin's redness are the medians of the first and the last _FOOT_ENDS-th of
+# the samples under the gap (a column with fewer than _FOOT_ENDS edge lengths of them is left
+# alone); the edge is where the redness falls by at least _FOOT_FALL of _FOOT_CONTRAST.
+_FOOT_ENDS = 8
+_FOOT_FALL = 0.5
+# The search starts this far above the upper inner lip (px); the region the inside may cover
+# reaches this far under the dark run found (px).
+_ABOVE_LIP_PX = 1.0
+_UNDER_RUN_PX = 2.0
+_BRIDGED_COLUMNS = 2  # gaps of up to this many columns between measured ones are filled in
+# The skin under a lower lip moved by settling follows it less and less over this many lip
+# thicknesses (or shifts, if greater).
+_CHIN_FOLLOW = 2
 
 
 @dataclass(frozen=True)
@@ -92,7 +105,7 @@ def find_opening(picture: Image | I420, face: lm.Face) -> Opening:
     upper = p[list(lm.INNER_LIP_UPPER[1:-1])]
     outer = p[list(lm.OUTER_LIP_LOWER[1:-1])]
     # Search from the upper inner lip down to a lip's thickness below the lower lip's outline.
-    above = np.maximum((lower - upper) @ down, 0.0) + 1.0
+    above = np.maximum((lower - upper) @ down, 0.0) + _ABOVE_LIP_PX
     thick = np.maximum((outer - lower) @ down, 1.0)
     below = (outer - lower) @ down + thick
     top = np.full(len(lower), np.nan, np.float32)
@@ -114,7 +127,7 @@ def find_opening(picture: Image | I420, face: lm.Face) -> Opening:
         top[:], bottom[:] = np.nan, np.nan
     # The region the inside may cover: the outer upper lip, and below it the outer lower lip
     # moved down by the search's reach, or to just under the dark run found.
-    reach = np.maximum(below, np.nan_to_num(bottom, nan=0.0) + 2.0)
+    reach = np.maximum(below, np.nan_to_num(bottom, nan=0.0) + _UNDER_RUN_PX)
     lowest = p[list(lm.OUTER_LIP_LOWER)].copy()
     lowest[1:-1] = lower + reach[:, None] * down[None, :]
     # Its top: a little above the upper lip's outline (the mesh's points trail a moving mouth).
@@ -136,17 +149,17 @@ def _lip_foot(red: Image, lower: Floats, bottom: Floats, below: Floats, down: Fl
     for i in np.flatnonzero(~np.isnan(bottom)).tolist():
         start = float(bottom[i]) + 1.0
         offsets = np.arange(start, start + max(float(below[i]), _FOOT_REACH * unit), _STEP_PX, dtype=np.float32)
-        if len(offsets) < 8 * near:
+        if len(offsets) < _FOOT_ENDS * near:
             continue
         redness = np.convolve(_sample(red, lower[i] + offsets[:, None] * down), np.ones(near) / near, mode="same")
-        k = max(2, len(offsets) // 8)
+        k = max(2, len(offsets) // _FOOT_ENDS)
         if float(np.median(redness[:k])) - float(np.median(redness[-k:])) < _FOOT_CONTRAST:
             continue  # no lip red to tell from the skin's (a pale lip, a beard)
         # The edge lies within the first half of the reach, and falls by a good part of that.
         half = len(offsets) // 2
         fall = redness[: half - near] - redness[near:half]
         j = int(np.argmax(fall))
-        if float(fall[j]) >= 0.5 * _FOOT_CONTRAST:
+        if float(fall[j]) >= _FOOT_FALL * _FOOT_CONTRAST:
             foot[i] = float(offsets[j] + offsets[j + near]) / 2
     return _bridged(_median3(foot))
 
@@ -247,13 +260,13 @@ def _median3(values: Floats) -> Floats:
 
 
 def _bridged(values: Floats) -> Floats:
-    """Short gaps (up to two columns) between found values filled in along the row: a column
+    """Short gaps (up to _BRIDGED_COLUMNS) between found values filled in along the row: a column
     the pixels missed inside an open mouth (a highlight on a tooth) would otherwise leave its
     lip point behind, a notch."""
     out = values.copy()
     found = np.flatnonzero(~np.isnan(values))
     for a, b in zip(found[:-1].tolist(), found[1:].tolist(), strict=True):
-        if 1 < b - a <= 3:
+        if 1 < b - a <= _BRIDGED_COLUMNS + 1:
             share = (np.arange(a + 1, b, dtype=np.float32) - a) / (b - a)
             out[a + 1 : b] = values[a] + (values[b] - values[a]) * share
     return out
@@ -343,7 +356,7 @@ def _lip_foot_moved(uv: Points, shift: Floats) -> Points:
     zero = np.zeros(2, np.float32)
     drop = along(u, np.concatenate([corners, keys]), np.concatenate([zero, shift]).astype(np.float32))
     thick = np.maximum(outer_line - inner_line, 1e-3)
-    fade = np.maximum(2 * thick, 2 * np.abs(drop))
+    fade = np.maximum(_CHIN_FOLLOW * thick, _CHIN_FOLLOW * np.abs(drop))
     within = np.clip((v - inner_line) / thick, 0.0, 1.0)
     under = 1 - smooth(np.maximum(v - outer_line, 0.0) / np.maximum(fade, 1e-6))
     weight = np.where(v < inner_line, 0.0, np.where(v <= outer_line, within, under))
@@ -387,7 +400,7 @@ def _lower_lip_moved(uv: Points, shift: Floats, *, within_lip: bool = False) -> 
     drop = along(u, keys, np.concatenate([zero, shift]).astype(np.float32))
     thick = np.maximum(outer[:, 1] - inner[:, 1], 1e-3)
     # smooth() is at most 1.5 steep: fading over 1.5 shifts or more keeps the points in order.
-    reach = np.maximum(thick, 1.5 * np.abs(shift)) if within_lip else 2 * np.maximum(thick, np.abs(shift))
+    reach = np.maximum(thick, 1.5 * np.abs(shift)) if within_lip else _CHIN_FOLLOW * np.maximum(thick, np.abs(shift))
     fade = along(u, keys, np.concatenate([zero, reach]).astype(np.float32))
     hold = np.zeros_like(u) if within_lip else along(u, keys, np.concatenate([zero, thick]).astype(np.float32))
     under = v - line

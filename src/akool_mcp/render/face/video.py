@@ -42,6 +42,8 @@ _MIN_CUTOFF_HZ = 1.5
 _BETA = 0.8
 _DERIVATIVE_CUTOFF_HZ = 1.0
 _JUMP = 0.5  # a face moving this many eye widths in one frame: a cut or the loop restarting
+_SMALLEST_PATCH_PX = 8  # a mouth patch narrower or shorter than this is left as the frame has it
+_FALLBACK_FPS = 25  # a source frame's duration when the stream gives no frame rate
 
 
 class OneEuro:
@@ -121,7 +123,7 @@ class LoopedFrames:
     def __init__(self, path: pathlib.Path) -> None:
         self.path = path
         self.offset = 0.0  # output time at which the current pass through the video began
-        self.step = 1 / 25  # one source frame's duration, read from the stream
+        self.step = 1 / _FALLBACK_FPS  # one source frame's duration, read from the stream
         self.current: tuple[float, I420] | None = None
         self.pending: tuple[float, I420] | None = None
         self.frames = self._decode()
@@ -247,7 +249,7 @@ class VideoAnimator:
         at = min(index, len(self.states.level) - 1)
         level, width = int(self.states.level[at]), int(self.states.width[at])
         x0, y0, x1, y1 = rig.rect
-        if x1 - x0 < 8 or y1 - y0 < 8:
+        if x1 - x0 < _SMALLEST_PATCH_PX or y1 - y0 < _SMALLEST_PATCH_PX:
             return frame
         # Only the mouth's rectangle (grown to even edges for the chroma) goes to BGR and back;
         # the source frame may be shown again (a slower video, the loop), so it is not changed.
