@@ -19,10 +19,11 @@ from skimage import data as skimage_data
 from akool_mcp.render.face import landmarks as lm
 from akool_mcp.render.face.axes import FaceFrame
 from akool_mcp.render.face.cavity import skin_light, soften_seam
+from akool_mcp.render.face.mouth_opening import Opening, fill_opening, find_opening
 from akool_mcp.render.face.mouth_posing import MouthPose
 from akool_mcp.render.face.mouth_rig import MouthRig, build_mouth_rig
 from akool_mcp.render.face.photo import mouth_pose
-from akool_mcp.render.face.settle import Opening, closed_face, fill_opening, find_opening, opened_lips
+from akool_mcp.render.face.settle import closed_face, opened_lips
 from akool_mcp.render.face.warp import remap
 
 pytestmark = pytest.mark.slow

@@ -17,9 +17,9 @@ import numpy.typing as npt
 
 from akool_mcp.render.face import landmarks as lm
 from akool_mcp.render.face.cavity import SHUT_GAP, paint_inside, soften_seam
+from akool_mcp.render.face.mouth_opening import Opening
 from akool_mcp.render.face.mouth_posing import WIDE_OPEN, MouthPose, posed_points
 from akool_mcp.render.face.mouth_shape import MouthPlacement, MouthShape, measure_mouth, place_mouth
-from akool_mcp.render.face.settle import Opening
 from akool_mcp.render.face.warp import Mesh, Points, Triangles, inside_polygon, remap, triangulate
 from akool_mcp.render.layers import Rect
 from akool_mcp.render.pixels import Image

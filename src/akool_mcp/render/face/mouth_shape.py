@@ -20,7 +20,8 @@ import numpy.typing as npt
 
 from akool_mcp.render.face import landmarks as lm
 from akool_mcp.render.face.axes import FaceFrame, along
-from akool_mcp.render.face.settle import Opening, opened_lips
+from akool_mcp.render.face.mouth_opening import Opening
+from akool_mcp.render.face.settle import opened_lips
 from akool_mcp.render.face.warp import Points, border_anchors, inside_polygon
 from akool_mcp.render.layers import Rect, inside_picture
 
@@ -191,7 +192,7 @@ def place_mouth(
     The points the warp starts from are where ``face`` has them now; the shape posed from is
     ``shape``'s rest shape. Posing therefore also settles whatever the video's own mouth was
     doing into that rest shape. ``opening``: the frame's dark gap between the lips as its pixels
-    show it (see :mod:`settle`), which places the lower lip and the teeth's edge where the
+    show it (see :mod:`.mouth_opening`), which places the lower lip and the teeth's edge where the
     mesh's points miss them.
     """
     frame = FaceFrame(face)

@@ -24,9 +24,10 @@ from akool_mcp.render.composition import Box, RenderError
 from akool_mcp.render.encode import YuvFrame
 from akool_mcp.render.face import landmarks as lm
 from akool_mcp.render.face.cavity import skin_light
+from akool_mcp.render.face.mouth_opening import Opening, fill_opening, find_opening
 from akool_mcp.render.face.mouth_rig import build_mouth_rig
 from akool_mcp.render.face.photo import fit_box, mouth_pose
-from akool_mcp.render.face.settle import Opening, closed_face, fill_opening, find_opening
+from akool_mcp.render.face.settle import closed_face
 from akool_mcp.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect
 from akool_mcp.render.motion import MouthStates, mouth_states
 from akool_mcp.render.pixels import Image
