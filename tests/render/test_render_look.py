@@ -22,6 +22,7 @@ from akool_mcp.render.face.cavity import skin_light, soften_seam
 from akool_mcp.render.face.mouth_opening import Opening, fill_opening, find_opening
 from akool_mcp.render.face.mouth_posing import MouthPose
 from akool_mcp.render.face.mouth_rig import MouthRig, build_mouth_rig
+from akool_mcp.render.face.mouth_shape import LIP_KEPT, LIP_STRETCH
 from akool_mcp.render.face.photo import mouth_pose
 from akool_mcp.render.face.settle import closed_face, opened_lips
 from akool_mcp.render.face.warp import remap
@@ -301,9 +302,9 @@ def test_settling_moves_the_lower_lip_whole_and_keeps_it_as_thin_as_the_frame_sh
     rest_thick = FaceFrame(lm.find_faces(closed_photo)[0]).unit * (
         rest.shape.uv[rows_out, 1] - rest.shape.uv[rows_in, 1]
     )
-    assert float(np.max(rest_thick[across] - 1.6 * thick_frame[across])) > 2  # it would be taller
-    # At most 1.6 times as thick as the frame shows it, and never under 40% of its rest.
-    allowed = np.maximum(1.6 * thick_frame[across], 0.4 * rest_thick[across])
+    assert float(np.max(rest_thick[across] - LIP_STRETCH * thick_frame[across])) > 2  # it would be taller
+    # At most LIP_STRETCH times as thick as the frame shows it, and never under LIP_KEPT of its rest.
+    allowed = np.maximum(LIP_STRETCH * thick_frame[across], LIP_KEPT * rest_thick[across])
     assert float(np.max(thick_posed[across] - allowed)) <= 1.0  # the two faces differ in scale a little
     assert float(np.max(thick_posed[across] - rest_thick[across])) < -2  # and thinner than at rest
 

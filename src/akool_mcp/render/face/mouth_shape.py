@@ -33,7 +33,8 @@ Floats = npt.NDArray[np.float32]
 MAX_OPEN_WIDTH = 0.36  # lip gap of a wide "ah" (the photo's own gap included), in mouth widths
 MAX_JAW_DROP = 0.075  # the furthest the chin drops, in face heights (hairline to chin)
 LIFT = 0.12  # the upper lip rises this part of the jaw's drop
-# A photo whose lips already part that wide still opens by this part of a wide "ah" more.
+# However far apart a photo's lips already are, a wide "ah" parts them by at least this part of
+# MAX_OPEN_WIDTH more.
 _LEAST_ADDED_OPENING = 0.5
 
 # What the mesh covers, in eye widths: the landmarks this far below the nose tip and lower (the
@@ -190,8 +191,9 @@ def place_mouth(
     ``height`` frame).
 
     The points the warp starts from are where ``face`` has them now; the shape posed from is
-    ``shape``'s rest shape. Posing therefore also settles whatever the video's own mouth was
-    doing into that rest shape. ``opening``: the frame's dark gap between the lips as its pixels
+    ``shape``'s rest shape (its lower lip no thicker than the frame allows, see
+    :func:`_lower_lip_within_reach`). Posing therefore also settles whatever the video's own
+    mouth was doing into that rest shape. ``opening``: the frame's dark gap between the lips as its pixels
     show it (see :mod:`.mouth_opening`), which places the lower lip and the teeth's edge where the
     mesh's points miss them.
     """
