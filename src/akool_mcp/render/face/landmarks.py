@@ -35,7 +35,7 @@ DETECTION_SCORE = 0.5
 MESH_SCORE = 0.5
 _ROI_SCALE = 1.5  # the mesh wants a square crop 1.5x BlazeFace's box (MediaPipe's graph does so)
 _NMS_OVERLAP = 0.3  # two boxes overlapping more than this (intersection over union): one face
-_TILED_ASPECT = 1.2  # a picture this much longer than wide (or taller) is also searched in tiles
+_TILED_ASPECT = 1.2  # a picture whose long side is this many times its short one is also tiled
 
 # Mesh indices (MediaPipe's canonical face topology) that the animation uses.
 LIP_UPPER_INNER = 13

@@ -44,7 +44,8 @@ _BETA = 0.8
 _DERIVATIVE_CUTOFF_HZ = 1.0
 _JUMP = 0.5  # a face moving this many eye widths in one frame: a cut or the loop restarting
 _SMALLEST_PATCH_PX = 8  # a mouth patch narrower or shorter than this is left as the frame has it
-_FALLBACK_FPS = 25  # a source frame's duration when the stream gives no frame rate
+_FALLBACK_FPS = 25  # the source's frame rate when its stream gives none
+_REST_SCAN_S = 1.0  # the rest shape is looked for in the video's first this many seconds
 
 
 class OneEuro:
@@ -165,9 +166,6 @@ class LoopedFrames:
             if self.current is not None and self.offset + when > t + 1e-6:
                 return self.current[1]
             self.current, self.pending = (when, image), None
-
-
-_REST_SCAN_S = 1.0
 
 
 def _restful_face(path: pathlib.Path, fps: int) -> lm.Face | None:
