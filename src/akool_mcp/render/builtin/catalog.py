@@ -20,8 +20,11 @@ from akool_mcp.render.pixels import Image, downsample, over, unpremultiply
 MOUTH_LEVELS = 12  # openness steps of each mouth shape
 MOUTH_WIDTHS = (-1.0, 0.0, 1.0)  # rounded, neutral, spread
 BITE_PATCH = MOUTH_LEVELS * len(MOUTH_WIDTHS)  # the mouth patch of f and v, after the others
-EYE_LIDS = (0.0, 0.55, 1.0)  # open, half, shut
-BROWS = (0.0, 1 / 3, 2 / 3, 1.0)  # at rest .. lifted: eye patch index = lid + len(EYE_LIDS) * brow
+# The tongue's tip up at the teeth (l th n t d), one patch per open level from 1, neutral width.
+TONGUE_PATCHES = BITE_PATCH + 1
+EYE_LIDS = (0.0, 0.35, 0.7, 1.0)  # open .. shut
+BROWS = (0.0, 1 / 3, 2 / 3, 1.0)  # at rest .. lifted
+GAZES = (0.0, -1.0, 1.0)  # ahead (patch 0, the still's), a glance to the picture's left, to its right
 MAX_SIDE = 4320
 _SUPERSAMPLE_UP_TO = 800  # bigger avatars are sharp enough drawn once with anti-aliasing...
 # ...but for the mouth's and eyes' small, curved shapes, which show stair steps at a 200% crop
@@ -69,12 +72,20 @@ class Sprite:
 
     image: Image  # premultiplied BGRA, side x side
     mouth: StatePatches  # index = mouth_patch(level, width); 0 shut
-    eyes: StatePatches  # index = lid + len(EYE_LIDS) * brow
+    eyes: StatePatches  # index = eye_patch(lid, brow, gaze)
 
 
-def mouth_patch(level: int, width_index: int) -> int:
-    """Index of the mouth patch for an openness level and an index into MOUTH_WIDTHS."""
+def mouth_patch(level: int, width_index: int, tongue: bool = False) -> int:
+    """Index of the mouth patch for an openness level and an index into MOUTH_WIDTHS; with the
+    tongue's tip up (any width drawn neutral), from level 1."""
+    if tongue and level >= 1:
+        return TONGUE_PATCHES + level - 1
     return level * len(MOUTH_WIDTHS) + width_index
+
+
+def eye_patch(lid: int, brow: int, gaze: int) -> int:
+    """Index of the eye patch for indices into EYE_LIDS, BROWS and GAZES."""
+    return lid + len(EYE_LIDS) * (brow + len(BROWS) * gaze)
 
 
 def _pixel_rect(region: tuple[float, float, float, float], side: int) -> tuple[int, int, int, int]:
@@ -122,16 +133,22 @@ def sprite(avatar_id: str, side: int, detail_supersample: int = _DETAIL_SUPERSAM
         for w in MOUTH_WIDTHS
     ]
     mouths.append(functools.partial(draw_mouth, spec=spec, openness=0.0, bite=True))
+    mouths += [
+        functools.partial(draw_mouth, spec=spec, openness=k / (MOUTH_LEVELS - 1), tongue=1.0)
+        for k in range(1, MOUTH_LEVELS)
+    ]
     mouth = variants(MOUTH_REGION, mouths)
 
-    def eyes_and_brows(lid: float, brow: float) -> Callable[[Painter], None]:
+    def eyes_and_brows(lid: float, brow: float, gaze: float) -> Callable[[Painter], None]:
         def draw(painter: Painter) -> None:
             draw_brows(painter, spec, brow)
-            draw_eyes(painter, spec, lid)
+            draw_eyes(painter, spec, lid, gaze)
 
         return draw
 
-    eyes = variants(EYES_REGION, [eyes_and_brows(lid, brow) for brow in BROWS for lid in EYE_LIDS])
+    eyes = variants(
+        EYES_REGION, [eyes_and_brows(lid, brow, gaze) for gaze in GAZES for brow in BROWS for lid in EYE_LIDS]
+    )
     over(under, top)
     image = downsample(under, ss)
     for part in (mouth, eyes):

@@ -66,6 +66,7 @@ class MouthPose:
     open: float  # 0 lips at rest .. 1 wide open; below 0 pressed shut (p b m)
     width: float  # -1 rounded .. +1 spread
     bite: float  # 0..1 lower lip under the upper teeth
+    tongue: float = 0.0  # 0..1 the tongue's tip up at the teeth (l th n t d)
 
 
 WIDE_OPEN = MouthPose(1.0, 0.0, 0.0)
