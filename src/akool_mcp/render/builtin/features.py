@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -276,6 +277,8 @@ def draw_mouth(
         unit = EYE_WIDTH * p.scale
         gap_px = float(np.max(inner_bottom - inner_top)) * p.scale
         shows = showing(openness, width, 1.0 if bite else 0.0, tongue, gap_px, unit, draw_teeth=True)
+        if shows.upper_teeth > 0:  # as much of them shows under the lip as a photo's would
+            shows = replace(shows, upper_teeth=shows.upper_teeth + _TEETH_OVER_LIP * p.scale)
         paint_inside(p.image, top, bottom, unit, palette, shows)
 
     clipped(painter, hole, inside)

@@ -53,33 +53,45 @@ _TALLEST_TEETH = (0.012, 0.035, 0.045)
 _BITE_TEETH = 0.02  # f v: the teeth rest this far down on the tucked lower lip
 # The lower teeth show only when the jaw drops past _LOWER_TEETH_FROM of its widest, up to
 # _LOWER_TEETH eye widths, behind the lower lip and only across the middle _LOWER_TEETH_SPAN
-# of the opening (at 0.6 and 0.78 of it they read as a grey rim along the lower lip).
+# of the opening (at 0.6 and 0.78 of it they read as a grey rim along the lower lip). They
+# stand in the shadow of the upper lip and the face, and in the tongue's reddish light: the
+# teeth's colour mixed half and half with the tongue's, _LOWER_TEETH_LIGHT as bright, their
+# tops soft over _LOWER_TEETH_SOFT eye widths (lit like the upper row and edged as sharply,
+# they drew a grey denture's rim on the lower lip; between the cavity's colour and the teeth's,
+# a blue-grey one).
 _LOWER_TEETH_FROM = 0.75
-_LOWER_TEETH = 0.014
-_LOWER_TEETH_SPAN = 0.5
+_LOWER_TEETH = 0.01
+_LOWER_TEETH_SPAN = 0.45
+_LOWER_TEETH_LIGHT = 0.5
+_LOWER_TEETH_SOFT = 0.005
 
 # The cavity: the throat's colour deep in the middle (across ** _THROAT_POWER, -1..1 corner to
 # corner), _CORNER_SHADE darker at the corners (where the cheeks shade the inside), the tongue's
 # body rising from _TONGUE_FROM of the way down once the lips are _TONGUE_GAP eye widths apart
-# (less: less of it), shaded to _TONGUE_BODY_SHADE (darker, it joins the cavity's dark and
-# the video settling then takes it for the gap: the lower lip's edge is looked for under it).
+# (less: less of it), shaded to _TONGUE_BODY_SHADE: it lies under the upper jaw, in the mouth's
+# shade (at 0.9 it showed as a lit brown shelf as bright as the lips on Grace Hopper's "ah"),
+# and darker it joins the cavity's dark for the video settling, which looks for the lower lip's
+# edge under the gap.
 _THROAT_POWER = 2
 _THROAT_GAP = 0.08  # the throat shows fully once the lips are this far apart (eye widths)
 _CORNER_SHADE = 0.45
 _TONGUE_FROM = 0.55
 _TONGUE_RISE = 0.35
 _TONGUE_GAP = 0.2
-_TONGUE_BODY_SHADE = 0.9
-# The tongue's tip (l th n t d): this part of the opening's half-width wide, up to the upper
-# teeth's edge, a dome falling _TIP_ROUND of the opening's height to its sides, _TIP_SHADE of
-# the tongue's colour (it is inside the mouth) and lit _TIP_LIGHT more on its top, its sides
-# fading into the cavity over _TIP_SIDES of its half-width (a hard side, or a dome flatter than
-# the opening, reads as a pasted lozenge: seen on Grace Hopper and on the built-ins).
-_TIP_WIDTH = 0.4
-_TIP_ROUND = 0.6
-_TIP_SHADE = 0.8
-_TIP_LIGHT = 0.12
-_TIP_SIDES = 0.7
+_TONGUE_BODY_SHADE = 0.6
+# The tongue's tip (l th n t d): a rounded lobe rising from behind the lower lip in the middle
+# of the opening, _TIP_WIDTH of the opening's half-width wide, its centre _TIP_BELOW of the
+# opening's height under the lower lip, reaching the upper teeth's edge. Shaded as a rounded
+# body: _TIP_SHADE of the tongue's colour where it faces the viewer, _TIP_RIM of that at its
+# outline, which fades into the cavity over _TIP_SOFT of its radius, and lit _TIP_LIGHT more on
+# its top. (A band of one shade the opening's height, its sides fading out, read as a pasted
+# lozenge: seen on Grace Hopper and on the built-ins.)
+_TIP_WIDTH = 0.42
+_TIP_BELOW = 0.35
+_TIP_SHADE = 0.9
+_TIP_RIM = 0.35
+_TIP_SOFT = 0.25
+_TIP_LIGHT = 0.15
 
 # Drawn teeth. The upper teeth's gaps, from the middle of the row towards a corner (-1..1
 # across the row): two front teeth, then the lateral incisors, the canines and the premolars.
@@ -92,7 +104,7 @@ _TOOTH_EDGE_DIP = 0.07  # each tooth's lower edge rises this part of the row's h
 # (_WORN_SHADE darker, from _WORN_FROM of the height over _WORN_OVER more), the row turning
 # away towards the corners (_ROW_END_SHADE darker at its ends, growing as across **
 # _ROW_END_POWER) and the gaps between the teeth (_GAP_SHADE darker, over _GAP_SHADE_WIDTH of a
-# gap's width). The lower teeth stand in the lower lip's shadow: _LOWER_TEETH_SHADE.
+# gap's width).
 _UNDER_LIP_SHADE = 0.7
 _LIP_SHADOW_LIFT = 0.3
 _LIP_SHADOW_REACH = 0.45
@@ -103,7 +115,6 @@ _ROW_END_SHADE = 0.75
 _ROW_END_POWER = 1.6
 _GAP_SHADE = 0.12
 _GAP_SHADE_WIDTH = 0.4
-_LOWER_TEETH_SHADE = 0.62
 
 
 @dataclass(frozen=True)
@@ -169,10 +180,17 @@ def paint_inside(out: Image, edge: Points, lower: Points, unit: float, palette: 
     if shows.tongue > 0:
         inside = _tongue_tip(inside, ys, y_top, y_bottom, across, half, palette, shows)
     if shows.lower_teeth > 0:
-        cover, shade = _teeth(ys, y_bottom, across / _LOWER_TEETH_SPAN * _TEETH_SPAN, -shows.lower_teeth, unit, half)
-        inside = _over(inside, cover, palette.teeth * _LOWER_TEETH_SHADE, shade)
+        row = across / _LOWER_TEETH_SPAN * _TEETH_SPAN
+        soft = max(1.0, _LOWER_TEETH_SOFT * unit)
+        cover, shade = _teeth(ys, y_bottom, row, -shows.lower_teeth, unit, half, soft)
+        shaded = ((palette.teeth + palette.tongue) / 2 * _LOWER_TEETH_LIGHT).astype(np.float32)
+        inside = _over(inside, cover, shaded, shade)
     if shows.upper_teeth > 0:
-        cover, shade = _teeth(ys, y_top, across, shows.upper_teeth, unit, half)
+        # Towards the corners, where the lips close in, the lips hide the teeth as they hide the
+        # middle's: no more of them shows than that share of the opening there.
+        share = shows.upper_teeth / max(gap, 1.0)
+        local = np.minimum(1.0, share * (y_bottom - y_top) / max(shows.upper_teeth, 1e-3))
+        cover, shade = _teeth(ys, y_top, across, shows.upper_teeth, unit, half, reach_share=local)
         inside = _over(inside, cover, palette.teeth, shade)
     a = alpha[..., None]
     region = out[by0:by1, bx0:bx1, :3]
@@ -222,23 +240,35 @@ def _tongue_tip(
     shows: Showing,
 ) -> Floats:
     """The tongue's tip raised to the upper teeth (l th n t d): a rounded lobe up the middle of
-    the opening, lit on its top, its sides in the mouth's shade."""
-    width = _TIP_WIDTH * half
-    x = across * half / width  # -1..1 across the tip
+    the opening, lit on its top, shaded into the mouth towards its outline."""
     middle = int(np.argmin(np.abs(across)))
-    top = float(y_top[middle]) + (1 - shows.tongue) * 0.5 * float(y_bottom[middle] - y_top[middle])
-    round_px = max(_TIP_ROUND * float(y_bottom[middle] - y_top[middle]), 1.0)
-    # The tip's outline: its top curves down towards its sides; below, the lobe widens.
-    outline = top + round_px * (1 - np.sqrt(np.clip(1 - x * x, 0, 1)))
-    cover = np.clip(ys - outline[None, :] + 0.5, 0, 1) * smooth((1 - np.abs(x)) / _TIP_SIDES)[None, :]
-    lit = 1 + _TIP_LIGHT * np.clip(1 - (ys - top) / round_px, 0, 1)
-    shade = (_TIP_SHADE * lit * (1 - 0.25 * x * x)[None, :]).astype(np.float32)
-    return _over(inside, (cover * shows.tongue).astype(np.float32), palette.tongue, shade)
+    gap = max(float(y_bottom[middle] - y_top[middle]), 1.0)
+    centre = float(y_bottom[middle]) + _TIP_BELOW * gap
+    # Fully raised it reaches the teeth's edge; less, part of the way.
+    height = (centre - float(y_top[middle])) * (0.5 + 0.5 * shows.tongue)
+    x = (across * half / (_TIP_WIDTH * half))[None, :]
+    y = (ys - centre) / height
+    radius = np.sqrt(x * x + y * y)
+    cover = smooth((1 - radius) / _TIP_SOFT) * shows.tongue
+    facing = np.sqrt(np.clip(1 - radius * radius, 0, 1))  # 1 where its surface faces the viewer
+    lit = 1 + _TIP_LIGHT * np.clip(-y, 0, 1)
+    shade = (_TIP_SHADE * (_TIP_RIM + (1 - _TIP_RIM) * facing) * lit).astype(np.float32)
+    return _over(inside, cover.astype(np.float32), palette.tongue, shade)
 
 
-def _teeth(ys: Floats, line: Floats, across: Floats, height: float, unit: float, half: float) -> tuple[Floats, Floats]:
+def _teeth(
+    ys: Floats,
+    line: Floats,
+    across: Floats,
+    height: float,
+    unit: float,
+    half: float,
+    soft: float = 1.0,
+    reach_share: Floats | None = None,
+) -> tuple[Floats, Floats]:
     """(coverage, shade) of a row of teeth ``height`` px tall from ``line`` (down for the upper
-    row; a negative height: up from the lower lip for the lower row).
+    row; a negative height: up from the lower lip for the lower row), their free edges soft over
+    ``soft`` px; ``reach_share``: per column, at most this part of ``height`` shows.
 
     The shade is 1 for a lit front tooth: darker in the lip's shadow, towards the corners (the
     row curves back into the mouth), in the faint gaps between the teeth and at their worn,
@@ -247,13 +277,13 @@ def _teeth(ys: Floats, line: Floats, across: Floats, height: float, unit: float,
     sign = 1.0 if height > 0 else -1.0
     height = abs(height)
     taper = np.clip(1 - (np.abs(across) / _TEETH_SPAN) ** 2, 0, 1) ** 0.5
-    reach = height * taper
+    reach = height * taper if reach_share is None else height * np.minimum(taper, reach_share)
     gap_px = np.min(np.abs(np.abs(across)[:, None] - np.asarray(TEETH_GAPS, np.float32)[None, :]), axis=1) * half
     tooth_px = max(1.0, _TOOTH_GAP * unit)
     # The teeth's free edges: each tooth a little shorter at its sides, so the edge undulates.
     reach = reach - _TOOTH_EDGE_DIP * height * np.exp(-((gap_px / tooth_px) ** 2))
     depth_px = (ys - line[None, :]) * sign  # 0 at the lip, growing towards the teeth's edge
-    cover = np.clip(reach[None, :] - depth_px + 0.5, 0, 1) * (taper > 0)[None, :] * (depth_px > -1.0)
+    cover = np.clip((reach[None, :] - depth_px) / soft + 0.5, 0, 1) * (taper > 0)[None, :] * (depth_px > -1.0)
     depth = np.clip(depth_px / max(height, 1.0), 0, 1)  # 0 under the lip .. 1 at the edge
     shade = (
         (_UNDER_LIP_SHADE + _LIP_SHADOW_LIFT * smooth(depth / _LIP_SHADOW_REACH))  # the lip's shadow
