@@ -184,22 +184,27 @@ def paint_inside(out: Image, edge: Points, lower: Points, unit: float, palette: 
         soft = max(1.0, _LOWER_TEETH_SOFT * unit)
         cover, shade = _teeth(ys, y_bottom, row, -shows.lower_teeth, unit, half, soft)
         shaded = ((palette.teeth + palette.tongue) / 2 * _LOWER_TEETH_LIGHT).astype(np.float32)
-        inside = _over(inside, cover, shaded, shade)
+        inside = _over(inside, cover, shaded, shade, palette.cavity)
     if shows.upper_teeth > 0:
         # Towards the corners, where the lips close in, the lips hide the teeth as they hide the
         # middle's: no more of them shows than that share of the opening there.
         share = shows.upper_teeth / max(gap, 1.0)
         local = np.minimum(1.0, share * (y_bottom - y_top) / max(shows.upper_teeth, 1e-3))
         cover, shade = _teeth(ys, y_top, across, shows.upper_teeth, unit, half, reach_share=local)
-        inside = _over(inside, cover, palette.teeth, shade)
+        # Teeth in shade take the mouth's own dark light (multiplied towards black they turn a
+        # grey no face has: 29 levels from any of Grace Hopper's colours).
+        inside = _over(inside, cover, palette.teeth, shade, palette.cavity)
     a = alpha[..., None]
     region = out[by0:by1, bx0:bx1, :3]
     blended = region.astype(np.float32) * (1 - a) + inside * a
     region[...] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
 
 
-def _over(under: Floats, cover: Floats, colour: Floats, shade: Floats) -> Floats:
-    return (under * (1 - cover[..., None]) + colour * (shade * cover)[..., None]).astype(np.float32)
+def _over(under: Floats, cover: Floats, colour: Floats, shade: Floats, dark: Floats | None = None) -> Floats:
+    """``colour`` shaded (1 lit .. 0 ``dark``, black if none) over ``under`` where ``cover`` is."""
+    base = np.zeros(3, np.float32) if dark is None else dark
+    shaded = base + (colour - base) * shade[..., None]
+    return (under * (1 - cover[..., None]) + shaded * cover[..., None]).astype(np.float32)
 
 
 def _rows_between(top: Points, bottom: Points, shape: tuple[int, ...]) -> tuple[Floats, Floats]:

@@ -37,6 +37,14 @@ _STEP_PX = 0.25  # sampling step along a column
 # an opening: closed lips keep their own seam.
 _MIN_RUN_PX = 1.0
 _MIN_RUN = 0.03
+# Nor is a run under _SEAM eye widths while the mesh has the lips shut (its inner lips under
+# _MESH_SHUT apart, the median of the middle columns): the shadowed seam of Grace Hopper's
+# closed lips, 0.03-0.055 eye widths tall in pans over her portrait, where the mesh has them
+# 0.003-0.023 apart, was taken for an opening in up to 21 of 50 frames and settled into a pale,
+# streaked curtain of stretched lip with dark specks under it. A mouth the engine made talk, as
+# little open, has the mesh's lips 0.07-0.14 apart.
+_SEAM = 0.07
+_MESH_SHUT = 0.03
 _LOOK = 0.4  # how far around the lips' outline the pixels are read (eye widths)
 _MIDDLE_COLUMNS = 3  # of the five middle inner-lip columns, this many must be dark: an opening
 _REACH = 0.08  # the dark inside may reach this far beyond the lips' outline (eye widths)
@@ -107,13 +115,16 @@ def find_opening(picture: Image | I420, face: lm.Face) -> Opening:
     upper = p[list(lm.INNER_LIP_UPPER[1:-1])]
     outer = p[list(lm.OUTER_LIP_LOWER[1:-1])]
     # Search from the upper inner lip down to a lip's thickness below the lower lip's outline.
-    above = np.maximum((lower - upper) @ down, 0.0) + _ABOVE_LIP_PX
+    apart = (lower - upper) @ down  # the mesh's inner lips
+    above = np.maximum(apart, 0.0) + _ABOVE_LIP_PX
     thick = np.maximum((outer - lower) @ down, 1.0)
     below = (outer - lower) @ down + thick
     top = np.full(len(lower), np.nan, np.float32)
     bottom = np.full(len(lower), np.nan, np.float32)
     unit = float(np.linalg.norm(across))
     shortest = max(_MIN_RUN_PX, _MIN_RUN * unit)
+    if float(np.median(apart[2:-2])) < _MESH_SHUT * unit:
+        shortest = max(shortest, _SEAM * unit)  # shut, as the mesh sees it: a short run is the seam
     for i in range(len(lower)):
         offsets = np.arange(-float(above[i]), float(below[i]) + _STEP_PX, _STEP_PX, dtype=np.float32)
         luma = _sample(gray, lower[i] + offsets[:, None] * down - corner)

@@ -27,8 +27,10 @@ Colour = npt.NDArray[np.float32]  # BGR, 0..255
 # these are her open mouth's inside, on Grace Hopper her nostrils and the seam of her lips.
 _CAVITY_SHARE = 0.005
 _THROAT_SHARE = 0.001
-# The tongue: the lips' median colour this much darker (it lies in the mouth's shade).
-_TONGUE_SHADE = 0.8
+# The tongue: the redder half of the lips' pixels (a tongue is pinker than a lip's median: the
+# astronaut's pale lips made a grey tongue), this much darker (it lies in the mouth's shade).
+_TONGUE_REDDEST = 0.5
+_TONGUE_SHADE = 0.85
 # Drawn teeth: the face's brightest _BRIGHT_SHARE of pixels, of those the least coloured
 # _PALEST_SHARE (eye whites, not a lit cheek), mixed with _SKIN_WARMTH of the skin's colour.
 # Own teeth: the brightest _OWN_TEETH_SHARE of the pixels between the lips.
@@ -37,8 +39,9 @@ _PALEST_SHARE = 0.3
 _SKIN_WARMTH = 0.15
 # On a face whose eye whites hide (behind glasses, small in the picture) the palest bright pixels
 # are lit skin, peach rather than ivory (Grace Hopper: BGR 175 195 245): drawn teeth take them
-# this much of the way to their own grey.
-_TEETH_GREY = 0.4
+# this much of the way to their own grey (at 0.4 they were a grey 24-29 levels from any colour
+# of her face, in a video of her).
+_TEETH_GREY = 0.2
 _OWN_TEETH_SHARE = 0.2
 _LEAST_PIXELS = 16  # a region with fewer pixels than this says nothing (a face off the picture)
 
@@ -79,7 +82,8 @@ def mouth_palette(picture: Image, face: lm.Face, own_teeth: bool = False) -> Mou
         pale = _palest(skin_pixels)
         warm = pale * (1 - _SKIN_WARMTH) + skin * _SKIN_WARMTH
         teeth = (warm + (_luma(warm[None, :].astype(np.float32))[0] - warm) * _TEETH_GREY).astype(np.float32)
-    return MouthPalette(cavity, np.minimum(throat, cavity), lips * _TONGUE_SHADE, teeth, lips)
+    tongue = _reddest(lip_pixels, _TONGUE_REDDEST, lips) * _TONGUE_SHADE
+    return MouthPalette(cavity, np.minimum(throat, cavity), tongue.astype(np.float32), teeth, lips)
 
 
 def _mask(polygon: npt.NDArray[np.float32], width: int, height: int) -> npt.NDArray[np.bool_]:
@@ -104,6 +108,14 @@ def _darkest(pixels: npt.NDArray[np.float32], share: float, fallback: Colour) ->
     luma = _luma(pixels)
     count = max(_LEAST_PIXELS // 4, round(share * len(pixels)))
     return pixels[np.argsort(luma)[:count]].mean(axis=0).astype(np.float32)
+
+
+def _reddest(pixels: npt.NDArray[np.float32], share: float, fallback: Colour) -> Colour:
+    if len(pixels) < _LEAST_PIXELS:
+        return fallback.astype(np.float32)
+    redness = pixels[:, 2] - (pixels[:, 0] + pixels[:, 1]) / 2
+    count = max(1, round(share * len(pixels)))
+    return pixels[np.argsort(redness)[-count:]].mean(axis=0).astype(np.float32)
 
 
 def _brightest(pixels: npt.NDArray[np.float32], share: float) -> Colour:
