@@ -12,10 +12,9 @@ import pytest
 from mcp import Client
 from mcp.types import ImageContent
 
-from akool_mcp.config import Settings
 from akool_mcp.server import build_server
 from tests.fakes.akool import OFFICIAL, FakeAkool
-from tests.support import FakeClock, cloud_settings, data, text
+from tests.support import FakeClock, cloud_settings, data, make_settings, text
 
 pytestmark = pytest.mark.anyio
 
@@ -31,9 +30,7 @@ def picture(result_content: list[object]) -> np.ndarray:
 async def test_a_local_preview_shows_the_builtin_avatar_on_the_background_and_creates_no_video(
     tmp_path: Path,
 ) -> None:
-    settings = Settings.model_validate(
-        {"data_dir": tmp_path / "data", "output_dir": tmp_path / "out", "backend": "local"}
-    )
+    settings = make_settings({"data_dir": tmp_path / "data", "output_dir": tmp_path / "out", "backend": "local"})
     async with Client(build_server(settings)) as client:
         avatars = data(await client.call_tool("list_avatars", {"source": "official"}))["avatars"]
         result = await client.call_tool(
@@ -58,7 +55,9 @@ async def test_a_cloud_preview_uses_the_avatars_picture_and_sends_nothing_to_ako
 ) -> None:
     fake = FakeAkool(cdn_files={"/8169.png": face_photo.read_bytes()})
     settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "out", allow_private_urls=True)
-    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+    async with Client(
+        build_server(settings, transport=fake.transport(), resolver=fake.resolve, clock=FakeClock().clock())
+    ) as client:
         result = await client.call_tool("preview_video_layout", {"avatar_id": OFFICIAL["avatar_id"]})
     assert not result.is_error, text(result)
     assert picture(list(result.content)).shape == (540, 960, 3)
@@ -67,7 +66,7 @@ async def test_a_cloud_preview_uses_the_avatars_picture_and_sends_nothing_to_ako
 
 
 async def test_a_preview_names_the_parameter_whose_media_cannot_be_used(tmp_path: Path) -> None:
-    settings = Settings.model_validate({"data_dir": tmp_path / "data", "backend": "local"})
+    settings = make_settings({"data_dir": tmp_path / "data", "backend": "local"})
     async with Client(build_server(settings)) as client:
         result = await client.call_tool("preview_video_layout", {"avatar_url": str(tmp_path / "missing.png")})
     assert result.is_error and "avatar_url" in text(result) and "missing.png" in text(result)

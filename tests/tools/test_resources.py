@@ -12,18 +12,17 @@ import pytest
 from mcp import Client
 from mcp.types import BlobResourceContents, TextResourceContents
 
-from akool_mcp.config import Settings
 from akool_mcp.server import build_server
 from tests.fakes.akool import MINE, OFFICIAL, FakeAkool
 from tests.fakes.media import tiny_mp4
-from tests.support import FakeClock, cloud_settings, data
+from tests.support import FakeClock, cloud_settings, data, make_settings
 
 pytestmark = pytest.mark.anyio
 
 
 def connect(fake: FakeAkool, tmp_path: Path) -> Client:
     settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
-    return Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock()))
+    return Client(build_server(settings, transport=fake.transport(), resolver=fake.resolve, clock=FakeClock().clock()))
 
 
 async def make_finished_video(client: Client, words: str) -> str:
@@ -100,16 +99,16 @@ async def test_an_avatars_thumbnail_is_readable_fetched_with_care(tmp_path: Path
     png = cv2.imencode(".png", np.full((8, 8, 3), 128, np.uint8))[1].tobytes()
     fake = FakeAkool(cdn_files={"/thumbnail/8169.png": png})
     settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos", allow_private_urls=True)
-    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+    async with Client(
+        build_server(settings, transport=fake.transport(), resolver=fake.resolve, clock=FakeClock().clock())
+    ) as client:
         content = (await client.read_resource(f"akool://avatars/{MINE['avatar_id']}/thumbnail")).contents[0]
     assert isinstance(content, BlobResourceContents) and base64.b64decode(content.blob) == png
     assert [r.url.path for r in fake.requests if r.url.host == "cdn.example"] == ["/thumbnail/8169.png"]
 
 
 async def test_a_local_avatars_thumbnail_is_read_from_the_engine(tmp_path: Path) -> None:
-    settings = Settings.model_validate(
-        {"data_dir": tmp_path / "data", "output_dir": tmp_path / "o", "backend": "local"}
-    )
+    settings = make_settings({"data_dir": tmp_path / "data", "output_dir": tmp_path / "o", "backend": "local"})
     async with Client(build_server(settings)) as client:
         avatar = data(await client.call_tool("list_avatars", {"size": 1}))["avatars"][0]
         content = (await client.read_resource(f"akool://avatars/{avatar['avatar_id']}/thumbnail")).contents[0]

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import errno
 import json
+import shutil
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import anyio
+import anyio.to_thread
 from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -31,7 +34,7 @@ from akool_mcp.local.keys import LocalKeys, RateLimiter, TokenIssuer, same_secre
 from akool_mcp.local.openapi import openapi_document
 from akool_mcp.local.store import AvatarRow, Store, VideoRow
 from akool_mcp.log import get_logger
-from akool_mcp.models import AvatarCreateRequest, ContractViolation, TalkingVideoRequest
+from akool_mcp.models import AvatarCreateRequest, AvatarSource, ContractViolation, Status, TalkingVideoRequest
 
 if TYPE_CHECKING:
     from akool_mcp.local.intake import Intake
@@ -191,6 +194,7 @@ class LocalApi:
             Route(f"{V3}/avatar/list", self.guard(self.avatar_list), methods=["GET"]),
             Route(f"{V3}/avatar/detail", self.guard(self.avatar_detail), methods=["GET"]),
             Route(f"{V3}/avatar/create", self.guard(self.avatar_create), methods=["POST"]),
+            Route(f"{V3}/avatar/delete", self.guard(self.avatar_delete), methods=["POST"]),
             Route(f"{V3}/talkingavatar/create", self.guard(self.video_create), methods=["POST"]),
             Route(f"{V3}/content/video/infobymodelid", self.guard(self.video_info), methods=["GET"]),
             Route(f"{V3}/faceswap/quota/info", self.guard(self.quota), methods=["GET"]),
@@ -264,6 +268,24 @@ class LocalApi:
             raise ApiError(1003, _first_validation_error(exc)) from None
         row = await self._intake.accept_avatar(req)
         return envelope(self.avatar_json(row))
+
+    async def avatar_delete(self, request: Request) -> Response:
+        """Remove one of the user's own avatars (not Akool's v3 API, which has no delete: an engine extension)."""
+        body = await _json_body(request)
+        record_id = str(body.get("id") or body.get("_id") or "").strip()
+        if not record_id:
+            raise ApiError(1003, "id is required: the avatar record _id from avatar/list")
+        row = self._store.get_avatar(record_id)
+        if row is None:
+            raise ApiError(1014, f"id: no avatar record {record_id[:40]!r}")
+        if row.source != AvatarSource.USER:
+            raise ApiError(1009, f"id: {row.avatar_id!r} is a built-in avatar; only your own avatars can be deleted")
+        if row.status in (Status.QUEUEING, Status.PROCESSING):
+            raise ApiError(1003, f"id: {row.avatar_id!r} is still being prepared; delete it once it is ready or failed")
+        self._store.delete_avatar(record_id)
+        await anyio.to_thread.run_sync(lambda: shutil.rmtree(self._files_root / "avatars" / record_id, True))
+        log.info("avatar.deleted", avatar=record_id)
+        return envelope({"_id": record_id, "avatar_id": row.avatar_id, "deleted": True})
 
     def avatar_json(self, row: AvatarRow) -> dict[str, Any]:
         item: dict[str, Any] = {

@@ -27,6 +27,7 @@ import httpx2
 
 from akool_mcp import user_agent
 from akool_mcp.media.imagesize import ImageSizeError, check_image_pixels
+from akool_mcp.media.sniff import HEAD_BYTES, describe, sniff
 from akool_mcp.media.transport import Resolver, TargetRefused, UrlError, is_blocked_address, parse_http_url
 
 __all__ = [
@@ -38,7 +39,10 @@ __all__ = [
     "check_url_syntax",
     "fetch_media",
     "is_blocked_address",
+    "probe_media",
 ]
+
+PROBE_SECONDS = 15.0  # a check at the call: long enough for a slow host to answer its first bytes
 
 
 class FetchError(Exception):
@@ -290,6 +294,82 @@ async def fetch_media(
         ) from None
 
 
+async def probe_media(url: str, kind: MediaKind, *, policy: FetchPolicy, client: httpx2.AsyncClient) -> str:
+    """Check now what fetching `url` later would find wrong, reading only its first bytes: a local file
+    exists and is a picture, video or sound by its header; a link is public, answers, and serves such a file
+    as the engine would accept it. Returns the media category; FetchError says what is wrong."""
+    target = _check_syntax(url, kind, allow_local_paths=policy.allow_local_paths)
+    if isinstance(target, Path):
+        return await anyio.to_thread.run_sync(_probe_local, target, kind, policy)
+    shown = _redact(target)
+    try:
+        with anyio.fail_after(min(policy.timeout, PROBE_SECONDS)):
+            return await _probe_remote(target, kind, client)
+    except TimeoutError:
+        raise FetchError(f"{shown} did not answer within {PROBE_SECONDS:g} s; check that the server is up.") from None
+
+
+def _probe_local(path: Path, kind: MediaKind, policy: FetchPolicy) -> str:
+    """What the file is, by its first bytes (a text file named .png is still text), then what the engine
+    checks when it uses it (extension, size, picture size)."""
+    if not path.exists():
+        _fail(f"there is no file at {path}; check the path (the full path on this computer).")
+    if not path.is_file():
+        _fail(f"{path} is a folder or a device, not a file.")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    except OSError as exc:
+        _fail(f"local file {path} cannot be read ({exc.strerror or type(exc).__name__}).")
+    found = sniff(head)
+    if found is None or found not in _KIND_CATEGORIES[kind]:
+        what = describe(head) if found is None else f"a {_WORDS[found]}"
+        wanted = " or ".join(_WORDS[c] for c in _KIND_CATEGORIES[kind])
+        _fail(f"local file {path} is {what}, not a {wanted}; give a {_ext_hint(kind)} file.")
+    _use_local_file(path, kind, policy)
+    return found
+
+
+async def _probe_remote(url: httpx2.URL, kind: MediaKind, client: httpx2.AsyncClient) -> str:
+    current = url
+    for _ in range(FetchPolicy().max_redirects + 1):
+        response = await _open(current, kind, client, first_bytes=True)
+        try:
+            location = response.headers.get("location")
+            if response.status_code in _REDIRECT_CODES and location:
+                try:
+                    current = _parse_http_url(str(current.join(location)))
+                except httpx2.InvalidURL:
+                    _fail(f"{_redact(current)} redirected to an invalid URL.")
+                continue
+            shown = _redact(url)
+            _check_status(response, shown)
+            ext, _ = _output_ext(kind, _media_type(response), _path_extension(url.path), None, shown)
+            head = b""
+            try:
+                async for chunk in response.aiter_bytes():
+                    head += chunk
+                    if len(head) >= HEAD_BYTES:
+                        break
+            except httpx2.HTTPError as exc:
+                _fail(f"the answer from {shown} broke off ({type(exc).__name__}); try again.")
+            return _judge(head, _ext_category(ext), kind, shown)
+        finally:
+            await response.aclose()
+    _fail(f"{_redact(url)} redirected too many times; pass the final URL of the file directly.")
+
+
+def _judge(head: bytes, claimed: _Category, kind: MediaKind, shown: str) -> str:
+    found = sniff(head)
+    if found is None or found != claimed:
+        what = describe(head) if found is None else f"a {_WORDS[found]}"
+        _fail(f"{shown} serves {what}, not a {_WORDS[claimed]}; give a link to a {_ext_hint(kind)} file itself.")
+    return found
+
+
+_WORDS: dict[_Category, str] = {"image": "picture", "video": "video", "audio": "sound file"}
+
+
 # --------------------------------------------------------------------------- local files
 
 
@@ -376,7 +456,9 @@ async def _fetch_remote(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _open(url: httpx2.URL, kind: MediaKind, client: httpx2.AsyncClient) -> httpx2.Response:
+async def _open(
+    url: httpx2.URL, kind: MediaKind, client: httpx2.AsyncClient, *, first_bytes: bool = False
+) -> httpx2.Response:
     """Send the GET through the client's guarded transport (see `net`): it resolves, checks and pins."""
     shown = _redact(url)
     headers = {
@@ -384,6 +466,8 @@ async def _open(url: httpx2.URL, kind: MediaKind, client: httpx2.AsyncClient) ->
         "Accept": ", ".join(f"{c}/*" for c in _KIND_CATEGORIES[kind]) + ", */*;q=0.1",
         "Accept-Encoding": "identity",
     }
+    if first_bytes:
+        headers["Range"] = f"bytes=0-{HEAD_BYTES - 1}"
     auth = httpx2.BasicAuth(url.username, url.password) if url.userinfo else None
     # Built directly rather than via client.build_request so the client's default headers and
     # cookies (possibly API credentials) are never sent to an arbitrary host.
@@ -444,16 +528,7 @@ def _output_ext(
     _fail(f"{shown} returned '{ctype}', which is not a supported {kind} type; use a {_ext_hint(kind)} file.")
 
 
-async def _save(
-    response: httpx2.Response,
-    final_url: httpx2.URL,
-    original_url: httpx2.URL,
-    original_ext: str | None,
-    kind: MediaKind,
-    dest_dir: Path,
-    policy: FetchPolicy,
-) -> FetchedFile:
-    shown = _redact(original_url)
+def _check_status(response: httpx2.Response, shown: str) -> None:
     status = response.status_code
     if status >= 400:
         hint = {
@@ -466,6 +541,19 @@ async def _save(
         _fail(f"{shown} answered HTTP {status}{reason}; {hint}.")
     if not 200 <= status < 300 or status in (204, 205):
         _fail(f"{shown} answered HTTP {status} without a file; pass a direct link to the file.")
+
+
+async def _save(
+    response: httpx2.Response,
+    final_url: httpx2.URL,
+    original_url: httpx2.URL,
+    original_ext: str | None,
+    kind: MediaKind,
+    dest_dir: Path,
+    policy: FetchPolicy,
+) -> FetchedFile:
+    shown = _redact(original_url)
+    _check_status(response, shown)
 
     ext, ctype = _output_ext(kind, _media_type(response), original_ext, _path_extension(final_url.path), shown)
 
