@@ -134,6 +134,10 @@ class FakeAkool:
 
     def _media(self, request: httpx2.Request) -> httpx2.Response:
         assert "authorization" not in request.headers and "x-api-key" not in request.headers, "leaked credentials"
+        if request.url.path.endswith("/picture"):  # no extension, but the server says what it is
+            return httpx2.Response(200, content=TINY_PNG, headers={"content-type": "image/png"})
+        if "page" in request.url.path:  # a web page, whatever the link says
+            return httpx2.Response(200, text="<!DOCTYPE html><title>x</title>", headers={"content-type": "text/html"})
         suffix = "." + request.url.path.rsplit(".", 1)[-1] if "." in request.url.path else ""
         if suffix not in MEDIA_TYPES or "missing" in request.url.path:
             return httpx2.Response(404, text="Not Found")

@@ -18,7 +18,7 @@ from akool_mcp.domain.follow import is_final, wait_for_video
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words
 from akool_mcp.domain.video_library import Observed
-from akool_mcp.errors import AkoolAPIError
+from akool_mcp.errors import AkoolAPIError, InputError, NotFoundError
 from akool_mcp.models import Status, Video
 from akool_mcp.tools import params
 from akool_mcp.tools.content import finished_blocks
@@ -211,14 +211,22 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             if wait_seconds > 0:
                 await ctx.report_progress(*progress_report(video, waited, wait_seconds))
 
-        video, waited = await wait_for_video(
-            client,
-            video_id.strip(),
-            wait_seconds=wait_seconds,
-            clock=state.clock,
-            on_poll=on_poll,
-            max_interval=state.poll_max,
-        )
+        try:
+            video, waited = await wait_for_video(
+                client,
+                video_id.strip(),
+                wait_seconds=wait_seconds,
+                clock=state.clock,
+                on_poll=on_poll,
+                max_interval=state.poll_max,
+            )
+        except NotFoundError as exc:
+            where = "Akool has" if state.backend == "akool" else "the local engine has"
+            raise InputError(
+                "video_id",
+                f"{where} no video {video_id.strip()[:60]!r}; list_videos shows the videos made through this server "
+                "(create_talking_video gives the id of a new one).",
+            ) from exc
         saving_wait = max(min(5.0, state.save_budget), state.save_budget - waited)
         observed = await library.observe(video, backend=state.backend, wait=saving_wait)
         result = video_status(video, observed, links, waited=waited, now_ms=time.time() * 1000)
