@@ -70,3 +70,19 @@ async def test_a_preview_names_the_parameter_whose_media_cannot_be_used(tmp_path
     async with Client(build_server(settings)) as client:
         result = await client.call_tool("preview_video_layout", {"avatar_url": str(tmp_path / "missing.png")})
     assert result.is_error and "avatar_url" in text(result) and "missing.png" in text(result)
+
+
+async def test_a_smaller_builtin_bust_carries_on_to_the_bottom_of_the_frame_with_no_floating_edge(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings({"data_dir": tmp_path / "data", "output_dir": tmp_path / "out", "backend": "local"})
+    async with Client(build_server(settings)) as client:
+        avatars = data(await client.call_tool("list_avatars", {"source": "official"}))["avatars"]
+        result = await client.call_tool(
+            "preview_video_layout", {"avatar_id": avatars[0]["avatar_id"], "background": "blue", "avatar_scale": 0.8}
+        )
+    frame = picture(list(result.content)).astype(int)
+    blue = np.array((255, 0, 0))
+    below_old_edge = frame[500:, 470:490]  # the bust used to end at about y=486 of 540, over the background
+    assert np.abs(below_old_edge - blue).sum(axis=2).min() > 200  # the body, down to the last row
+    assert np.abs(frame[500:, :40] - blue).sum(axis=2).max() < 40  # and the background beside it
