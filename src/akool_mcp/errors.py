@@ -166,6 +166,8 @@ def error_for_code(code: int, msg: str, *, http_status: int | None = None, servi
         )
     field = field_in_message(detail) if code == 1003 else None
     advice = info.advice.format(field=f"`{field}`" if field else "the parameter it names", service=service)
+    if code == 1005 and "try again in" in detail:
+        advice = "Nothing was created; call again after that wait."  # the service said when: no guessing
     return info.error(f"{said}. {advice[0].upper()}{advice[1:]}", code=code, http_status=http_status)
 
 

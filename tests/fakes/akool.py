@@ -44,6 +44,15 @@ PRIVATE_NAMES = {"localhost": "127.0.0.1", "printer.internal": "192.168.1.20"}
 # Any other host is a media host serving files by their extension (what create-time checks probe).
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".mp4": "video/mp4", ".mp3": "audio/mpeg"}
 
+CDN_ADDRESS = PUBLIC_ADDRESS  # the fake CDN name resolves to a public address
+
+
+async def resolve_cdn(host: str, port: int) -> list[str]:
+    """DNS for the fake: its CDN is a public host; nothing else resolves."""
+    if host == CDN:
+        return [CDN_ADDRESS]
+    raise OSError(f"no such host {host}")
+
 
 @dataclass
 class FakeAkool:
@@ -81,7 +90,7 @@ class FakeAkool:
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         path = request.url.path
-        if request.url.host == CDN:
+        if request.headers.get("host", request.url.host) == CDN:  # pinned fetches keep the name in Host
             return self._cdn(request)
         if request.url.host != API_HOST:
             return self._media(request)

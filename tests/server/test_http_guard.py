@@ -24,7 +24,7 @@ ALLOWED = "https://host.example"
 
 
 def serving(settings: Settings, transport: str = "streamable-http") -> httpx2.AsyncClient:
-    server = build_server(settings, transport=FakeAkool().transport(), clock=FakeClock().clock(), media_base=BASE)
+    server = build_server(settings, transport=FakeAkool().transport(), clock=FakeClock(), media_base=BASE)
     app = http_app(server, transport, host="127.0.0.1", port=8765, settings=settings)  # type: ignore[arg-type]
     return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE)
 

@@ -20,9 +20,7 @@ SPEECH = {"text": "Hello.", "voice_id": "en-US-1"}
 
 
 def connect(fake: FakeAkool) -> Client:
-    server = build_server(
-        cloud_settings(), transport=fake.transport(), resolver=fake.resolve, clock=FakeClock().clock()
-    )
+    server = build_server(cloud_settings(), transport=fake.transport(), resolver=fake.resolve, clock=FakeClock())
     return Client(server)
 
 

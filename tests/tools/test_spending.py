@@ -50,7 +50,7 @@ class User:
 
 def connect(fake: FakeAkool, *, mode: str = "2026-07-28", user: User | None = None, **settings: Any) -> Client:
     server = build_server(
-        cloud_settings(**settings), transport=fake.transport(), resolver=fake.resolve, clock=FakeClock().clock()
+        cloud_settings(**settings), transport=fake.transport(), resolver=fake.resolve, clock=FakeClock()
     )
     return Client(server, mode=mode, elicitation_callback=user)
 

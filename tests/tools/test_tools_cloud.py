@@ -27,7 +27,7 @@ def connect(fake: FakeAkool, clock: FakeClock | None = None, **settings: Any) ->
         cloud_settings(**settings),
         transport=fake.transport(),
         resolver=fake.resolve,
-        clock=(clock or FakeClock()).clock(),
+        clock=clock or FakeClock(),
     )
     return Client(server)
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from akool_mcp.privacy import private_dir, private_file
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -83,7 +85,8 @@ class Ledger:
             if self._conn is None:
                 import sqlite3  # on first use: a server that is only listed never opens it
 
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(self.path.parent)
+                private_file(self.path)  # what the user paid for, and the first words of it
                 conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5)
                 conn.row_factory = sqlite3.Row
                 conn.executescript(_SCHEMA)

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from akool_mcp.privacy import private_dir
+
 MEDIA_PREFIX = "/media"
 LINK_SECRET_FILE = "link-secret"  # noqa: S105 - the file's name, not a secret
 _KEY_CONTEXT = b"akool-mcp media links v1"
@@ -87,7 +89,7 @@ def load_link_secret(data_dir: Path, configured: str | None) -> str:
         return _read_secret(path)
     except FileNotFoundError:
         pass
-    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(data_dir)
     secret = secrets.token_urlsafe(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

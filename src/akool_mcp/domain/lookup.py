@@ -6,9 +6,10 @@ import re
 from collections.abc import Awaitable, Callable
 
 from akool_mcp.client import AkoolClient
-from akool_mcp.domain.follow import POLL_FACTOR, POLL_FIRST, POLL_MAX, Clock
+from akool_mcp.clock import Clock
+from akool_mcp.domain.follow import POLL_FACTOR, POLL_FIRST, POLL_MAX
 from akool_mcp.errors import InputError, NotFoundError
-from akool_mcp.models import Avatar, AvatarSource, Status
+from akool_mcp.models import Avatar, AvatarSource, Status, status_label
 
 _RECORD_ID = re.compile(r"^[0-9a-f]{24}$")
 PAGE_SIZE = 100
@@ -53,7 +54,7 @@ async def ready_avatar(client: AkoolClient, avatar_id: str) -> Avatar:
     if found is None:
         raise InputError("avatar_id", f"no avatar has avatar_id {avatar_id!r}; call list_avatars.")
     if found.status not in (None, Status.COMPLETED):
-        label = {1: "queueing", 2: "processing", 4: "failed"}.get(found.status, "unknown")
+        label = status_label(found.status)
         raise InputError("avatar_id", f"avatar {avatar_id!r} is not ready (status {label}); check it with get_avatar.")
     return found
 
@@ -72,14 +73,14 @@ async def wait_for_avatar(
     max_interval: float = POLL_MAX,
 ) -> Avatar:
     """Follow an upload until it is ready or failed, or until `wait_seconds` pass (as `wait_for_video` does)."""
-    start = clock.now()
+    start = clock.monotonic()
     interval = min(POLL_FIRST, max_interval)
     avatar = await client.get_avatar(record_id)
     while True:
-        waited = clock.now() - start
+        waited = clock.monotonic() - start
         if on_poll is not None:
             await on_poll(avatar, waited)
-        remaining = start + wait_seconds - clock.now()
+        remaining = start + wait_seconds - clock.monotonic()
         if avatar.status in (None, Status.COMPLETED, Status.FAILED) or remaining <= 0:
             return avatar
         await clock.sleep(min(interval, remaining))

@@ -16,15 +16,9 @@ from akool_mcp.domain.poster import PosterError, make_poster
 from akool_mcp.domain.registry import VideoRecord, VideoRegistry
 from akool_mcp.errors import InputError, SaveError
 from akool_mcp.log import get_logger
-from akool_mcp.models import Status, Video
+from akool_mcp.models import Status, Video, status_label
 
 log = get_logger(__name__)
-
-STATUS_NAMES = {1: "queueing", 2: "processing", 3: "completed", 4: "failed"}
-
-
-def status_label(code: int | None) -> str:
-    return STATUS_NAMES.get(code or 0, "unknown")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from mcp.server.mcpserver import MCPServer
 from akool_mcp import __version__
 from akool_mcp.client import AkoolClient
 from akool_mcp.client.http import OnDemandClient
+from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.config import Settings
-from akool_mcp.domain.follow import Clock
 from akool_mcp.domain.ledger import Ledger
 from akool_mcp.domain.links import Links, LinkSigner, load_link_secret
 from akool_mcp.domain.registry import VideoRegistry
@@ -76,14 +76,15 @@ def build_server(
     media_base: str | None = None,
     resolver: Resolver | None = None,
 ) -> MCPServer[AppState]:
-    """The server; `transport` replaces the network (tests pass an httpx2 MockTransport), `resolver` its DNS.
+    """The server; `transport` replaces the network (tests pass an httpx2 MockTransport) and `resolver` the
+    DNS that the guarded fetches of untrusted media use.
 
     With `shared`, every connection borrows the backend that the hosting app keeps open. `local_paths`
     lets the in-process engine read local files (stdio, for the user's own machine; never over HTTP).
     `media_base` is the server's own http(s) address under the HTTP transports: links to files use it.
     """
     backend = "akool" if transport is not None else settings.effective_backend
-    time = clock or Clock()
+    time = clock or SystemClock()
     links = Links(
         output_dir=settings.output_dir,
         poster_dir=settings.data_dir / "posters",
@@ -92,7 +93,7 @@ def build_server(
         signer=link_signer(settings) if media_base is not None else None,
     )
     registry = VideoRegistry(settings.data_dir / "library.sqlite3")
-    ledger = Ledger(settings.data_dir / "paid-requests.sqlite3")
+    ledger = Ledger(settings.data_dir / "paid-requests.sqlite3", now=lambda: time.now_ms() / 1000)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:

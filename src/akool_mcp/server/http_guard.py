@@ -5,8 +5,6 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import re
-from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager
 from typing import Literal
 
 from mcp.server.mcpserver import MCPServer
@@ -128,8 +126,3 @@ def http_app(
     if settings.mcp_token is not None:
         app = BearerTokenMiddleware(app, settings.mcp_token.get_secret_value())
     return cors(app, settings.allowed_origins)
-
-
-@asynccontextmanager
-async def no_lifespan(_: Starlette) -> AsyncGenerator[None]:
-    yield

@@ -29,7 +29,7 @@ FIRST_WORDS = 12
 def _policy(state: AppState) -> Any:
     from akool_mcp.media.fetch import FetchPolicy  # lazy: start-up should not pay for the fetcher
 
-    return FetchPolicy(allow_private=state.allow_private_urls, allow_local_paths=state.allow_local_paths)
+    return FetchPolicy(allow_local_paths=state.allow_local_paths)  # private targets: the guarded transport's say
 
 
 def _ledger_check(state: AppState, kind: Kind, body: dict[str, Any], request_id: str | None, again: bool) -> Any:

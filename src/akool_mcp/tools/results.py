@@ -6,29 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from akool_mcp.models import Avatar, AvatarSource, AvatarType, Status
+from akool_mcp.models import Avatar, AvatarSource, AvatarType, StatusName, status_label
 
-StatusName = Literal["queueing", "processing", "completed", "failed", "unknown"]
 Backend = Literal["akool", "local"]
-
-
-_LABELS: dict[str, StatusName] = {
-    "queueing": "queueing",
-    "processing": "processing",
-    "completed": "completed",
-    "failed": "failed",
-}
-
-
-def label_name(label: str) -> StatusName:
-    return _LABELS.get(label, "unknown")
-
-
-def status_name(code: int | None) -> StatusName:
-    try:
-        return Status(code).label  # type: ignore[return-value]
-    except ValueError:
-        return "unknown"
 
 
 def _is_none(value: object) -> bool:
@@ -36,7 +16,7 @@ def _is_none(value: object) -> bool:
 
 
 class Result(BaseModel):
-    """A tool's result. Built on first use: tools are built when first called (see server.toolcache).
+    """A tool's result (its schema is built when the tool is registered; its validators on first use).
 
     A field with nothing to say is left out rather than sent as `null`: the output schemas then type each
     field with one `type` (portable to clients that map schemas onto single-type dialects), and the model
@@ -88,7 +68,7 @@ class AvatarInfo(Result):
             source=source,
             kind=kind,
             # Official avatars are listed without a status on some accounts: they are ready to use.
-            status=status_name(avatar.status) if avatar.status is not None else "completed",
+            status=status_label(avatar.status) if avatar.status is not None else "completed",
             gender=avatar.gender,
             preview_url=avatar.url or None,
             thumbnail_url=avatar.thumbnail_url or None,

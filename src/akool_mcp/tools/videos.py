@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from textwrap import dedent
 from typing import Annotated, Any
 
@@ -19,11 +18,11 @@ from akool_mcp.domain.links import Links
 from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words
 from akool_mcp.domain.video_library import Observed
 from akool_mcp.errors import AkoolAPIError, InputError, NotFoundError
-from akool_mcp.models import Status, Video
+from akool_mcp.models import Status, Video, status_label
 from akool_mcp.tools import params
 from akool_mcp.tools.content import finished_blocks
 from akool_mcp.tools.plans import confirm_video, plan_video
-from akool_mcp.tools.results import VideoCreated, VideoStatus, VoiceInfo, VoiceList, label_name, status_name
+from akool_mcp.tools.results import VideoCreated, VideoStatus, VoiceInfo, VoiceList
 from akool_mcp.tools.spending import Plan, SpendConfirmation, send_once
 from akool_mcp.tools.state import (
     PAID_CREATE,
@@ -44,7 +43,7 @@ FOLLOW_NEXT = "Call get_video_status with video_id={id!r} and wait_seconds=45"
 
 
 def video_status(video: Video, observed: Observed, links: Links, *, waited: float, now_ms: float) -> VideoStatus:
-    status = status_name(video.video_status)
+    status = status_label(video.video_status)
     elapsed = round((now_ms - video.create_time) / 1000, 1) if video.create_time else None
     record = observed.record
     error_reason = explain_failure(video.error_reason, record.params)
@@ -94,7 +93,7 @@ def percent_done(video: Video) -> float | None:
 
 def progress_report(video: Video, waited: float, wait_seconds: float) -> tuple[float, float, str]:
     """(progress, total, message): the render percentage out of 100 when known, else seconds waited."""
-    status = status_name(video.video_status)
+    status = status_label(video.video_status)
     percent = percent_done(video)
     if percent is not None:
         return percent, 100.0, f"video {status} {percent:g}%, {waited:.0f} s waited"
@@ -174,7 +173,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             known = library.registry.get(sent.earlier.result_id)
             return VideoCreated(
                 video_id=sent.earlier.result_id,
-                status=label_name(known.status) if known else "queueing",
+                status=status_label(known.status) if known else "queueing",
                 backend=state.backend,
                 next_step=f"{sent.note} {FOLLOW_NEXT.format(id=sent.earlier.result_id)} to follow it.",
             )
@@ -184,7 +183,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         billed = " Akool bills it to your credit." if state.backend == "akool" else ""
         return VideoCreated(
             video_id=video.id,
-            status=status_name(video.video_status),
+            status=status_label(video.video_status),
             backend=state.backend,
             next_step=f"Rendering has started.{billed} {FOLLOW_NEXT.format(id=video.id)} to follow it to the "
             "finished file.",
@@ -229,7 +228,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             ) from exc
         saving_wait = max(min(5.0, state.save_budget), state.save_budget - waited)
         observed = await library.observe(video, backend=state.backend, wait=saving_wait)
-        result = video_status(video, observed, links, waited=waited, now_ms=time.time() * 1000)
+        result = video_status(video, observed, links, waited=waited, now_ms=state.clock.now_ms())
         structured = result.model_dump(mode="json")
         blocks: list[ContentBlock] = [TextContent(type="text", text=json.dumps(structured, indent=2))]
         if video.video_status == Status.COMPLETED:
