@@ -48,9 +48,16 @@ class User:
         return ElicitResult(action=action)  # type: ignore[arg-type]
 
 
-def connect(fake: FakeAkool, *, mode: str = "2026-07-28", user: User | None = None, **settings: Any) -> Client:
+def connect(
+    fake: FakeAkool,
+    *,
+    mode: str = "2026-07-28",
+    user: User | None = None,
+    clock: FakeClock | None = None,
+    **settings: Any,
+) -> Client:
     server = build_server(
-        cloud_settings(**settings), transport=fake.transport(), resolver=fake.resolve, clock=FakeClock()
+        cloud_settings(**settings), transport=fake.transport(), resolver=fake.resolve, clock=clock or FakeClock()
     )
     return Client(server, mode=mode, elicitation_callback=user)
 
@@ -98,6 +105,19 @@ async def test_an_identical_request_is_not_sent_again_and_the_answer_names_the_e
     assert repeat["video_id"] == first["video_id"]
     assert "identical video was requested" in repeat["next_step"] and "allow_duplicate=true" in repeat["next_step"]
     assert wanted["video_id"] != first["video_id"] and len(fake.calls(CREATE)) == 2
+
+
+async def test_after_ten_minutes_an_identical_request_is_a_new_one() -> None:
+    fake = FakeAkool()
+    clock = FakeClock()
+    async with connect(fake, clock=clock) as client:
+        first = data(await client.call_tool("create_talking_video", VIDEO))
+        clock.t += DUPLICATE_WINDOW - 5
+        repeat = data(await client.call_tool("create_talking_video", VIDEO))
+        clock.t += 10
+        later = data(await client.call_tool("create_talking_video", VIDEO))
+    assert repeat["video_id"] == first["video_id"] and later["video_id"] != first["video_id"]
+    assert len(fake.calls(CREATE)) == 2
 
 
 async def test_a_refused_request_may_be_sent_again_with_its_request_id() -> None:

@@ -18,8 +18,8 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Literal, NoReturn
+from pathlib import Path
+from typing import NoReturn
 
 import anyio
 import anyio.to_thread
@@ -27,6 +27,15 @@ import httpx2
 
 from akool_mcp import user_agent
 from akool_mcp.media.imagesize import ImageSizeError, check_image_pixels
+from akool_mcp.media.kinds import CONTENT_TYPES as _CONTENT_TYPES
+from akool_mcp.media.kinds import GENERIC_TYPES as _GENERIC_TYPES
+from akool_mcp.media.kinds import KIND_CATEGORIES as _KIND_CATEGORIES
+from akool_mcp.media.kinds import Category as _Category
+from akool_mcp.media.kinds import MediaKind
+from akool_mcp.media.kinds import allowed_exts as _allowed_exts
+from akool_mcp.media.kinds import ext_category as _ext_category
+from akool_mcp.media.kinds import ext_hint as _ext_hint
+from akool_mcp.media.kinds import path_extension as _path_extension
 from akool_mcp.media.sniff import HEAD_BYTES, describe, sniff
 from akool_mcp.media.transport import Resolver, TargetRefused, UrlError, is_blocked_address, parse_http_url
 
@@ -51,11 +60,6 @@ class FetchError(Exception):
     Messages only ever contain the URL without userinfo, query string or
     fragment, because signed URLs carry their credentials there.
     """
-
-
-MediaKind = Literal["image", "video", "audio", "avatar"]
-
-_Category = Literal["image", "video", "audio"]
 
 
 @dataclass(frozen=True)
@@ -86,77 +90,7 @@ class FetchedFile:
     source: str
 
 
-_KIND_CATEGORIES: dict[MediaKind, tuple[_Category, ...]] = {
-    "image": ("image",),
-    "video": ("video",),
-    "audio": ("audio",),
-    "avatar": ("image", "video"),
-}
-
-# Extension -> canonical media type, per category.
-_EXTENSIONS: dict[_Category, dict[str, str]] = {
-    "image": {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"},
-    "video": {".mp4": "video/mp4", ".mov": "video/quicktime", ".avi": "video/x-msvideo"},
-    "audio": {
-        ".mp3": "audio/mpeg",
-        ".wav": "audio/wav",
-        ".m4a": "audio/mp4",
-        ".aac": "audio/aac",
-        ".ogg": "audio/ogg",
-        ".oga": "audio/ogg",
-        ".opus": "audio/opus",
-        ".flac": "audio/flac",
-        ".webm": "audio/webm",
-    },
-}
-
-# Media type -> extension to save under, used when the URL has no extension.
-_CONTENT_TYPES: dict[_Category, dict[str, str]] = {
-    "image": {
-        "image/png": ".png",
-        "image/x-png": ".png",
-        "image/jpeg": ".jpg",
-        "image/jpg": ".jpg",
-        "image/pjpeg": ".jpg",
-        "image/webp": ".webp",
-    },
-    "video": {
-        "video/mp4": ".mp4",
-        "video/quicktime": ".mov",
-        "video/x-msvideo": ".avi",
-        "video/avi": ".avi",
-        "video/msvideo": ".avi",
-    },
-    "audio": {
-        "audio/mpeg": ".mp3",
-        "audio/mp3": ".mp3",
-        "audio/mpeg3": ".mp3",
-        "audio/x-mpeg": ".mp3",
-        "audio/wav": ".wav",
-        "audio/x-wav": ".wav",
-        "audio/wave": ".wav",
-        "audio/vnd.wave": ".wav",
-        "audio/mp4": ".m4a",
-        "audio/x-m4a": ".m4a",
-        "audio/m4a": ".m4a",
-        "audio/aac": ".aac",
-        "audio/x-aac": ".aac",
-        "audio/aacp": ".aac",
-        "audio/ogg": ".ogg",
-        "audio/opus": ".opus",
-        "audio/flac": ".flac",
-        "audio/x-flac": ".flac",
-        "audio/webm": ".webm",
-        # Servers label audio-only WebM/Ogg by container, not by content.
-        "video/webm": ".webm",
-        "video/ogg": ".ogg",
-        "application/ogg": ".ogg",
-    },
-}
-
-_GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream", ""})
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-_EXT_RE = re.compile(r"^\.[a-z0-9]{1,5}$")
 _WRITE_CHUNK = 1024 * 1024
 _USER_AGENT = user_agent("local engine; media fetch")
 
@@ -180,31 +114,6 @@ def _redact(url: httpx2.URL | str) -> str:
         if "@" in text:
             text = "<unparseable URL>"
     return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _allowed_exts(kind: MediaKind) -> dict[str, str]:
-    merged: dict[str, str] = {}
-    for category in _KIND_CATEGORIES[kind]:
-        merged.update(_EXTENSIONS[category])
-    return merged
-
-
-def _ext_category(ext: str) -> _Category:
-    for category, exts in _EXTENSIONS.items():
-        if ext in exts:
-            return category
-    raise AssertionError(ext)  # pragma: no cover - callers pass validated extensions
-
-
-def _ext_hint(kind: MediaKind) -> str:
-    return ", ".join(_allowed_exts(kind))
-
-
-def _path_extension(path: str) -> str | None:
-    """Lower-cased extension of the last path segment, or None if it has none."""
-    name = PurePosixPath(path).name if not path.endswith("/") else ""
-    suffix = PurePosixPath(name).suffix.lower()
-    return suffix if suffix and _EXT_RE.match(suffix) else None
 
 
 def _check_extension(ext: str | None, kind: MediaKind, shown: str) -> None:
