@@ -130,7 +130,7 @@ def test_a_link_that_stays_dead_is_said_plainly(browser: Browser, site: str, tmp
     show(page, {"video_id": "v6"}, status("v6", "completed", video_url=signed(site, "gone.mp4")))
     answer_call(page, 1, status("v6", "completed", video_url=signed(site, "still-gone.mp4")))
     app.locator("#problem:has-text('could not be loaded')").wait_for()
-    assert app.locator("#refresh").is_visible()
+    assert app.locator("#refresh").is_visible() and app.locator("#player").is_hidden()
     shot(page, "dead-link", tmp_path)
     page.close()
 
@@ -189,7 +189,7 @@ def test_a_failed_render_shows_the_reason_and_stops_following(browser: Browser, 
     failed = status("v2", "failed", error_reason="audio_url answered HTTP 404; check the URL")
     show(page, {"video_id": "v2"}, failed)
     app.locator("#status.failed").wait_for()
-    assert "HTTP 404" in app.locator("#problem").inner_text()
+    assert "HTTP 404" in app.locator("#problem").inner_text() and app.locator("#refresh").is_hidden()
     shot(page, "failed", tmp_path)
     assert page.evaluate("record.calls.length") == 0
     page.close()

@@ -113,7 +113,8 @@ def test_in_an_apps_host_the_gallery_picks_the_render_moves_and_the_video_plays(
                    new MutationObserver(() => seen.push(Number(el.getAttribute('aria-valuenow'))))
                      .observe(el, {attributes: true, attributeFilter: ['aria-valuenow']}); }"""
     )
-    app.locator("#status:has-text('Rendering')").wait_for(timeout=60_000)
+    # Part way (the player's CSP allows no eval, so the wait is a selector, not a script).
+    app.locator("#progress:not([aria-valuenow='0']):not([aria-valuenow='100'])").wait_for(timeout=120_000)
     shot(page, "host-rendering", tmp_path)
     player = app.locator("#player")
     player.wait_for(state="visible", timeout=180_000)
