@@ -29,14 +29,15 @@ COLOURS = ((200, 30, 30, 255), (30, 200, 30, 255), (30, 30, 200, 255))
 AVATARS = ("local_liam", "local_sofia", "local_omar")
 
 JOIN = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from akool_mcp.render.joiner import join_clips
 paths = [Path(p) for p in sys.argv[1:-2]]
 started, cpu = time.perf_counter(), time.process_time()
 joined = join_clips(paths, Path(sys.argv[-2]), crossfade=float(sys.argv[-1]), preset="veryfast")
 print(json.dumps({"wall": time.perf_counter() - started, "cpu": time.process_time() - cpu,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+                  "peak_mb": int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]) / 1024,
                   "duration": joined.duration, "copied": joined.copied}))
 """
 

@@ -192,6 +192,9 @@ class _Sound:
         self.done = 0
 
     def until(self, seconds: float) -> None:
+        """Encode the sound up to `seconds` and a little beyond, in half-second pieces."""
+        if self.done >= (seconds + _AUDIO_AHEAD_S / 2) * AUDIO_RATE:
+            return  # far enough ahead still
         end = min(len(self.track), int((seconds + _AUDIO_AHEAD_S) * AUDIO_RATE))
         while self.done < end:
             stop = min(end, self.done + AUDIO_RATE // 2)
