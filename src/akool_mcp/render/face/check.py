@@ -21,11 +21,11 @@ from akool_mcp.render.pixels import Image
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi")
 MAX_VIDEO_SECONDS = 300.0
-_SAMPLED_AT = (0.0, 0.3, 0.6, 0.9)  # moments of an avatar video checked for its face, as fractions
 THUMBNAIL_SIDE = 256
 MAX_YAW = 0.45  # nose this far from the middle of the cheeks: about 30 degrees turned
 MIN_SECOND_FACE = 0.35  # a second face counts when at least this wide, relative to the first
 FaceBox = tuple[int, int, int, int]  # left, top, width, height
+_PROBED_AT = (0.0, 0.3, 0.6, 0.9)  # the frames read from a video, as parts of its duration
 
 _ADVICE = "use a sharp, well-lit photo of one person looking straight at the camera"
 
@@ -84,7 +84,7 @@ def video_frames_for_probe(path: pathlib.Path) -> tuple[int, int, float, list[Im
             # a long video costs a few groups of pictures to decode, not the whole of it.
             frames: list[Image] = []
             last_time = 0.0
-            for moment in (duration * f for f in _SAMPLED_AT):
+            for moment in (duration * f for f in _PROBED_AT):
                 if moment > 0 and stream.time_base is not None:
                     container.seek(int(moment / stream.time_base), stream=stream, backward=True, any_frame=False)
                 for frame in container.decode(stream):

@@ -23,9 +23,11 @@ from av.error import FFmpegError
 from akool_mcp.render.composition import Box, Cancelled, RenderError
 from akool_mcp.render.encode import YuvFrame
 from akool_mcp.render.face import landmarks as lm
+from akool_mcp.render.face.cavity import skin_light
+from akool_mcp.render.face.mouth_opening import Opening, fill_opening, find_opening
+from akool_mcp.render.face.mouth_rig import build_mouth_rig
 from akool_mcp.render.face.photo import fit_box, mouth_pose
-from akool_mcp.render.face.rig import MouthRig, skin_light
-from akool_mcp.render.face.settle import Opening, closed_face, fill_opening, find_opening
+from akool_mcp.render.face.settle import closed_face
 from akool_mcp.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect
 from akool_mcp.render.motion import MouthStates, mouth_states
 from akool_mcp.render.pixels import Image
@@ -47,6 +49,9 @@ MIN_FRAME_STEP = 1 / 120
 # mesh wants some pixels to find the lips in.
 MIN_DECODE_SIDE = 640
 _JUMP = 0.5  # a face moving this many eye widths in one frame: a cut or the loop restarting
+_SMALLEST_PATCH_PX = 8  # a mouth patch narrower or shorter than this is left as the frame has it
+_FALLBACK_FPS = 25  # the source's frame rate when its stream gives none
+_REST_SCAN_S = 1.0  # the rest shape is looked for in the video's first this many seconds
 
 
 class OneEuro:
@@ -137,7 +142,7 @@ class LoopedFrames:
         self.fit = fit
         self.cancelled = cancelled
         self.offset = 0.0  # output time at which the current pass through the video began
-        self.step = 1 / 25  # one source frame's duration, read from the stream
+        self.step = 1 / _FALLBACK_FPS  # one source frame's duration, read from the stream
         self.current: tuple[float, I420] | None = None
         self.pending: tuple[float, I420] | None = None
         self.frames = self._decode()
@@ -193,9 +198,6 @@ class LoopedFrames:
             self.current, self.pending = (when, image), None
 
 
-_REST_SCAN_S = 1.0
-
-
 def _restful_face(frames: LoopedFrames, fps: int) -> lm.Face | None:
     """The face with the most nearly shut mouth in the video's first seconds, shut outright.
 
@@ -246,7 +248,7 @@ class VideoAnimator:
                 f"no face found in the video {path.name!r}; use a video of one face looking at the camera"
             )
         rest = LoopedFrames(path, fit=(box.width, box.height), cancelled=cancelled)
-        self.rig = MouthRig(_restful_face(rest, fps) or face, first.width, first.height)
+        self.rig = build_mouth_rig(_restful_face(rest, fps) or face, first.width, first.height)
         self.light = skin_light(first.bgr(), face)
         self.first: I420 | None = first
         visible = intersect(box_rect(self.box), (0, 0, *canvas))
@@ -280,11 +282,11 @@ class VideoAnimator:
         # The video's own open mouth, read from its pixels: the lips are settled from where they
         # really are, and the inside between them is covered with the lips' own colours.
         opening = find_opening(frame, face)
-        rig = self.rig.moved_to(face, frame.width, frame.height, opening)
+        rig = self.rig.placed_on(face, frame.width, frame.height, opening)
         at = min(index, len(self.states.level) - 1)
         level, width = int(self.states.level[at]), int(self.states.width[at])
         x0, y0, x1, y1 = rig.rect
-        if x1 - x0 < 8 or y1 - y0 < 8:
+        if x1 - x0 < _SMALLEST_PATCH_PX or y1 - y0 < _SMALLEST_PATCH_PX:
             return frame
         # Only the mouth's rectangle (grown to even edges for the chroma) goes to BGR and back;
         # the source frame may be shown again (a slower video, the loop), so it is not changed.
