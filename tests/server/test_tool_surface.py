@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from mcp import Client
@@ -91,3 +91,27 @@ async def test_the_instructions_mention_billing_only_on_akool(backend: str, tmp_
         instructions = client.instructions or ""
     assert ("bill" in instructions.lower()) == (backend == "akool")
     assert "preview_video_layout" in instructions and "file_path" in instructions
+
+
+def _types(schema: Any, where: str) -> list[tuple[str, Any]]:
+    """Every `type` in a JSON schema, with where it is."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(schema, dict):
+        for key, value in cast(dict[str, Any], schema).items():
+            if key == "type":
+                found.append((where, value))
+            found += _types(value, f"{where}.{key}")
+    elif isinstance(schema, list):
+        for index, item in enumerate(cast(list[Any], schema)):
+            found += _types(item, f"{where}[{index}]")
+    return found
+
+
+@pytest.mark.parametrize("backend", ["akool", "local"])
+async def test_every_schema_gives_each_field_one_type_as_inspector_strict_asks(backend: str, tmp_path: Path) -> None:
+    for tool in await listed_tools(backend, tmp_path):
+        for part in ("inputSchema", "outputSchema"):
+            arrays = [
+                where for where, value in _types(tool.get(part), f"{tool['name']}.{part}") if not isinstance(value, str)
+            ]
+            assert arrays == [], arrays  # `type: [X, "null"]` is legal but not portable
