@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import anyio
 from mcp.types import CallToolResult
@@ -64,3 +66,9 @@ def data(result: CallToolResult) -> dict[str, Any]:
 
 def text(result: CallToolResult) -> str:
     return " ".join(getattr(c, "text", "") for c in result.content)
+
+
+def local_file(url: str) -> Path:
+    """The file a `file://` URL names."""
+    assert url.startswith("file://"), url
+    return Path(unquote(urlsplit(url).path))

@@ -21,7 +21,7 @@ from mcp.types import ImageContent, ResourceLink
 
 from akool_mcp.config import Settings
 from akool_mcp.server import build_server
-from tests.support import data, make_settings
+from tests.support import data, local_file, make_settings
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
@@ -82,7 +82,7 @@ async def test_the_tools_make_a_real_4k_talking_video_offline(tmp_path: Path) ->
         shown = await client.call_tool("get_video_status", {"video_id": created["video_id"]})
         listed = data(await client.call_tool("list_videos", {}))
     assert avatars["backend"] == "local" and avatars["total"] >= 4
-    assert all(a["thumbnail_url"] and Path(a["thumbnail_url"]).is_file() for a in avatars["avatars"])
+    assert all(local_file(a["thumbnail_url"]).is_file() for a in avatars["avatars"])  # file:// URLs over stdio
     assert "avatar_from" not in created  # the wire's field stays on the wire
     assert status["status"] == "completed", status
     kept = Path(status["file_path"])

@@ -15,7 +15,7 @@ from mcp.types import BlobResourceContents, TextResourceContents
 from akool_mcp.server import build_server
 from tests.fakes.akool import CDN_ADDRESS, MINE, OFFICIAL, FakeAkool, resolve_cdn
 from tests.fakes.media import tiny_mp4
-from tests.support import FakeClock, cloud_settings, data, make_settings
+from tests.support import FakeClock, cloud_settings, data, local_file, make_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -113,4 +113,4 @@ async def test_a_local_avatars_thumbnail_is_read_from_the_engine(tmp_path: Path)
         avatar = data(await client.call_tool("list_avatars", {"size": 1}))["avatars"][0]
         content = (await client.read_resource(f"akool://avatars/{avatar['avatar_id']}/thumbnail")).contents[0]
     assert isinstance(content, BlobResourceContents)
-    assert base64.b64decode(content.blob) == Path(avatar["thumbnail_url"]).read_bytes()
+    assert base64.b64decode(content.blob) == local_file(avatar["thumbnail_url"]).read_bytes()

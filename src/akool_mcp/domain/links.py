@@ -139,6 +139,15 @@ class Links:
             return None
         return self._under(Path(url_or_path), self.files_root, "files")
 
+    def picture(self, url_or_path: str | None) -> str | None:
+        """An avatar's picture as a link: over HTTP the engine's file on this server; over stdio a `file://` URL
+        for a file on this machine (http(s) links pass as they are)."""
+        if self.over_http:
+            return self.engine(url_or_path)
+        if url_or_path and url_or_path.startswith("/"):
+            return Path(url_or_path).as_uri()
+        return url_or_path
+
     def playable(self, file_path: str | None, backend_url: str | None) -> str | None:
         """The finished video as a link a person or a player can open.
 

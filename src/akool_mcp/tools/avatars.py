@@ -54,10 +54,9 @@ def _next_step_for(info: AvatarInfo, backend: str) -> str:
 
 
 def linked(info: AvatarInfo, links: Links) -> AvatarInfo:
-    """Over HTTP, the local engine's pictures as URLs on this server instead of paths on its disk."""
-    if links.over_http:
-        info.preview_url = links.engine(info.preview_url)
-        info.thumbnail_url = links.engine(info.thumbnail_url)
+    """The local engine's pictures as links: signed URLs on this server over HTTP, `file://` URLs over stdio."""
+    info.preview_url = links.picture(info.preview_url)
+    info.thumbnail_url = links.picture(info.thumbnail_url)
     return info
 
 
