@@ -61,10 +61,10 @@ _LID_COLOUR_SAMPLES = 16
 # on Grace Hopper, whose lids lie in the shade of her brows and glasses).
 _LID_COLOUR_PERCENTILE = 70
 # The lid's edge carries the band from _LASHES_ABOVE over it to _LASHES_BELOW under it (the
-# lashes' roots and the lashes), moved whole; shut, that band's middle lies on the lower lid.
+# lashes' roots and the lashes, never further down than the mesh's upper lid: the eye's white
+# lies under it towards the corners), moved whole.
 _LASHES_ABOVE = 0.01
 _LASHES_BELOW = 0.02
-_LASHES_UNDER_MESH = 0.0  # and never further down than the mesh's upper lid (the eye's white under it)
 _SHUT_OVER_LOWER = 0.012  # shut, the lashes' band's middle lies this far under the lower lid
 _OPEN_ENOUGH = 0.04  # the lid's skin takes its colour fully where the eye opens this far
 _CAP_SOFT = 12.0  # grey levels over which what the lid's edge carries turns into the lid's colour
@@ -133,7 +133,7 @@ class EyesRig:
         bump = np.sin(np.pi * across).astype(np.float32)  # 0 at the corners, 1 in the middle
         edge = upper - _LID_EDGE_ABOVE * u * bump  # the lid's edge, open
         above = _LASHES_ABOVE * u
-        below = np.minimum(_LASHES_BELOW * u, upper - edge + _LASHES_UNDER_MESH * u)
+        below = np.minimum(_LASHES_BELOW * u, upper - edge)
         new_lower = lower - lid * _LOWER_LID_TRAVEL * np.maximum(lower - upper, 0.0)
         # Shut, the lashes lie over the lower lid's edge (the mesh's lower lid runs along the
         # white's lower edge, which would show as a pale line under them).
