@@ -174,7 +174,7 @@ def test_oo_and_ee_differ_in_lip_width_to_height(tmp_path: pathlib.Path, astrona
     assert float(np.median(ratio[spread])) > 1.15 * float(np.median(ratio[rounded]))
 
 
-def _pan_and_zoom(path: pathlib.Path, frames: int) -> None:
+def pan_and_zoom(path: pathlib.Path, frames: int) -> None:
     """A 320x240 clip moving slowly across and into the astronaut photo."""
     picture = cv2.resize(cv2.cvtColor(skimage_data.astronaut(), cv2.COLOR_RGB2BGR), (1024, 1024))
     with av.open(str(path), "w") as container:
@@ -199,7 +199,7 @@ def _pan_and_zoom(path: pathlib.Path, frames: int) -> None:
 
 def test_a_panning_zooming_video_avatar_keeps_the_mouth_on_the_tracked_lips(tmp_path: pathlib.Path) -> None:
     clip = tmp_path / "pan.mp4"
-    _pan_and_zoom(clip, 75)
+    pan_and_zoom(clip, 75)
     speech = synthesize("Open wide: ah, oh, bah, papa.", "en-US-female-1")
     frames = _render(tmp_path, speech, AvatarLayer(Box(0, 0, 640, 480), video_path=clip), (640, 480))
     track = speech.mouth_track(FPS)

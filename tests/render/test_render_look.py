@@ -18,11 +18,12 @@ from skimage import data as skimage_data
 
 from akool_mcp.render.face import landmarks as lm
 from akool_mcp.render.face.axes import FaceFrame
-from akool_mcp.render.face.cavity import skin_light, soften_seam
+from akool_mcp.render.face.cavity import soften_seam
 from akool_mcp.render.face.mouth_opening import Opening, fill_opening, find_opening
 from akool_mcp.render.face.mouth_posing import MouthPose
 from akool_mcp.render.face.mouth_rig import MouthRig, build_mouth_rig
 from akool_mcp.render.face.mouth_shape import LIP_KEPT, LIP_STRETCH
+from akool_mcp.render.face.palette import MouthPalette, mouth_palette
 from akool_mcp.render.face.photo import mouth_pose
 from akool_mcp.render.face.settle import closed_face, opened_lips
 from akool_mcp.render.face.warp import remap
@@ -42,6 +43,11 @@ def photo() -> np.ndarray:
 @pytest.fixture(scope="module")
 def rig(photo: np.ndarray) -> MouthRig:
     return build_mouth_rig(lm.find_faces(photo)[0], SIDE, SIDE)
+
+
+@pytest.fixture(scope="module")
+def palette(photo: np.ndarray, rig: MouthRig) -> MouthPalette:
+    return mouth_palette(photo, lm.find_faces(photo)[0], rig.placement.own_teeth)
 
 
 def _patch(photo: np.ndarray, rig: MouthRig) -> np.ndarray:
@@ -101,10 +107,11 @@ def test_a_wide_open_jaw_bends_the_neck_and_collar_smoothly_with_no_seam(photo: 
 
 
 @pytest.mark.parametrize("pose", [PRESSED, BITE], ids=["pressed", "bite"])
-def test_closed_lips_show_no_inside_of_the_mouth(photo: np.ndarray, rig: MouthRig, pose: MouthPose) -> None:
+def test_closed_lips_show_no_inside_of_the_mouth(
+    photo: np.ndarray, rig: MouthRig, pose: MouthPose, palette: MouthPalette
+) -> None:
     patch = _patch(photo, rig)
-    light = skin_light(photo, lm.find_faces(photo)[0])
-    posed = rig.render(patch.copy(), pose, light)
+    posed = rig.render(patch.copy(), pose, palette)
     # No inside painted at all (no cavity, no dark specks at the corners): only the lips' line.
     assert int(np.count_nonzero(np.abs(posed.astype(int) - _warped(patch, rig, pose).astype(int)).max(axis=2))) == 0
     # And from the upper teeth's edge (the upper lip, when pressed) to the lower lip, across the
@@ -126,14 +133,14 @@ def test_closed_lips_show_no_inside_of_the_mouth(photo: np.ndarray, rig: MouthRi
 
 @pytest.mark.parametrize("pose", [PRESSED, BITE], ids=["pressed", "bite"])
 def test_closed_lips_meet_on_a_soft_darker_line_with_no_stair_steps(
-    photo: np.ndarray, rig: MouthRig, pose: MouthPose
+    photo: np.ndarray, rig: MouthRig, pose: MouthPose, palette: MouthPalette
 ) -> None:
     """Two lips moved together by a warp join in stair steps (pixels from far apart in the photo
     side by side: jumps of 50-90 grey levels from one column to the next). A real closed mouth
     shows a soft line a little darker than the lips."""
     patch = _patch(photo, rig)
     moved = rig.posed(pose)
-    luma = cv2.cvtColor(rig.render(patch.copy(), pose, 1.0), cv2.COLOR_BGR2GRAY).astype(int)
+    luma = cv2.cvtColor(rig.render(patch.copy(), pose, palette), cv2.COLOR_BGR2GRAY).astype(int)
     middle = (moved[rig.shape.teeth_edge] + moved[rig.shape.lower_inner]) / 2
     order = np.argsort(middle[:, 0])
     left, right = float(middle[:, 0].min()), float(middle[:, 0].max())
@@ -148,12 +155,14 @@ def test_closed_lips_meet_on_a_soft_darker_line_with_no_stair_steps(
     assert float(np.mean(lips - line)) >= 10
 
 
-def test_the_inside_is_painted_only_where_the_lips_part(photo: np.ndarray, rig: MouthRig) -> None:
+def test_the_inside_is_painted_only_where_the_lips_part(
+    photo: np.ndarray, rig: MouthRig, palette: MouthPalette
+) -> None:
     patch = _patch(photo, rig)
     for level in (1, 2, 5, 9):
         pose = mouth_pose(level, 2)
         moved = rig.posed(pose)
-        painted = np.abs(rig.render(patch.copy(), pose, 1.0).astype(int) - _warped(patch, rig, pose))
+        painted = np.abs(rig.render(patch.copy(), pose, palette).astype(int) - _warped(patch, rig, pose))
         _, xs = np.nonzero(painted.max(axis=2))
         edge = moved[rig.shape.teeth_edge]
         lower = moved[rig.shape.lower_inner]
@@ -176,20 +185,22 @@ def test_a_wide_ah_opens_within_a_natural_range(rig: MouthRig) -> None:
 
 
 @pytest.fixture(scope="module")
-def closed_photo(photo: np.ndarray, rig: MouthRig) -> np.ndarray:
+def closed_photo(photo: np.ndarray, rig: MouthRig, palette: MouthPalette) -> np.ndarray:
     """The astronaut with her lips pressed together: a photo that shows no teeth of its own."""
     x0, y0, x1, y1 = rig.rect
     closed = photo.copy()
-    closed[y0:y1, x0:x1] = rig.render(_patch(photo, rig), PRESSED, 1.0)
+    closed[y0:y1, x0:x1] = rig.render(_patch(photo, rig), PRESSED, palette)
     return closed
 
 
-def test_teeth_drawn_for_a_closed_mouth_are_shaded_teeth_not_a_white_slab(closed_photo: np.ndarray) -> None:
+def test_teeth_drawn_for_a_closed_mouth_are_shaded_teeth_not_a_white_slab(
+    closed_photo: np.ndarray, palette: MouthPalette
+) -> None:
     """Lit in the middle and darker towards the corners, where the row turns into the mouth, and
     told apart by faint gaps: a band of one colour reads as a white slab at a 100% crop."""
     rig = build_mouth_rig(lm.find_faces(closed_photo)[0], SIDE, SIDE)
     patch = _patch(closed_photo, rig)
-    posed = rig.render(patch.copy(), WIDE, 1.0)
+    posed = rig.render(patch.copy(), WIDE, palette)
     luma = cv2.cvtColor(posed, cv2.COLOR_BGR2GRAY).astype(float)
     painted = np.abs(posed.astype(int) - _warped(patch, rig, WIDE)).max(axis=2) > 0
     # The teeth: bright paint, without its soft edges.
@@ -214,10 +225,10 @@ Frame = tuple[np.ndarray, lm.Face, Opening]
 
 
 @pytest.fixture(scope="module")
-def open_frame(photo: np.ndarray, rig: MouthRig) -> Frame:
+def open_frame(photo: np.ndarray, rig: MouthRig, palette: MouthPalette) -> Frame:
     x0, y0, x1, y1 = rig.rect
     picture = photo.copy()
-    picture[y0:y1, x0:x1] = rig.render(_patch(photo, rig), WIDE, 1.0)
+    picture[y0:y1, x0:x1] = rig.render(_patch(photo, rig), WIDE, palette)
     face = lm.find_faces(picture)[0]
     opening = find_opening(picture, face)
     assert opening.found
@@ -246,7 +257,9 @@ def test_an_open_mouth_is_filled_with_the_lips_own_grain_not_streaks(rig: MouthR
     assert float(np.median(longest)) <= 2
 
 
-def test_a_frame_open_on_its_own_teeth_gets_no_second_row_drawn(closed_photo: np.ndarray, open_frame: Frame) -> None:
+def test_a_frame_open_on_its_own_teeth_gets_no_second_row_drawn(
+    closed_photo: np.ndarray, open_frame: Frame, palette: MouthPalette
+) -> None:
     """Her teeth stay in the teeth strip of a frame whose mouth is open: teeth drawn in the gap
     under them would make two rows, though her rest shape (shut) shows none of its own."""
     picture, face, opening = open_frame
@@ -255,9 +268,9 @@ def test_a_frame_open_on_its_own_teeth_gets_no_second_row_drawn(closed_photo: np
     moved = rest.placed_on(face, SIDE, SIDE, opening)
     patch = _patch(picture, moved)
     fill_opening(patch, opening, moved.rect[:2])
-    posed = moved.render(patch.copy(), WIDE, 1.0)
+    posed = moved.render(patch.copy(), WIDE, palette)
     drawing = replace(moved, placement=replace(moved.placement, own_teeth=False))
-    with_teeth = drawing.render(patch.copy(), WIDE, 1.0)
+    with_teeth = drawing.render(patch.copy(), WIDE, palette)
     assert np.count_nonzero(np.abs(with_teeth.astype(int) - posed).max(axis=2) > 20) > 200  # they would show
     assert moved.placement.own_teeth  # and are not drawn
     shut = rest.placed_on(face, SIDE, SIDE, None)  # no open mouth seen: the rest shape decides
@@ -279,11 +292,19 @@ def test_settling_moves_the_lower_lip_whole_and_keeps_it_as_thin_as_the_frame_sh
     middle_in, middle_out = lm.INNER_LIP_LOWER[5], lm.OUTER_LIP_LOWER[5]
     foot = float(seen[middle_in, 1]) + float(opening.foot[4]) / frame.unit
     assert abs(float(opened[middle_out, 1]) - foot) < 0.01
-    red = cv2.cvtColor(picture, cv2.COLOR_BGR2YCrCb)[..., 1].astype(float)
+    # Lip above the line, skin under it: across it the colour (Cr, Cb) changes by 3 levels or
+    # more, towards the lips' own colour above it. (Her lower lip, stretched thin and lit, is
+    # barely redder than the skin under it, Cr 152 over 149; it is pinker, Cb 121 over 110.)
+    chroma = cv2.cvtColor(picture, cv2.COLOR_BGR2YCrCb)[..., 1:].astype(float)
     x, y = frame.to_picture(np.array([[opened[middle_out, 0], foot]], np.float32))[0]
     step = 0.02 * frame.unit
-    lip, skin = red[round(y - step), round(x)], red[round(y + step), round(x)]
-    assert lip - skin >= 3  # lip above the line, skin under it
+    lip, skin = chroma[round(y - step), round(x)], chroma[round(y + step), round(x)]
+    lips = np.zeros(picture.shape[:2], np.uint8)
+    cv2.fillPoly(lips, [face.points[list(lm.OUTER_LIP_UPPER + lm.OUTER_LIP_LOWER[::-1])].round().astype(np.int32)], 1)
+    cv2.fillPoly(lips, [face.points[list(lm.INNER_LIP_UPPER + lm.INNER_LIP_LOWER[::-1])].round().astype(np.int32)], 0)
+    towards_lips = np.median(chroma[lips > 0], axis=0) - skin
+    assert float(np.linalg.norm(lip - skin)) >= 3
+    assert float((lip - skin) @ towards_lips) > 0
     # Shut as a rest shape, the lip rises whole: at its middle, no taller than it was.
     shut = FaceFrame(face).to_face(closed_face(face, opening).points)
     middle_in, middle_out = lm.INNER_LIP_LOWER[5], lm.OUTER_LIP_LOWER[5]
@@ -302,11 +323,14 @@ def test_settling_moves_the_lower_lip_whole_and_keeps_it_as_thin_as_the_frame_sh
     rest_thick = FaceFrame(lm.find_faces(closed_photo)[0]).unit * (
         rest.shape.uv[rows_out, 1] - rest.shape.uv[rows_in, 1]
     )
-    assert float(np.max(rest_thick[across] - LIP_STRETCH * thick_frame[across])) > 2  # it would be taller
+    thin = rest_thick[across] - LIP_STRETCH * thick_frame[across] > 2  # posed at rest, it would be taller
+    assert thin.any()
     # At most LIP_STRETCH times as thick as the frame shows it, and never under LIP_KEPT of its rest.
     allowed = np.maximum(LIP_STRETCH * thick_frame[across], LIP_KEPT * rest_thick[across])
     assert float(np.max(thick_posed[across] - allowed)) <= 1.0  # the two faces differ in scale a little
-    assert float(np.max(thick_posed[across] - rest_thick[across])) < -2  # and thinner than at rest
+    # And thinner than at rest where the frame shows it thin (towards the corners: at its middle
+    # the frame shows the lip as thick as at rest, 20 px, its foot found where its colour ends).
+    assert float(np.max((thick_posed[across] - rest_thick[across])[thin])) < -2
 
 
 def test_only_the_gap_as_measured_is_covered_and_a_smiles_dark_corners_stay(rig: MouthRig, open_frame: Frame) -> None:

@@ -72,7 +72,7 @@ def _fit_tracks(tracks: MouthTracks, frames: int) -> MouthTracks:
         out[: min(frames, len(values))] = values[:frames]
         return out
 
-    return MouthTracks(fit(tracks.open), fit(tracks.width), fit(tracks.bite), fit(tracks.stress))
+    return MouthTracks(fit(tracks.open), fit(tracks.width), fit(tracks.bite), fit(tracks.stress), fit(tracks.tongue))
 
 
 def render(

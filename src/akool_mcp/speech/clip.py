@@ -20,7 +20,8 @@ class SpeechError(Exception):
 class Speech:
     """Mono speech; ``eq=False`` because arrays have no single truth value to compare.
 
-    ``mouth`` (openness) and ``shapes`` (columns width, bite, stress) come every MOUTH_STEP
+    ``mouth`` (openness) and ``shapes`` (columns width, bite, stress and, when there is a
+    fourth, tongue) come every MOUTH_STEP
     seconds from synthesized speech's phonemes; decoded audio has neither and moves the mouth
     by loudness alone.
     """
@@ -49,9 +50,12 @@ class Speech:
             return MouthTracks(opening, flat, flat.copy(), loudness_stress(opening, fps))
         columns = [
             frame_means(self.shapes[:, k].astype(np.float64), 1 / (MOUTH_STEP * fps), frames).astype(np.float32)
-            for k in range(3)
+            for k in range(min(4, self.shapes.shape[1]))
         ]
         speaking = opening > 0
         width = np.where(speaking, columns[0], 0.0).astype(np.float32)
         bite = np.where(speaking, columns[1], 0.0).astype(np.float32)
-        return MouthTracks(opening, width, bite, columns[2])
+        tongue = np.where(speaking, columns[3], 0.0).astype(np.float32) if len(columns) > 3 else None
+        if tongue is None:
+            return MouthTracks(opening, width, bite, columns[2])
+        return MouthTracks(opening, width, bite, columns[2], tongue)

@@ -4,7 +4,7 @@ there are any), lip shape, and emphasis."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,9 @@ class MouthTracks:
     width: FloatArray  # lip shape -1 rounded (o u w) .. 0 neutral .. +1 spread (i e)
     bite: FloatArray  # 0..1 lower lip tucked under the upper teeth (f v)
     stress: FloatArray  # 0..1 a stressed syllable's emphasis (brows lift), decaying after it
+    # 0..1 the tongue's tip showing at the teeth (l, th, n, t, d). Producers without phonemes
+    # leave it empty, which reads as no tongue on any frame.
+    tongue: FloatArray = field(default_factory=lambda: np.zeros(0, np.float32))
 
 
 def loudness_stress(opening: FloatArray, fps: int) -> FloatArray:

@@ -36,6 +36,15 @@ _VOWEL_WIDTH = {"i": 1.0, "I": 0.7, "e": 0.7, "E": 0.45, "&": 0.3, "a": 0.1, "y"
 _CLOSED_CONSONANTS = frozenset("pbm")  # lips pressed together
 _BITE_CONSONANTS = frozenset("fv")  # lower lip under the upper teeth
 _ROUND_CONSONANTS = {"w": -1.0, "S": -0.5, "Z": -0.5, "r": -0.35}
+# How much of the tongue's tip shows at the teeth: between them on th (T D), up behind them on l,
+# touching the ridge behind them on n t d (seen only through a mouth open a little).
+_TONGUE_CONSONANTS = {"T": 1.0, "D": 1.0, "l": 0.8, "n": 0.5, "t": 0.5, "d": 0.5}
+
+
+def phoneme_tongue(phoneme: str) -> float:
+    """0..1: how much of the tongue's tip one eSpeak phoneme mnemonic shows (l, th, n, t, d)."""
+    core = phoneme.lstrip("',%=")
+    return _TONGUE_CONSONANTS.get(core[:1], 0.0) if core else 0.0
 
 
 def phoneme_viseme(phoneme: str) -> tuple[float, float, float]:
@@ -62,10 +71,10 @@ def phoneme_viseme(phoneme: str) -> tuple[float, float, float]:
 
 
 def phoneme_mouth(phonemes: list[tuple[int, str]], duration: float) -> tuple[FloatArray, FloatArray]:
-    """Openness and (width, bite, stress) every MOUTH_STEP from eSpeak's phoneme events (ms)."""
+    """Openness and (width, bite, stress, tongue) every MOUTH_STEP from eSpeak's phoneme events (ms)."""
     steps = max(1, math.ceil(duration / MOUTH_STEP))
     mouth = np.zeros(steps, np.float32)
-    shapes = np.zeros((steps, 3), np.float32)
+    shapes = np.zeros((steps, 4), np.float32)
     # Sorted by time only: eSpeak reports a pause marker and the vowel after it at the same
     # moment, pause first; sorting on the names too put the pause last and silenced the vowel.
     ordered = sorted(phonemes, key=lambda event: event[0])
@@ -78,12 +87,13 @@ def phoneme_mouth(phonemes: list[tuple[int, str]], duration: float) -> tuple[Flo
         mouth[first:last] = openness
         shapes[first:last, 0] = width
         shapes[first:last, 1] = bite
+        shapes[first:last, 3] = phoneme_tongue(name)
         if name.startswith("'") and openness > 0.3:  # a vowel with primary stress
             span = np.arange(steps - first, dtype=np.float32) * MOUTH_STEP
             shapes[first:, 2] = np.maximum(shapes[first:, 2], np.exp(-span / STRESS_DECAY_S))
     # Neighbouring sounds blend into each other (coarticulation): a 30 ms box smooths the steps.
     kernel = np.ones(3, np.float32) / 3
     smooth = np.convolve(mouth, kernel, mode="same").astype(np.float32)
-    for k in range(2):
+    for k in (0, 1, 3):
         shapes[:, k] = np.convolve(shapes[:, k], kernel, mode="same")
     return smooth, shapes

@@ -12,7 +12,7 @@ from akool_mcp.render.builtin.spec import EYE_WIDTH, HEAD_CENTRE, HEAD_RADII, NE
 from akool_mcp.render.composition import Box
 from akool_mcp.render.encode import YuvFrame
 from akool_mcp.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect
-from akool_mcp.render.motion import BITE, PRESSED, blink_schedule, head_motion, mouth_states
+from akool_mcp.render.motion import BITE, GAZE_LEVELS, PRESSED, eye_lids, gaze_track, head_motion, mouth_states
 from akool_mcp.render.pixels import Image, over
 from akool_mcp.render.region import put_region
 from akool_mcp.render.sway import HeadSway, ellipse_weight
@@ -42,16 +42,25 @@ class BuiltinAnimator:
         )
         self.canvas = canvas
         frames = len(tracks.open)
-        self.blinks = blink_schedule(avatar_id, frames, fps)
         self.motion = head_motion(avatar_id, frames, fps, tracks.stress)
         states = mouth_states(tracks, fps)
         level = np.round(np.clip(tracks.open, 0, 1) * (avatars.MOUTH_LEVELS - 1)).astype(np.int64)
         widths = np.asarray(avatars.MOUTH_WIDTHS, np.float32)
         width = np.abs(tracks.width[:, None] - widths[None, :]).argmin(axis=1)
-        self.mouth_index = np.where(states.level == BITE, avatars.BITE_PATCH, level * len(widths) + width)
+        mouths = [
+            avatars.mouth_patch(int(k), int(w), bool(t)) for k, w, t in zip(level, width, states.tongue, strict=True)
+        ]
+        self.mouth_index = np.where(states.level == BITE, avatars.BITE_PATCH, np.asarray(mouths, np.int64))
         self.mouth_index[states.level == PRESSED] = 0
+        # The same blinks and glances as a photo's, drawn at the lids and gazes the sprite has.
+        lids = eye_lids(avatar_id, frames, fps, tracks.stress)
+        lid = np.abs(lids[:, None] - np.asarray(avatars.EYE_LIDS, np.float32)[None, :]).argmin(axis=1)
+        gazes = np.asarray(GAZE_LEVELS, np.float32)[gaze_track(avatar_id, frames, fps, tracks.open)]
+        gaze = np.abs(gazes[:, None] - np.asarray(avatars.GAZES, np.float32)[None, :]).argmin(axis=1)
         brow = np.round(np.clip(tracks.stress, 0, 1) * (len(avatars.BROWS) - 1)).astype(np.int64)
-        self.eye_index = self.blinks + len(avatars.EYE_LIDS) * brow
+        self.eye_index = np.asarray(
+            [avatars.eye_patch(int(a), int(b), int(c)) for a, b, c in zip(lid, brow, gaze, strict=True)], np.int64
+        )
         k = side / 1000
         centre = (self.left + HEAD_CENTRE[0] * k, self.top + HEAD_CENTRE[1] * k)
         radii = (HEAD_RADII[0] * k, HEAD_RADII[1] * k)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,8 +21,16 @@ from akool_mcp.render.pixels import Image, downsample, over, unpremultiply
 MOUTH_LEVELS = 12  # openness steps of each mouth shape
 MOUTH_WIDTHS = (-1.0, 0.0, 1.0)  # rounded, neutral, spread
 BITE_PATCH = MOUTH_LEVELS * len(MOUTH_WIDTHS)  # the mouth patch of f and v, after the others
-EYE_LIDS = (0.0, 0.55, 1.0)  # open, half, shut
-BROWS = (0.0, 1 / 3, 2 / 3, 1.0)  # at rest .. lifted: eye patch index = lid + len(EYE_LIDS) * brow
+# The tongue's tip up at the teeth (l th n t d), one patch per open level from 1, neutral width.
+TONGUE_PATCHES = BITE_PATCH + 1
+EYE_LIDS = (0.0, 0.35, 0.7, 1.0)  # open .. shut
+BROWS = (0.0, 1 / 3, 2 / 3, 1.0)  # at rest .. lifted
+GAZES = (0.0, -1.0, 1.0)  # ahead (patch 0, the still's), a glance to the picture's left, to its right
+# Lids this far shut (EYE_LIDS indices) hide where the eyes look: one drawing serves every gaze.
+# Only shut: at 0.7 the lower half of the iris still shows, and drawn looking ahead it jumped to
+# the middle and back in a blink during a glance. (Drawing each state once either way, the
+# sprite takes about 0.4 s at 1000 px.)
+_HIDES_GAZE_FROM = 3
 MAX_SIDE = 4320
 _SUPERSAMPLE_UP_TO = 800  # bigger avatars are sharp enough drawn once with anti-aliasing...
 # ...but for the mouth's and eyes' small, curved shapes, which show stair steps at a 200% crop
@@ -69,12 +78,20 @@ class Sprite:
 
     image: Image  # premultiplied BGRA, side x side
     mouth: StatePatches  # index = mouth_patch(level, width); 0 shut
-    eyes: StatePatches  # index = lid + len(EYE_LIDS) * brow
+    eyes: StatePatches  # index = eye_patch(lid, brow, gaze)
 
 
-def mouth_patch(level: int, width_index: int) -> int:
-    """Index of the mouth patch for an openness level and an index into MOUTH_WIDTHS."""
+def mouth_patch(level: int, width_index: int, tongue: bool = False) -> int:
+    """Index of the mouth patch for an openness level and an index into MOUTH_WIDTHS; with the
+    tongue's tip up (any width drawn neutral), from level 1."""
+    if tongue and level >= 1:
+        return TONGUE_PATCHES + level - 1
     return level * len(MOUTH_WIDTHS) + width_index
+
+
+def eye_patch(lid: int, brow: int, gaze: int) -> int:
+    """Index of the eye patch for indices into EYE_LIDS, BROWS and GAZES."""
+    return lid + len(EYE_LIDS) * (brow + len(BROWS) * gaze)
 
 
 def _pixel_rect(region: tuple[float, float, float, float], side: int) -> tuple[int, int, int, int]:
@@ -109,11 +126,14 @@ def sprite(avatar_id: str, side: int, detail_supersample: int = _DETAIL_SUPERSAM
         else:
             below, above = _bust_window(spec, side * k, (x0 * k, y0 * k, x1 * k, y1 * k))
         patches: list[Image] = []
+        drawn: dict[int, Image] = {}  # a drawing given more than once is drawn once
         for drawing in drawings:
-            tile = below.copy()
-            drawing(Painter(tile, side * k / 1000, (x0 * k, y0 * k)))
-            over(tile, above)
-            patches.append(downsample(tile, k))
+            if id(drawing) not in drawn:
+                tile = below.copy()
+                drawing(Painter(tile, side * k / 1000, (x0 * k, y0 * k)))
+                over(tile, above)
+                drawn[id(drawing)] = downsample(tile, k)
+            patches.append(drawn[id(drawing)])
         return StatePatches(left=x0, top=y0, patches=tuple(patches))
 
     mouths = [
@@ -122,16 +142,25 @@ def sprite(avatar_id: str, side: int, detail_supersample: int = _DETAIL_SUPERSAM
         for w in MOUTH_WIDTHS
     ]
     mouths.append(functools.partial(draw_mouth, spec=spec, openness=0.0, bite=True))
+    mouths += [
+        functools.partial(draw_mouth, spec=spec, openness=k / (MOUTH_LEVELS - 1), tongue=1.0)
+        for k in range(1, MOUTH_LEVELS)
+    ]
     mouth = variants(MOUTH_REGION, mouths)
 
-    def eyes_and_brows(lid: float, brow: float) -> Callable[[Painter], None]:
+    @functools.cache
+    def eyes_and_brows(lid: int, brow: int, gaze: int) -> Callable[[Painter], None]:
+        if lid >= _HIDES_GAZE_FROM and gaze != 0:
+            return eyes_and_brows(lid, brow, 0)
+
         def draw(painter: Painter) -> None:
-            draw_brows(painter, spec, brow)
-            draw_eyes(painter, spec, lid)
+            draw_brows(painter, spec, BROWS[brow])
+            draw_eyes(painter, spec, EYE_LIDS[lid], GAZES[gaze])
 
         return draw
 
-    eyes = variants(EYES_REGION, [eyes_and_brows(lid, brow) for brow in BROWS for lid in EYE_LIDS])
+    states = itertools.product(range(len(GAZES)), range(len(BROWS)), range(len(EYE_LIDS)))
+    eyes = variants(EYES_REGION, [eyes_and_brows(lid, brow, gaze) for gaze, brow, lid in states])
     over(under, top)
     image = downsample(under, ss)
     for part in (mouth, eyes):

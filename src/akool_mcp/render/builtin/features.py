@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 
 from akool_mcp.render.builtin.paint import Color, Painter, bounds, mix, shade, spline
-from akool_mcp.render.builtin.spec import BROW_LIFT, CX, EYE_DX, EYE_HW, EYE_Y, MOUTH_MAX_GAP, MOUTH_Y, AvatarSpec
+from akool_mcp.render.builtin.spec import (
+    BROW_LIFT,
+    CX,
+    EYE_DX,
+    EYE_HW,
+    EYE_WIDTH,
+    EYE_Y,
+    MOUTH_MAX_GAP,
+    MOUTH_Y,
+    AvatarSpec,
+)
+from akool_mcp.render.face.cavity import paint_inside, showing
+from akool_mcp.render.face.palette import MouthPalette
 
 Curve = npt.NDArray[np.float64]
 
 _SCLERA: Color = (236, 241, 244)
 _LASH: Color = (34, 28, 30)
 _MOUTH_INSIDE: Color = (38, 30, 78)
+_THROAT: Color = (20, 16, 44)
 _TEETH: Color = (226, 232, 236)
 _TONGUE: Color = (110, 104, 196)
+_GAZE_DX = 6.0  # a glance to the side moves the iris this far (design units; the eye is 68 wide)
 
 
 def clipped(painter: Painter, mask: npt.NDArray[np.float32], draw: Callable[[Painter], None]) -> None:
@@ -61,7 +76,7 @@ def _eye_curves(ex: float, side: float, lid: float) -> tuple[Curve, Curve, Curve
     return xs, np.minimum(lid_y, lower), lower
 
 
-def draw_eye(painter: Painter, spec: AvatarSpec, side: float, lid: float) -> None:
+def draw_eye(painter: Painter, spec: AvatarSpec, side: float, lid: float, gaze: float = 0.0) -> None:
     ex = CX + side * EYE_DX
     xs, upper, lower = _eye_curves(ex, side, lid)
     top = np.column_stack([xs, upper])
@@ -77,7 +92,7 @@ def draw_eye(painter: Painter, spec: AvatarSpec, side: float, lid: float) -> Non
 
         def inside(p: Painter) -> None:
             p.fill(np.vstack([top, bottom[::-1]]), _SCLERA)
-            iris_c = (ex + side * 1.0, EYE_Y - 1.5)
+            iris_c = (ex + side * 1.0 + gaze * _GAZE_DX, EYE_Y - 1.5)
             p.ellipse(iris_c, (16, 16), shade(spec.iris, 0.7))
             p.ellipse(iris_c, (14, 14), spec.iris)
             p.ellipse((iris_c[0], iris_c[1] + 3.5), (10, 9), shade(spec.iris, 1.25))
@@ -111,9 +126,10 @@ def _lash(line: Curve, width: float, wing: bool, side: float) -> Curve:
     return np.vstack([line + normal * half[:, None], (line - normal * half[:, None])[::-1]])
 
 
-def draw_eyes(painter: Painter, spec: AvatarSpec, lid: float) -> None:
-    draw_eye(painter, spec, -1.0, lid)
-    draw_eye(painter, spec, 1.0, lid)
+def draw_eyes(painter: Painter, spec: AvatarSpec, lid: float, gaze: float = 0.0) -> None:
+    """Both eyes ``lid`` shut (0 open .. 1 shut), looking ``gaze`` to the side (-1..1)."""
+    draw_eye(painter, spec, -1.0, lid, gaze)
+    draw_eye(painter, spec, 1.0, lid, gaze)
 
 
 def draw_brows(painter: Painter, spec: AvatarSpec, lift: float = 0.0) -> None:
@@ -190,18 +206,18 @@ _UPPER_LIP_RIDES = 0.6
 _LOWER_LIP_RIDES = 0.8
 _BITE_GAP = 4.5  # f v: the lips this far apart, the lower one under the upper teeth
 _SHUT_GAP = 1.0  # lips closer than this are drawn shut, meeting on a line
-# Inside an open mouth the upper teeth show _TEETH_SHARE of the gap (at most _TALLEST_TEETH)
-# and the tongue once the lips are _TONGUE_GAP apart.
-_TEETH_SHARE = 0.42
-_TALLEST_TEETH = 8.5
-_TONGUE_GAP = 9
+_TEETH_OVER_LIP = 3.0  # the teeth's colour reaches this far under the upper lip's edge
 
 
-def draw_mouth(painter: Painter, spec: AvatarSpec, openness: float, width: float = 0.0, bite: bool = False) -> None:
-    """Lips at rest for 0; for more, the lips part around a dark mouth with teeth and tongue.
+def draw_mouth(
+    painter: Painter, spec: AvatarSpec, openness: float, width: float = 0.0, bite: bool = False, tongue: float = 0.0
+) -> None:
+    """Lips at rest for 0; for more, the lips part around the inside of the mouth, drawn as a
+    photo's is (:func:`.paint_inside`: teeth, cavity and tongue as the pose shows them).
 
     ``width`` -1 rounds the lips (o u w: narrower, fuller, a rounder opening), +1 spreads them
-    (i e: wider, corners up); ``bite`` puts the lower lip under the upper teeth (f v).
+    (i e: wider, corners up); ``bite`` puts the lower lip under the upper teeth (f v);
+    ``tongue`` 0..1 raises the tongue's tip to the teeth (l th n t d).
     """
     rounded, spread = max(-width, 0.0), max(width, 0.0)
     # An open mouth narrows a little; rounding draws the corners in, spreading pulls them out.
@@ -244,23 +260,29 @@ def draw_mouth(painter: Painter, spec: AvatarSpec, openness: float, width: float
     hole = painter.mask()
     painter.mask_fill(hole, inside_poly)
 
+    palette = MouthPalette(
+        cavity=_colour(_MOUTH_INSIDE),
+        throat=_colour(_THROAT),
+        tongue=_colour(_TONGUE),
+        teeth=_colour(_TEETH),
+        lips=_colour(spec.lips),
+    )
+
     def inside(p: Painter) -> None:
-        p.fill(inside_poly, _MOUTH_INSIDE)
-        # Upper teeth: a soft band under the upper lip, shorter towards the corners.
-        throat = p.mask()
-        p.mask_ellipse(throat, (CX, MOUTH_Y + 0.3 * gap), (hw * 0.55, 0.35 * gap))
-        p.darken(p.blur(throat, 0.15 * gap), 0.45)
-        if gap > _TONGUE_GAP and not bite:
-            p.ellipse((CX, float(inner_bottom[36]) + 3), (hw * 0.55, 0.32 * gap), _TONGUE)
-        # Upper teeth: a band under the upper lip that tapers away towards the corners.
-        teeth_h = min(_TEETH_SHARE * gap, _TALLEST_TEETH) if not bite else gap + 1.0
-        keep = np.abs(u) < 0.86
-        tx, tu = xs[keep], u[keep]
-        teeth_top = inner_top[keep] - 3
-        teeth_bottom = inner_top[keep] + teeth_h * np.clip(1 - (tu / 0.86) ** 4, 0, 1) ** 0.5
-        p.fill(np.vstack([np.column_stack([tx, teeth_top]), np.column_stack([tx, teeth_bottom])[::-1]]), _TEETH)
-        edge = p.mask()
-        p.mask_line(edge, np.column_stack([tx, teeth_bottom - 1.2]), 2.0)
-        p.darken(p.blur(edge, 1.0), 0.18)
+        origin = np.asarray(p.origin, np.float64)
+        # The upper edge a little under the upper lip, so that no seam of the lip's own colour
+        # shows between it and the teeth.
+        top = (np.column_stack([xs, inner_top - _TEETH_OVER_LIP]) * p.scale - origin).astype(np.float32)
+        bottom = (np.column_stack([xs, inner_bottom]) * p.scale - origin).astype(np.float32)
+        unit = EYE_WIDTH * p.scale
+        gap_px = float(np.max(inner_bottom - inner_top)) * p.scale
+        shows = showing(openness, width, 1.0 if bite else 0.0, tongue, gap_px, unit, draw_teeth=True)
+        if shows.upper_teeth > 0:  # as much of them shows under the lip as a photo's would
+            shows = replace(shows, upper_teeth=shows.upper_teeth + _TEETH_OVER_LIP * p.scale)
+        paint_inside(p.image, top, bottom, unit, palette, shows)
 
     clipped(painter, hole, inside)
+
+
+def _colour(color: Color) -> npt.NDArray[np.float32]:
+    return np.asarray(color, np.float32)

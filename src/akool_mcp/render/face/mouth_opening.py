@@ -37,16 +37,31 @@ _STEP_PX = 0.25  # sampling step along a column
 # an opening: closed lips keep their own seam.
 _MIN_RUN_PX = 1.0
 _MIN_RUN = 0.03
+# Nor is a run under _SEAM eye widths while the mesh has the lips shut (its inner lips under
+# _MESH_SHUT apart, the median of the middle columns): the shadowed seam of Grace Hopper's
+# closed lips, 0.03-0.055 eye widths tall in pans over her portrait, where the mesh has them
+# 0.003-0.023 apart, was taken for an opening in up to 21 of 50 frames and settled into a pale,
+# streaked curtain of stretched lip with dark specks under it. A mouth the engine made talk, as
+# little open, has the mesh's lips 0.07-0.14 apart.
+_SEAM = 0.07
+_MESH_SHUT = 0.03
 _LOOK = 0.4  # how far around the lips' outline the pixels are read (eye widths)
 _MIDDLE_COLUMNS = 3  # of the five middle inner-lip columns, this many must be dark: an opening
 _REACH = 0.08  # the dark inside may reach this far beyond the lips' outline (eye widths)
 _BAND_SOFT = 0.01  # the gap's soft edges, beyond the measured run (eye widths, plus a pixel)
 _FOOT_REACH = 0.15  # how far under the gap the lower lip's lower edge is looked for (eye widths)
-_FOOT_CONTRAST = 4.0  # lips this much redder (Cr) than the skin under them show their edge
-_FOOT_EDGE_PX = 1.5  # the lip's edge is looked for as a fall in redness over this many pixels
-# The lip's and the skin's redness are the medians of the first and the last _FOOT_ENDS-th of
-# the samples under the gap (a column with fewer than _FOOT_ENDS edge lengths of them is left
-# alone); the edge is where the redness falls by at least _FOOT_FALL of _FOOT_CONTRAST.
+# Lips whose colour (Cr, Cb) lies this far from the skin's under them show their edge. Both
+# chroma axes: a pale lip over tanned skin differs more in Cb than in redness (the astronaut's
+# lower lip, stretched thin by a wide "ah": Cr 152 over skin 149, Cb 120 over 110).
+_FOOT_CONTRAST = 4.0
+# The lip's edge is looked for as a fall in colour over _FOOT_EDGE eye widths (at least
+# _FOOT_EDGE_PX): an edge softens with the face's size in the picture (a photo scaled up to 4K
+# spreads it over 5-10 px, where a fall over 1.5 px never reached _FOOT_FALL of the contrast).
+# The lip's and the skin's colours are the medians of the first and the last _FOOT_ENDS-th of
+# the samples under the gap (a column with fewer than _FOOT_ENDS times _FOOT_EDGE_PX of them is
+# left alone); the edge is where the colour falls by at least _FOOT_FALL of _FOOT_CONTRAST.
+_FOOT_EDGE = 0.025
+_FOOT_EDGE_PX = 1.5
 _FOOT_ENDS = 8
 _FOOT_FALL = 0.5
 # The search starts this far above the upper inner lip (px); the region the inside may cover
@@ -92,7 +107,7 @@ def find_opening(picture: Image | I420, face: lm.Face) -> Opening:
     height, width = (picture.height, picture.width) if isinstance(picture, I420) else picture.shape[:2]
     x1 = max(x0 + 1, min(width, int(np.ceil(outline[:, 0].max() + margin))))
     y1 = max(y0 + 1, min(height, int(np.ceil(outline[:, 1].max() + margin))))
-    gray, red = _gray_and_red(picture, (int(x0), int(y0), x1, y1))
+    gray, chroma = _gray_and_chroma(picture, (int(x0), int(y0), x1, y1))
     corner = np.array([x0, y0], np.float32)
     reference = float(np.median(_sample(gray, outline - corner)))
     dark, edge = _DARK * reference, _EDGE * reference
@@ -100,13 +115,16 @@ def find_opening(picture: Image | I420, face: lm.Face) -> Opening:
     upper = p[list(lm.INNER_LIP_UPPER[1:-1])]
     outer = p[list(lm.OUTER_LIP_LOWER[1:-1])]
     # Search from the upper inner lip down to a lip's thickness below the lower lip's outline.
-    above = np.maximum((lower - upper) @ down, 0.0) + _ABOVE_LIP_PX
+    apart = (lower - upper) @ down  # the mesh's inner lips
+    above = np.maximum(apart, 0.0) + _ABOVE_LIP_PX
     thick = np.maximum((outer - lower) @ down, 1.0)
     below = (outer - lower) @ down + thick
     top = np.full(len(lower), np.nan, np.float32)
     bottom = np.full(len(lower), np.nan, np.float32)
     unit = float(np.linalg.norm(across))
     shortest = max(_MIN_RUN_PX, _MIN_RUN * unit)
+    if float(np.median(apart[2:-2])) < _MESH_SHUT * unit:
+        shortest = max(shortest, _SEAM * unit)  # shut, as the mesh sees it: a short run is the seam
     for i in range(len(lower)):
         offsets = np.arange(-float(above[i]), float(below[i]) + _STEP_PX, _STEP_PX, dtype=np.float32)
         luma = _sample(gray, lower[i] + offsets[:, None] * down - corner)
@@ -131,28 +149,37 @@ def find_opening(picture: Image | I420, face: lm.Face) -> Opening:
     region = np.vstack([highest, lowest[::-1]]).astype(np.float32)
     middle = np.nan_to_num((top + bottom) / 2)[:, None] * down[None, :]
     seeds = (lower + middle)[~np.isnan(bottom)].astype(np.float32)
-    foot = _lip_foot(red, lower - corner, bottom, below.astype(np.float32), down, unit)
+    foot = _lip_foot(chroma, lower - corner, bottom, below.astype(np.float32), down, unit)
     return Opening(top, bottom, edge, region, seeds, unit, _band(p, lower, top, lowest, down, unit), foot)
 
 
-def _lip_foot(red: Image, lower: Floats, bottom: Floats, below: Floats, down: Floats, unit: float) -> Floats:
+def _lip_foot(chroma: Image, lower: Floats, bottom: Floats, below: Floats, down: Floats, unit: float) -> Floats:
     """Per column with a gap, where the lower lip under it ends: going down from the gap, the
-    steepest fall of the redness from the lip's to the skin's. (Not where it is halfway: the
-    skin under a lip is often a little red itself, fading slowly over the chin.)"""
+    steepest fall from the lip's colour to the skin's. (Not where it is halfway: the skin under
+    a lip is often a little lip-coloured itself, fading slowly over the chin.)
+
+    The colours are measured along the column (the first and the last _FOOT_ENDS-th of it), and
+    each sample is placed on the line between them: how much lip it is, in chroma levels."""
     foot = np.full(len(lower), np.nan, np.float32)
-    near = max(1, round(_FOOT_EDGE_PX / _STEP_PX))
+    least = max(1, round(_FOOT_EDGE_PX / _STEP_PX))
+    near = max(least, round(_FOOT_EDGE * unit / _STEP_PX))
+    box = np.ones(least) / least
     for i in np.flatnonzero(~np.isnan(bottom)).tolist():
         start = float(bottom[i]) + 1.0
         offsets = np.arange(start, start + max(float(below[i]), _FOOT_REACH * unit), _STEP_PX, dtype=np.float32)
-        if len(offsets) < _FOOT_ENDS * near:
+        if len(offsets) < _FOOT_ENDS * least or len(offsets) // 2 <= near:
             continue
-        redness = np.convolve(_sample(red, lower[i] + offsets[:, None] * down), np.ones(near) / near, mode="same")
+        samples = _sample_channels(chroma, lower[i] + offsets[:, None] * down)
+        smoothed = np.stack([np.convolve(samples[:, c], box, mode="same") for c in range(samples.shape[1])], axis=1)
         k = max(2, len(offsets) // _FOOT_ENDS)
-        if float(np.median(redness[:k])) - float(np.median(redness[-k:])) < _FOOT_CONTRAST:
-            continue  # no lip red to tell from the skin's (a pale lip, a beard)
+        lip, skin = np.median(smoothed[:k], axis=0), np.median(smoothed[-k:], axis=0)
+        contrast = float(np.linalg.norm(lip - skin))
+        if contrast < _FOOT_CONTRAST:
+            continue  # no lip colour to tell from the skin's (a pale lip, a beard)
+        lipness = (smoothed - skin) @ ((lip - skin) / contrast)
         # The edge lies within the first half of the reach, and falls by a good part of that.
         half = len(offsets) // 2
-        fall = redness[: half - near] - redness[near:half]
+        fall = lipness[: half - near] - lipness[near:half]
         j = int(np.argmax(fall))
         if float(fall[j]) >= _FOOT_FALL * _FOOT_CONTRAST:
             foot[i] = float(offsets[j] + offsets[j + near]) / 2
@@ -172,8 +199,8 @@ def _band(p: Floats, lower: Floats, top: Floats, lowest: Floats, down: Floats, u
     return np.vstack([[left], upper_edge, [right], lowest[::-1]]).astype(np.float32)
 
 
-def _gray_and_red(picture: Image | I420, rect: Rect) -> tuple[Image, Image]:
-    """The grey and the redness (Cr) of ``rect`` of a BGR or YUV picture (a YUV one is
+def _gray_and_chroma(picture: Image | I420, rect: Rect) -> tuple[Image, Image]:
+    """The grey and the chroma (Cr, Cb) of ``rect`` of a BGR or YUV picture (a YUV one is
     converted only there)."""
     x0, y0, x1, y1 = rect
     if isinstance(picture, I420):
@@ -183,8 +210,8 @@ def _gray_and_red(picture: Image | I420, rect: Rect) -> tuple[Image, Image]:
         crop = picture[y0:y1, x0:x1, :3]
     crop = np.ascontiguousarray(crop)
     gray = cast(Image, cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY))
-    red = cast(Image, np.ascontiguousarray(cv2.cvtColor(crop, cv2.COLOR_BGR2YCrCb)[..., 1]))
-    return gray, red
+    chroma = cast(Image, np.ascontiguousarray(cv2.cvtColor(crop, cv2.COLOR_BGR2YCrCb)[..., 1:]))
+    return gray, chroma
 
 
 def fill_opening(patch: Image, opening: Opening, origin: tuple[int, int]) -> None:
@@ -296,6 +323,14 @@ def _sample(gray: Image, points: Floats) -> Floats:
     xs, ys = np.ascontiguousarray(xy[..., 0]), np.ascontiguousarray(xy[..., 1])
     values = cast(Image, cv2.remap(gray, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
     return values.astype(np.float32).reshape(-1)
+
+
+def _sample_channels(picture: Image, points: Floats) -> Floats:
+    """Bilinear values (n, channels) of a many-channel ``picture`` at ``points`` (x, y)."""
+    xy = points.reshape(1, -1, 2).astype(np.float32)
+    xs, ys = np.ascontiguousarray(xy[..., 0]), np.ascontiguousarray(xy[..., 1])
+    values = cast(Image, cv2.remap(picture, xs, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+    return values.astype(np.float32).reshape(len(points), -1)
 
 
 def _crossing(offsets: Floats, luma: Floats, i: int, j: int, level: float) -> float:

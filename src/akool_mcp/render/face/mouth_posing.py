@@ -19,14 +19,18 @@ from akool_mcp.render.face.warp import Points
 
 # The jaw's drop and the lips' opening. The lips move across the mouth's width and a little
 # beyond (_LIPS_SPAN half-widths), most in the middle; the opening's profile across them is
-# lips ** (_OPEN_PROFILE + _ROUNDED_PROFILE * rounded): a rounded mouth opens in the middle, a
-# spread one flatter across. Within _LIPS_ZONE of the seam between the lips they follow the
-# lips' profile, further away the jaw's, which swings less towards the ears (the jaw is taken
-# as at least _LEAST_JAW half-widths of the mouth wide); below the jaw line the drop fades out
-# over _JAW_FADE of the neck before it reaches the collar (raised from 0.3 with the look test
-# that measures the warp's kinks under the chin).
+# lips ** (_OPEN_PROFILE + _WIDE_PROFILE * open + _ROUNDED_PROFILE * rounded): a rounded mouth
+# opens in the middle, a spread one flatter across, and a neutral one opened wide tapers into
+# its corners (at 0.6 a wide "ah" on Grace Hopper was half open at 85% of its width: a box with
+# upright sides, cut out of the face); barely open or spread it keeps the flatter profile.
+# Within _LIPS_ZONE of the seam between the lips they follow the lips' profile, further away
+# the jaw's, which swings less towards the ears (the jaw is taken as at least _LEAST_JAW
+# half-widths of the mouth wide); below the jaw line the drop fades out over _JAW_FADE of the
+# neck before it reaches the collar (raised from 0.3 with the look test that measures the
+# warp's kinks under the chin).
 _LIPS_SPAN = 1.05
 _OPEN_PROFILE = 0.6
+_WIDE_PROFILE = 0.4
 _ROUNDED_PROFILE = 1.6
 _LIPS_ZONE = 0.3
 _LEAST_JAW = 1.2
@@ -66,6 +70,7 @@ class MouthPose:
     open: float  # 0 lips at rest .. 1 wide open; below 0 pressed shut (p b m)
     width: float  # -1 rounded .. +1 spread
     bite: float  # 0..1 lower lip under the upper teeth
+    tongue: float = 0.0  # 0..1 the tongue's tip up at the teeth (l th n t d)
 
 
 WIDE_OPEN = MouthPose(1.0, 0.0, 0.0)
@@ -80,7 +85,8 @@ def posed_points(shape: MouthShape, placement: MouthPlacement, pose: MouthPose) 
     drop = shape.max_drop * max(pose.open, 0.0)
     rounded, spread = max(-pose.width, 0.0), max(pose.width, 0.0)
     lips = np.clip(1 - (u / (_LIPS_SPAN * hw)) ** 2, 0, 1)
-    across = lips ** (_OPEN_PROFILE + _ROUNDED_PROFILE * rounded)
+    wide = max(pose.open, 0.0) * (1 - rounded - spread)
+    across = lips ** (_OPEN_PROFILE + _WIDE_PROFILE * wide + _ROUNDED_PROFILE * rounded)
     lateral = np.clip(1 - (u / max(shape.jaw_half, hw * _LEAST_JAW)) ** 2, 0, 1) ** 2
     near_lips = 1 - smooth(np.abs(below) / _LIPS_ZONE)
     under_jaw = v - along(u, shape.jaw_u, shape.jaw_v)

@@ -16,19 +16,17 @@ import numpy as np
 import numpy.typing as npt
 
 from akool_mcp.render.face import landmarks as lm
-from akool_mcp.render.face.cavity import SHUT_GAP, paint_inside, soften_seam
+from akool_mcp.render.face.cavity import SHUT_GAP, paint_inside, showing, soften_seam
 from akool_mcp.render.face.mouth_opening import Opening
 from akool_mcp.render.face.mouth_posing import WIDE_OPEN, MouthPose, posed_points
 from akool_mcp.render.face.mouth_shape import MouthPlacement, MouthShape, measure_mouth, place_mouth
+from akool_mcp.render.face.palette import MouthPalette
 from akool_mcp.render.face.warp import Mesh, Points, Triangles, inside_polygon, remap, triangulate
 from akool_mcp.render.layers import Rect
 from akool_mcp.render.pixels import Image
 
-# Synthetic upper teeth, drawn where the picture shows none of its own (or over a bitten lower
-# lip past _BITE_SHOWS_TEETH): _TEETH_SHARE of the gap between the lips plus the bite's share,
-# at most _TALLEST_TEETH eye widths.
-_TEETH_SHARE = 0.45
-_TALLEST_TEETH = 0.09
+# Teeth are drawn where the picture shows none of its own, and over a lower lip bitten past
+# _BITE_SHOWS_TEETH (how much of them shows: see cavity.showing).
 _BITE_SHOWS_TEETH = 0.3
 
 
@@ -58,11 +56,11 @@ class MouthRig:
         """Where every mesh point goes for ``pose``, in patch pixels."""
         return posed_points(self.shape, self.placement, pose)
 
-    def render(self, patch: Image, pose: MouthPose, light: float, coarse: bool = False) -> Image:
+    def render(self, patch: Image, pose: MouthPose, palette: MouthPalette, coarse: bool = False) -> Image:
         """The patch (BGR, ``self.rect`` of the picture) with the mouth in ``pose``.
 
-        ``light``: the face's brightness (see :func:`.skin_light`); ``coarse``: faster warp
-        tables, for a video frame seen once (see :meth:`Mesh.maps`).
+        ``palette``: the face's own colours for the inside (see :func:`.mouth_palette`);
+        ``coarse``: faster warp tables, for a video frame seen once (see :meth:`Mesh.maps`).
         """
         moved = self.posed(pose)
         out = remap(patch, self.mesh.maps(self.placement.rest, moved, coarse))
@@ -72,10 +70,9 @@ class MouthRig:
         gap = float(np.max(lower[:, 1] - edge[:, 1]))
         if gap < SHUT_GAP * unit:
             return out  # closed lips: nothing of the inside shows
-        teeth = None
-        if not self.placement.own_teeth or pose.bite > _BITE_SHOWS_TEETH:
-            teeth = min(_TALLEST_TEETH * unit, _TEETH_SHARE * gap + pose.bite * gap)
-        paint_inside(out, edge, lower, unit, light, teeth)
+        drawn = not self.placement.own_teeth or pose.bite > _BITE_SHOWS_TEETH
+        shows = showing(pose.open, pose.width, pose.bite, pose.tongue, gap, unit, drawn)
+        paint_inside(out, edge, lower, unit, palette, shows)
         return out
 
 

@@ -52,6 +52,10 @@ _GRID_CLEAR = 0.6
 _LEAST_ANCHORS = 8
 
 _OWN_TEETH = 0.05  # a photo whose lips are this far apart (eye widths) shows its own teeth
+# A video frame shows teeth of its own where its dark gap begins this far (eye widths) under the
+# upper lip: a closed mouth's dark seam begins right at the lip (Grace Hopper's did, and was taken
+# for an open mouth with its own teeth: no teeth were drawn, a black slit showed).
+_OWN_TEETH_STRIP = 0.02
 # A video frame's lower lip is posed at most this many times as thick as the frame shows it,
 # and never under this part of its rest thickness.
 LIP_STRETCH = 1.6
@@ -216,7 +220,8 @@ def place_mouth(
     teeth_now[:, 1] = np.clip(teeth_now[:, 1], upper_now[:, 1], lower_now[:, 1])
     # A frame whose own mouth is open keeps its own inside, teeth and all, in the teeth strip:
     # teeth drawn under them would make two rows.
-    own_teeth = shape.own_teeth or (top is not None and bool(np.any(~np.isnan(top))))
+    strip = teeth_now[:, 1] - upper_now[:, 1]
+    own_teeth = shape.own_teeth or (top is not None and bool(np.any(~np.isnan(top) & (strip >= _OWN_TEETH_STRIP))))
     points = frame.to_picture(np.vstack([now[shape.landmarks], teeth_now]).astype(np.float32))
     rect = _patch_rect(frame, points, shape.chin_v, width, height)
     origin = np.array(rect[:2], np.float32)

@@ -17,19 +17,23 @@ from akool_mcp.log import get_logger
 from akool_mcp.render.composition import Box, RenderError
 from akool_mcp.render.encode import YuvFrame
 from akool_mcp.render.face import landmarks as lm
-from akool_mcp.render.face.cavity import skin_light
 from akool_mcp.render.face.eye_rig import build_eyes_rig
 from akool_mcp.render.face.mouth_posing import MouthPose
 from akool_mcp.render.face.mouth_rig import build_mouth_rig
+from akool_mcp.render.face.palette import mouth_palette
 from akool_mcp.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect, load_image
 from akool_mcp.render.motion import (
     BITE,
+    GAZE_LEVELS,
+    LID_LEVELS,
     OPEN_LEVELS,
     PRESSED,
     WIDTH_LEVELS,
     MouthStates,
-    blink_schedule,
+    eye_lids,
+    gaze_track,
     head_motion,
+    lid_levels,
     mouth_states,
 )
 from akool_mcp.render.pixels import Image, over
@@ -39,7 +43,6 @@ from akool_mcp.speech import MouthTracks
 
 log = get_logger(__name__)
 
-EYE_LIDS = (0.0, 0.55, 1.0)  # open, half, shut: as the built-ins blink
 _PRESSED_POSE = MouthPose(-1.0, 0.0, 0.0)  # p b m: the lips pressed together over the teeth
 _BITE_POSE = MouthPose(0.1, 0.1, 1.0)  # f v: a touch open and spread, the lower lip under the teeth
 # The ellipse that moves with the head: its centre this far down the face mesh's box, its radii
@@ -66,12 +69,13 @@ def flatten(bgra_premultiplied: Image) -> Image:
     return (bgra_premultiplied[..., :3].astype(np.uint16) + grey).clip(0, 255).astype(np.uint8)
 
 
-def mouth_pose(level: int, width_index: int) -> MouthPose:
+def mouth_pose(level: int, width_index: int, tongue: int = 0) -> MouthPose:
+    """The pose of one quantized mouth state (see :class:`.MouthStates`)."""
     if level == PRESSED:
         return _PRESSED_POSE
     if level == BITE:
         return _BITE_POSE
-    return MouthPose(level / (OPEN_LEVELS - 1), WIDTH_LEVELS[width_index], 0.0)
+    return MouthPose(level / (OPEN_LEVELS - 1), WIDTH_LEVELS[width_index], 0.0, float(tongue))
 
 
 def head_region(face: lm.Face) -> tuple[tuple[float, float], tuple[float, float], float]:
@@ -100,7 +104,8 @@ class PhotoAnimator:
         self.face = lm.Face((faces[0].points * np.array([sx, sy], np.float32) + offset).astype(np.float32), 1.0)
         frames = len(tracks.open)
         self.states: MouthStates = mouth_states(tracks, fps)
-        self.blinks = blink_schedule(path.name, frames, fps)
+        self.lids = lid_levels(eye_lids(path.name, frames, fps, tracks.stress))
+        self.gaze = gaze_track(path.name, frames, fps, tracks.open)
         self.motion = head_motion(path.name, frames, fps, tracks.stress)
         (cx, cy), (rx, ry), fade = head_region(self.face)
         reach_x, reach_y = rx * (1 + fade), ry * (1 + fade)
@@ -110,8 +115,8 @@ class PhotoAnimator:
         self.rect: Rect | None = None if area is None else intersect(even_rect(area, *canvas), visible or area)
         self.base: Image | None = None
         self.above: Sequence[Drawable] = ()
-        self.mouth_cache: dict[tuple[int, int], Image] = {}
-        self.eye_cache: dict[int, Image] = {}
+        self.mouth_cache: dict[tuple[int, int, int], Image] = {}
+        self.eye_cache: dict[tuple[int, int], Image] = {}
         self.last: tuple[int, int, int, int] | None = None
 
     def rects(self) -> list[Rect]:
@@ -135,29 +140,29 @@ class PhotoAnimator:
         local = lm.Face(self.face.points - np.array(r[:2], np.float32), 1.0)
         self.mouth = build_mouth_rig(local, w, h)
         self.eyes = build_eyes_rig(local, w, h, bottom=self.mouth.rect[1])
-        self.light = skin_light(region, local)
+        self.palette = mouth_palette(region, local, self.mouth.placement.own_teeth)
         (cx, cy), (rx, ry), fade = head_region(local)
         pivot = (cx, float(local.points[lm.CHIN, 1]) + _PIVOT_BELOW_CHIN * (ry * 2))
         self.sway = HeadSway(ellipse_weight(w, h, (cx, cy), (rx, ry), fade), pivot)
         self.unit = local.eye_distance
 
-    def _mouth_patch(self, level: int, width: int) -> Image:
-        key = (level, width)
+    def _mouth_patch(self, key: tuple[int, int, int]) -> Image:
         patch = self.mouth_cache.get(key)
         if patch is None:
             assert self.base is not None
             x0, y0, x1, y1 = self.mouth.rect
-            patch = self.mouth.render(self.base[y0:y1, x0:x1].copy(), mouth_pose(level, width), self.light)
+            patch = self.mouth.render(self.base[y0:y1, x0:x1].copy(), mouth_pose(*key), self.palette)
             self.mouth_cache[key] = patch
         return patch
 
-    def _eye_patch(self, state: int) -> Image:
-        patch = self.eye_cache.get(state)
+    def _eye_patch(self, key: tuple[int, int]) -> Image:
+        patch = self.eye_cache.get(key)
         if patch is None:
             assert self.base is not None
             x0, y0, x1, y1 = self.eyes.rect
-            patch = self.eyes.render(self.base[y0:y1, x0:x1].copy(), EYE_LIDS[state])
-            self.eye_cache[state] = patch
+            lid, gaze = key[0] / (LID_LEVELS - 1), GAZE_LEVELS[key[1]]
+            patch = self.eyes.render(self.base[y0:y1, x0:x1].copy(), lid, gaze)
+            self.eye_cache[key] = patch
         return patch
 
     def pose_at(self, index: int) -> tuple[float, float, float]:
@@ -168,14 +173,14 @@ class PhotoAnimator:
         """The head region's pixels (BGR, before the layers above) at frame ``index``."""
         assert self.base is not None
         out = self.base.copy()
-        level, width = int(self.states.level[index]), int(self.states.width[index])
-        if level != 0:
+        key = self.states.key(index)
+        if key[0] != 0:
             x0, y0, x1, y1 = self.mouth.rect
-            out[y0:y1, x0:x1] = self._mouth_patch(level, width)
-        blink = int(self.blinks[index])
-        if blink:
+            out[y0:y1, x0:x1] = self._mouth_patch(key)
+        eyes = (int(self.lids[index]), int(self.gaze[index]))
+        if eyes != (0, GAZE_LEVELS.index(0.0)):
             x0, y0, x1, y1 = self.eyes.rect
-            out[y0:y1, x0:x1] = self._eye_patch(blink)
+            out[y0:y1, x0:x1] = self._eye_patch(eyes)
         dx, dy, roll = self.pose_at(index)
         return self.sway.apply(out, dx, dy, roll)
 

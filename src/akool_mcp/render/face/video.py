@@ -23,9 +23,9 @@ from av.error import FFmpegError
 from akool_mcp.render.composition import Box, Cancelled, RenderError
 from akool_mcp.render.encode import YuvFrame
 from akool_mcp.render.face import landmarks as lm
-from akool_mcp.render.face.cavity import skin_light
 from akool_mcp.render.face.mouth_opening import Opening, fill_opening, find_opening
 from akool_mcp.render.face.mouth_rig import build_mouth_rig
+from akool_mcp.render.face.palette import mouth_palette
 from akool_mcp.render.face.photo import fit_box, mouth_pose
 from akool_mcp.render.face.settle import closed_face
 from akool_mcp.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect
@@ -249,7 +249,7 @@ class VideoAnimator:
             )
         rest = LoopedFrames(path, fit=(box.width, box.height), cancelled=cancelled)
         self.rig = build_mouth_rig(_restful_face(rest, fps) or face, first.width, first.height)
-        self.light = skin_light(first.bgr(), face)
+        self.palette = mouth_palette(first.bgr(), face, self.rig.placement.own_teeth)
         self.first: I420 | None = first
         visible = intersect(box_rect(self.box), (0, 0, *canvas))
         self.rect = None if visible is None else even_rect(visible, *canvas)
@@ -284,7 +284,7 @@ class VideoAnimator:
         opening = find_opening(frame, face)
         rig = self.rig.placed_on(face, frame.width, frame.height, opening)
         at = min(index, len(self.states.level) - 1)
-        level, width = int(self.states.level[at]), int(self.states.width[at])
+        key = self.states.key(at)
         x0, y0, x1, y1 = rig.rect
         if x1 - x0 < _SMALLEST_PATCH_PX or y1 - y0 < _SMALLEST_PATCH_PX:
             return frame
@@ -294,9 +294,7 @@ class VideoAnimator:
         patch = frame.bgr((ex0, ey0, ex1, ey1))
         inner = np.ascontiguousarray(patch[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0])
         fill_opening(inner, opening, (x0, y0))
-        patch[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0] = rig.render(
-            inner, mouth_pose(level, width), self.light, coarse=True
-        )
+        patch[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0] = rig.render(inner, mouth_pose(*key), self.palette, coarse=True)
         out = frame.copy()
         out.put_bgr(ex0, ey0, patch)
         return out
