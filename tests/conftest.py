@@ -6,7 +6,7 @@ from collections.abc import Generator
 import pytest
 
 # Generated media (speech, faces, audio files) for the tests of every layer that needs them.
-pytest_plugins = ["tests.samples"]
+pytest_plugins = ["tests.samples", "tests.postgres", "tests.s3"]
 
 
 @pytest.fixture
