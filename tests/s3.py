@@ -26,7 +26,7 @@ class S3Server:
     def client(self) -> Any:
         import boto3
 
-        return boto3.client(  # pyright: ignore[reportUnknownMemberType]
+        return boto3.client(  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
             "s3",
             endpoint_url=self.endpoint,
             aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],

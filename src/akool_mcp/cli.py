@@ -95,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             serve_local_api(settings, host=args.host, port=args.port, role=args.role)
             return 0
         transport: str = getattr(args, "transport", "stdio")
+        if transport != "stdio":
+            check_cluster(settings, engine=False)
         if transport == "stdio":
             from akool_mcp.server import build_server
 

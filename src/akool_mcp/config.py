@@ -185,6 +185,8 @@ def check_cluster(settings: Settings, *, engine: bool) -> None:
             missing.append("AKOOL_MCP_TOKEN")
         if settings.public_url is None:
             missing.append("AKOOL_PUBLIC_URL")
+        if settings.blob_store is None:
+            missing.append("AKOOL_BLOB_STORE")
     if missing:
         raise ConfigError(
             f"cluster mode (AKOOL_DATABASE_URL) needs {', '.join(missing)}: every replica must use the same "

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from akool_mcp.local.blobs import BlobKeyError, BlobStore, FolderBlobs, S3Blobs
+from akool_mcp.blobs import BlobKeyError, BlobStore, FolderBlobs, S3Blobs
 from tests.s3 import S3Server
 
 

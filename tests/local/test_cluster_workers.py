@@ -73,7 +73,15 @@ def files_of(blobs: Path, video_id: str) -> list[str]:
 
 async def start_api(running: Cluster) -> Node:
     api = running.start("api")
-    await until(lambda: api_up(running.api_port), "the API process to listen")
+
+    async def listening() -> bool:
+        assert api.proc.poll() is None, f"the API process exited: {''.join(api.log[-15:])}"
+        return await api_up(running.api_port)
+
+    try:
+        await until(listening, "the API process to listen")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; its log: {''.join(api.log[-15:])}") from None
     return api
 
 
@@ -189,7 +197,7 @@ async def test_the_api_killed_during_a_create_leaves_a_row_and_a_job_or_neither(
                         with psycopg.connect(migrated) as db:
                             found = db.execute(
                                 "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                "AND query ILIKE '%%procrastinate%%'"
+                                "AND datname = current_database() AND query ILIKE '%%procrastinate%%'"
                             ).fetchone()
                         return found is not None and found[0] > 0
 

@@ -20,6 +20,9 @@ class Links:
     poster_dir: Path
     files_root: Path | None = None  # the local engine's files: thumbnails, previews, renders
     base_url: str | None = None  # set under the HTTP transports
+    # Servers side by side: a kept copy or poster another replica made is served by name from the shared blob
+    # store, so its link is the same whichever replica kept it.
+    shared: bool = False
 
     @property
     def over_http(self) -> bool:
@@ -47,6 +50,8 @@ class Links:
         try:
             rel = path.resolve().relative_to(root.resolve())
         except ValueError:
+            if self.shared and kind in ("videos", "posters"):
+                return f"{self.base_url}{MEDIA_PREFIX}/{kind}/{quote(path.name)}"
             return None  # never hand out a path on the server's disk over HTTP
         return f"{self.base_url}{MEDIA_PREFIX}/{kind}/{quote(rel.as_posix())}"
 

@@ -13,7 +13,9 @@ from typing import Any
 
 from akool_mcp.domain.registry import VideoRecord
 
-_COLUMNS = "video_id, backend, status, created_at, updated_at, avatar, summary, remote_url, file_path, poster_path, params"
+_COLUMNS = (
+    "video_id, backend, status, created_at, updated_at, avatar, summary, remote_url, file_path, poster_path, params"
+)
 
 
 class SharedVideoRegistry:
@@ -75,7 +77,7 @@ class SharedVideoRegistry:
         stamp = time.time()
         with self._db() as db:
             row = db.execute(
-                "INSERT INTO akool_mcp_videos (video_id, backend, status, created_at, updated_at) "
+                "INSERT INTO akool_mcp_videos (video_id, backend, status, created_at, updated_at) "  # noqa: S608
                 "VALUES (%(id)s, %(backend)s, %(status)s, %(at)s, %(at)s) "
                 "ON CONFLICT (video_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, "
                 "remote_url = COALESCE(%(remote)s, akool_mcp_videos.remote_url), "

@@ -11,14 +11,18 @@ import anyio
 import anyio.to_thread
 from anyio.abc import TaskGroup
 
+from akool_mcp.blobs import BlobStore
 from akool_mcp.domain.keeping import VideoKeeper, default_name
 from akool_mcp.domain.poster import PosterError, make_poster
-from akool_mcp.domain.registry import VideoRecord, VideoRegistry
+from akool_mcp.domain.registry import Registry, VideoRecord
 from akool_mcp.errors import InputError, SaveError
 from akool_mcp.log import get_logger
 from akool_mcp.models import Status, Video, status_label
 
 log = get_logger(__name__)
+
+KEPT_PREFIX = "kept"  # where kept copies go in a shared blob store
+POSTERS_PREFIX = "posters"
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,13 @@ def is_file(path: str | None) -> bool:
 
 
 class VideoLibrary:
-    def __init__(self, registry: VideoRegistry, keeper: VideoKeeper, poster_dir: Path) -> None:
+    def __init__(
+        self, registry: Registry, keeper: VideoKeeper, poster_dir: Path, shared: BlobStore | None = None
+    ) -> None:
         self.registry = registry
+        # Servers side by side: each kept copy and poster also goes to the shared blob store (`kept/`,
+        # `posters/`), where any replica serves it from.
+        self.shared = shared
         self.keeper = keeper
         self.poster_dir = poster_dir
         self._tasks: TaskGroup | None = None
@@ -82,7 +91,7 @@ class VideoLibrary:
         if video.video_status != Status.COMPLETED or not video.video:
             return Observed(self.registry.update(video.id, backend=backend, status=status))
         known = self.registry.get(video.id)
-        if known is not None and is_file(known.file_path) and known.poster_path:
+        if known is not None and known.poster_path and await self._kept(known.file_path):
             return Observed(self.registry.update(video.id, backend=backend, status=status, remote_url=remote))
         record = self.registry.update(video.id, backend=backend, status=status, remote_url=remote)
         done = self._keeping.get(video.id)
@@ -97,6 +106,14 @@ class VideoLibrary:
             return Observed(record, saving=True)
         return Observed(self.registry.get(video.id) or record, problem=self._problems.pop(video.id, None))
 
+    async def _kept(self, file_path: str | None) -> bool:
+        """Kept here, or (servers side by side) by another replica in the shared blob store."""
+        if is_file(file_path):
+            return True
+        if file_path is None or self.shared is None:
+            return False
+        return await anyio.to_thread.run_sync(self.shared.exists, f"{KEPT_PREFIX}/{Path(file_path).name}")
+
     async def _keep(self, video_id: str, source: str, done: anyio.Event) -> None:
         try:
             kept = await self.keeper.keep(video_id, source)
@@ -106,6 +123,10 @@ class VideoLibrary:
             except (PosterError, OSError) as exc:
                 log.info("video.poster_failed", video=video_id, error=str(exc))
                 poster = None
+            if self.shared is not None:
+                await anyio.to_thread.run_sync(self.shared.put_copy, f"{KEPT_PREFIX}/{kept.name}", kept)
+                if poster is not None:
+                    await anyio.to_thread.run_sync(self.shared.put_copy, f"{POSTERS_PREFIX}/{poster.name}", poster)
             self.registry.set_files(video_id, file_path=str(kept), poster_path=str(poster) if poster else None)
         except SaveError as exc:
             log.info("video.keep_failed", video=video_id, error=str(exc))

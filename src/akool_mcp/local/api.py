@@ -26,12 +26,12 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from akool_mcp.local.blobs import BlobKeyError, BlobStore
+from akool_mcp.blobs import BlobKeyError, BlobStore
 from akool_mcp.local.catalogue import Catalogue
 from akool_mcp.local.engine_errors import FAILED, INVALID, NO_RECORD, TOO_FREQUENT, BodyTooLarge, EngineError
 from akool_mcp.local.filelinks import FileLinks
 from akool_mcp.local.health import Health
-from akool_mcp.local.keys import LocalKeys, RateLimiter, TokenIssuer, same_secret
+from akool_mcp.local.keys import Limiter, LocalKeys, TokenIssuer, same_secret
 from akool_mcp.local.openapi import openapi_document
 from akool_mcp.local.records import AvatarRow, EngineStore, VideoRow
 from akool_mcp.log import get_logger
@@ -149,7 +149,7 @@ class Authenticator:
 
     keys: LocalKeys
     tokens: TokenIssuer
-    limiter: RateLimiter
+    limiter: Limiter
     required: bool
 
     def check(self, request: Request) -> None:

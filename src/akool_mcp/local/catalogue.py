@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from akool_mcp.local.blobs import BlobStore
+from akool_mcp.blobs import BlobStore
 from akool_mcp.local.records import EngineStore
 
 if TYPE_CHECKING:

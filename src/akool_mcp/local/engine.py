@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 import httpx2
 
+from akool_mcp.blobs import BlobStore, open_blobs
 from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.config import Settings
 from akool_mcp.local.api import Authenticator, LocalApi
-from akool_mcp.local.blobs import BlobStore, open_blobs
 from akool_mcp.local.catalogue import Catalogue
 from akool_mcp.local.datadir import FileLayout, prepare_data_dir
 from akool_mcp.local.filelinks import FileLinks
 from akool_mcp.local.health import DISPATCHER_KIND, Health
 from akool_mcp.local.intake import Intake
 from akool_mcp.local.jobs import Job, JobKind, JobRunner
-from akool_mcp.local.keys import LocalKeys, RateLimiter, TokenIssuer, load_keys
+from akool_mcp.local.keys import Limiter, LocalKeys, RateLimiter, TokenIssuer, load_keys
 from akool_mcp.local.leases import process_name
 from akool_mcp.local.lifecycle import AvatarLifecycle, VideoLifecycle
 from akool_mcp.local.production import AvatarProducer, Budget, MediaFetcher, VideoProducer
@@ -77,12 +77,16 @@ class LocalEngine:
         self.clock: Clock = clock or SystemClock()
         self.worker_name = process_name()
         self.store: EngineStore
+        token_limiter: Limiter = RateLimiter(per_minute=TOKENS_PER_MINUTE, burst=TOKENS_PER_MINUTE, clock=self.clock)
         if store is not None:
             self.store = store
         elif settings.database_url is not None:
-            from akool_mcp.local.pgstore import PgStore
+            from akool_mcp.local.pgstore import PgStore, SharedRateLimiter
 
-            self.store = PgStore(settings.database_url.get_secret_value(), self.clock)
+            shared = PgStore(settings.database_url.get_secret_value(), self.clock)
+            self.store = shared
+            # Every API process of the cluster counts a caller's getToken calls against the same bucket.
+            token_limiter = SharedRateLimiter(shared, per_minute=TOKENS_PER_MINUTE, burst=TOKENS_PER_MINUTE)
         else:
             self.store = Store(self.layout.database, self.clock)
         self.blobs: BlobStore = blobs or open_blobs(settings, self.files_root)
@@ -90,7 +94,6 @@ class LocalEngine:
         tokens = TokenIssuer(
             self.keys.client_secret, ttl_seconds=settings.local_token_ttl_days * 86_400, clock=self.clock
         )
-        token_limiter = RateLimiter(per_minute=TOKENS_PER_MINUTE, burst=TOKENS_PER_MINUTE, clock=self.clock)
         # Local file paths are for the user's own in-process engine only, never for HTTP callers.
         self.local_paths = in_process if local_paths is None else (local_paths and in_process)
         self.http = httpx2.AsyncClient(

@@ -14,6 +14,7 @@ import hmac
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Protocol
 
 from akool_mcp.clock import Clock
 from akool_mcp.config import Settings
@@ -91,6 +92,12 @@ class TokenIssuer:
 
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode("utf-8", "surrogatepass"), hashlib.sha256).digest())
+
+
+class Limiter(Protocol):
+    def allow(self, caller: str) -> float:
+        """0 if the call may go ahead now, else the seconds to wait."""
+        ...
 
 
 class RateLimiter:

@@ -301,6 +301,40 @@ class PgStore:
         with self._db() as db:
             return _set(db, table, record_id, fields, holder)
 
+    def take_token(self, caller: str, *, per_minute: float, burst: int) -> float:
+        """One call from `caller` against a token bucket every API process shares: 0 if it may go ahead, else
+        the seconds to wait (the bucket refills at `per_minute`, holds at most `burst`)."""
+        rate = per_minute / 60_000.0  # tokens per millisecond
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO akool_rate_buckets(caller, level, seen_ms) VALUES (%s, %s, akool_now_ms()) "
+                "ON CONFLICT (caller) DO NOTHING",
+                (caller, float(burst)),
+            )
+            row = db.execute(
+                "SELECT level, seen_ms, akool_now_ms() AS now FROM akool_rate_buckets WHERE caller=%s FOR UPDATE",
+                (caller,),
+            ).fetchone()
+            level = min(float(burst), float(row["level"]) + (int(row["now"]) - int(row["seen_ms"])) * rate)
+            allowed = level >= 1.0
+            db.execute(
+                "UPDATE akool_rate_buckets SET level=%s, seen_ms=%s WHERE caller=%s",
+                (level - 1.0 if allowed else level, int(row["now"]), caller),
+            )
+        return 0.0 if allowed else (1.0 - level) / (rate * 1000)
+
+
+class SharedRateLimiter:
+    """getToken's per-caller limit across every API process of a cluster (the buckets live in PostgreSQL)."""
+
+    def __init__(self, store: PgStore, *, per_minute: float, burst: int) -> None:
+        self._store = store
+        self._per_minute = per_minute
+        self._burst = burst
+
+    def allow(self, caller: str) -> float:
+        return self._store.take_token(caller, per_minute=self._per_minute, burst=self._burst)
+
 
 # Take a record for an attempt: only while it waits or runs, and nobody holds it (or the holder's lease
 # lapsed, by the database's clock).

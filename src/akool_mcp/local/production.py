@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx2
 
+from akool_mcp.blobs import BlobStore
 from akool_mcp.clock import Clock
-from akool_mcp.local.blobs import BlobStore
 from akool_mcp.local.datadir import FileLayout
 from akool_mcp.local.engine_errors import INVALID, NOT_FOUND, SPEECH_FAILED, JobFailed
 from akool_mcp.local.leases import Lease

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from akool_mcp.local.blobs import BlobStore
+from akool_mcp.blobs import BlobStore
 from akool_mcp.local.records import AvatarRow, EngineStore
 from akool_mcp.models import AvatarSource, AvatarType, Status
 

@@ -16,7 +16,7 @@ from akool_mcp.client.http import OnDemandClient
 from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.config import Settings
 from akool_mcp.domain.links import Links
-from akool_mcp.domain.registry import VideoRegistry
+from akool_mcp.domain.registry import Registry, VideoRegistry
 from akool_mcp.server.apps import PLAYER_TOOLS, PLAYER_URI, player_extension
 from akool_mcp.server.backend import USER_AGENT, BackgroundBackend, SharedBackend
 from akool_mcp.server.media_routes import register_media
@@ -26,6 +26,7 @@ from akool_mcp.tools.params import url_descriptions
 from akool_mcp.tools.state import AppState, open_library
 
 if TYPE_CHECKING:
+    from akool_mcp.blobs import BlobStore
     from akool_mcp.media.transport import Resolver
 
 _WORKFLOW = """\
@@ -83,8 +84,20 @@ def build_server(
         poster_dir=settings.data_dir / "posters",
         files_root=settings.data_dir / "files" if backend == "local" else None,
         base_url=media_base,
+        shared=settings.database_url is not None,
     )
-    registry = VideoRegistry(settings.data_dir / "library.sqlite3")
+    registry: Registry
+    kept_elsewhere: BlobStore | None = None
+    if settings.database_url is not None:
+        # Servers side by side (cluster mode): the list of videos in PostgreSQL, kept copies also in the shared
+        # blob store, so any replica answers any request. Imported only then (start-up pays nothing otherwise).
+        from akool_mcp.blobs import open_blobs
+        from akool_mcp.domain.shared_registry import SharedVideoRegistry
+
+        registry = SharedVideoRegistry(settings.database_url.get_secret_value())
+        kept_elsewhere = open_blobs(settings, settings.data_dir / "files")
+    else:
+        registry = VideoRegistry(settings.data_dir / "library.sqlite3")
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
@@ -115,7 +128,12 @@ def build_server(
             )
             kept = await stack.enter_async_context(
                 open_library(
-                    registry, links, media_http, max_bytes=settings.max_download_mb * 1024 * 1024, clock=time
+                    registry,
+                    links,
+                    media_http,
+                    max_bytes=settings.max_download_mb * 1024 * 1024,
+                    clock=time,
+                    shared=kept_elsewhere,
                 ).running()
             )
             if shared is not None:
@@ -169,7 +187,7 @@ def build_server(
     preview.register(server, backend)
     resources.register(server)
     if media_base is not None:
-        register_media(server, links)
+        register_media(server, links, kept_elsewhere)
     server.describe_parameters(url_descriptions(backend == "local" and transport is None and local_paths))
     server.bind_ui(PLAYER_TOOLS, PLAYER_URI)
     return server

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 
+from akool_mcp.blobs import BlobKeyError, BlobStore
 from akool_mcp.domain.links import MEDIA_PREFIX, Links
 from akool_mcp.tools.state import AppState
 
@@ -37,10 +39,33 @@ def media_file(links: Links, kind: str, rel: str) -> Path | None:
     return target
 
 
-def register_media(server: MCPServer[AppState], links: Links) -> None:
+# Where servers side by side keep their copies in the shared blob store (see VideoLibrary).
+_SHARED = {"videos": "kept", "posters": "posters"}
+
+
+def register_media(server: MCPServer[AppState], links: Links, shared: BlobStore | None = None) -> None:
     @server.custom_route(f"{MEDIA_PREFIX}/{{kind}}/{{rel:path}}", methods=["GET", "HEAD"], include_in_schema=False)
     async def media(request: Request) -> Response:
-        target = media_file(links, request.path_params["kind"], request.path_params["rel"])
+        kind, rel = request.path_params["kind"], request.path_params["rel"]
+        target = media_file(links, kind, rel)
+        if target is None and shared is not None and kind in _SHARED:
+            return await _from_shared(shared, f"{_SHARED[kind]}/{rel}")
         if target is None:
             raise HTTPException(404)
         return FileResponse(target, media_type=_TYPES[target.suffix.lower()])
+
+
+async def _from_shared(shared: BlobStore, key: str) -> Response:
+    """A copy another replica kept: from the shared folder with byte ranges, or by a presigned link."""
+    try:
+        if Path(key).suffix.lower() in _TYPES:
+            local = shared.local_path(key)
+            if local is not None:
+                return FileResponse(local, media_type=_TYPES[local.suffix.lower()])
+            if await anyio.to_thread.run_sync(shared.exists, key):
+                signed = shared.presigned_url(key)
+                if signed is not None:
+                    return RedirectResponse(signed, status_code=307)
+    except (BlobKeyError, OSError):
+        pass
+    raise HTTPException(404)

@@ -13,12 +13,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import ToolAnnotations
 
+from akool_mcp.blobs import BlobStore
 from akool_mcp.client import AkoolClient
 from akool_mcp.client.http import HttpSource
 from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.domain.keeping import VideoKeeper
 from akool_mcp.domain.links import Links
-from akool_mcp.domain.registry import VideoRegistry
+from akool_mcp.domain.registry import Registry
 from akool_mcp.domain.video_library import VideoLibrary
 from akool_mcp.errors import AkoolError
 from akool_mcp.log import get_logger
@@ -100,10 +101,16 @@ LinksDep = Annotated[Links, Resolve(_links)]
 
 
 def open_library(
-    registry: VideoRegistry, links: Links, http: HttpSource, *, max_bytes: int, clock: Clock
+    registry: Registry,
+    links: Links,
+    http: HttpSource,
+    *,
+    max_bytes: int,
+    clock: Clock,
+    shared: BlobStore | None = None,
 ) -> VideoLibrary:
     keeper = VideoKeeper(links.output_dir, http, max_bytes=max_bytes, sleep=clock.sleep)
-    return VideoLibrary(registry, keeper, links.poster_dir)
+    return VideoLibrary(registry, keeper, links.poster_dir, shared)
 
 
 P = ParamSpec("P")

@@ -1,4 +1,5 @@
-"""Where finished files live: finished videos, avatar pictures and thumbnails, keyed by a relative name.
+"""Where finished files live, for the engine and the MCP server alike: finished videos, avatar pictures,
+thumbnails, kept copies and posters, keyed by a relative name.
 
 Two stores behind one interface:
 - `FolderBlobs`, a folder (the default: the data directory's `files/`; a shared mount serves a cluster).
@@ -52,6 +53,10 @@ class BlobStore(Protocol):
 
     def put_bytes(self, key: str, data: bytes) -> None: ...
 
+    def put_copy(self, key: str, source: Path) -> None:
+        """Store a copy of `source` under `key` (whole, replacing); `source` stays."""
+        ...
+
     def exists(self, key: str) -> bool: ...
 
     def delete(self, key: str) -> None: ...
@@ -96,6 +101,14 @@ class FolderBlobs:
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f".{target.name}.{os.getpid()}.part")
         temp.write_bytes(data)
+        temp.chmod(FILE_MODE)
+        temp.replace(target)
+
+    def put_copy(self, key: str, source: Path) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.{os.getpid()}.part")
+        shutil.copyfile(source, temp)
         temp.chmod(FILE_MODE)
         temp.replace(target)
 
@@ -154,6 +167,9 @@ class S3Blobs:
     def put_file(self, key: str, source: Path) -> None:
         self._s3.upload_file(str(source), self.bucket, self._name(key))
         source.unlink(missing_ok=True)
+
+    def put_copy(self, key: str, source: Path) -> None:
+        self._s3.upload_file(str(source), self.bucket, self._name(key))
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self._s3.put_object(Bucket=self.bucket, Key=self._name(key), Body=data)
