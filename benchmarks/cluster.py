@@ -144,6 +144,7 @@ async def queue_cost(url: str, jobs: int) -> dict[str, Any]:
     enqueued = time.perf_counter() - started
     await queue.open()
     started = time.perf_counter()
+    drained = 0.0
     async with anyio.create_task_group() as tg:
         await queue.start(tg, work=True)
         await done.wait()
@@ -250,14 +251,22 @@ def _wait(api: httpx2.Client, ids: list[str], limit: float = 900) -> None:
 
 def render_throughput(url: str, workers: int, videos: int) -> dict[str, Any]:
     text = "This is a short clip rendered to measure how many videos a cluster makes in a minute."
-    with tempfile.TemporaryDirectory() as tmp, processes(url, Path(tmp), workers, STALL_SECONDS) as (port, _):
-        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", headers={"x-api-key": KEY}, timeout=30) as api:
-            body = _body(api, text)
-            started = time.perf_counter()
-            ids = [api.post("/api/open/v3/talkingavatar/create", json=body).json()["data"]["_id"] for _ in range(videos)]
-            _wait(api, ids)
-            seconds = time.perf_counter() - started
-    return {"workers": workers, "videos": videos, "seconds": round(seconds, 1), "per_minute": round(60 * videos / seconds, 2)}
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        processes(url, Path(tmp), workers, STALL_SECONDS) as (port, _),
+        httpx2.Client(base_url=f"http://127.0.0.1:{port}", headers={"x-api-key": KEY}, timeout=30) as api,
+    ):
+        body = _body(api, text)
+        started = time.perf_counter()
+        ids = [api.post("/api/open/v3/talkingavatar/create", json=body).json()["data"]["_id"] for _ in range(videos)]
+        _wait(api, ids)
+        seconds = time.perf_counter() - started
+    return {
+        "workers": workers,
+        "videos": videos,
+        "seconds": round(seconds, 1),
+        "per_minute": round(60 * videos / seconds, 2),
+    }
 
 
 def recovery(url: str) -> dict[str, Any]:
@@ -287,7 +296,7 @@ def recovery(url: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Cluster mode's costs on this machine")
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--videos", type=int, default=4)
     parser.add_argument("--skip-renders", action="store_true")

@@ -17,6 +17,7 @@ from akool_mcp.local.engine import LocalEngine
 from akool_mcp.local.store import Store, VideoRow, WebhookNote
 from akool_mcp.media.transport import system_resolver
 from akool_mcp.models import Status
+from tests.support import make_settings
 
 ENGINE_KEY = "engine-secret-0123456789abcdefgh"  # 32 bytes: AES-256 for webhooks
 ENGINE_CLIENT_ID = "engine-client-1"
@@ -31,7 +32,7 @@ def engine_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "render_preset": "ultrafast",
     }
     values.update(overrides)
-    return Settings.model_validate(values)
+    return make_settings(values)
 
 
 async def test_names(host: str, port: int) -> list[str]:

@@ -80,6 +80,7 @@ def _replica_env(running: Cluster, root: Path, name: str, front: int) -> dict[st
             "AKOOL_BASE_URL": f"http://127.0.0.1:{running.api_port}",
             "AKOOL_API_KEY": ENGINE_KEY,
             "AKOOL_MCP_TOKEN": TOKEN,
+            "AKOOL_LINK_SECRET": "replicas-link-secret-0123456789abcdef",
             "AKOOL_PUBLIC_URL": f"http://127.0.0.1:{front}",
             "AKOOL_OUTPUT_DIR": str(root / name / "videos"),
         }

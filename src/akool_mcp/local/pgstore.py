@@ -171,6 +171,10 @@ class PgStore:
             ).fetchall()
         return int(count["n"]), [AvatarRow(**r) for r in rows]
 
+    def delete_avatar(self, record_id: str) -> bool:
+        with self._db() as db:
+            return bool(db.execute("DELETE FROM akool_avatars WHERE id=%s AND source=3", (record_id,)).rowcount > 0)
+
     def unfinished_avatars(self) -> list[AvatarRow]:
         with self._db() as db:
             rows = db.execute("SELECT * FROM akool_avatars WHERE status IN (1, 2) ORDER BY create_time").fetchall()

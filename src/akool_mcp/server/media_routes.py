@@ -1,8 +1,10 @@
 """Serving the files the model is linked to, under the HTTP transports: kept videos, posters, engine files.
 
-The route sits on the MCP app itself, so the bearer token that guards `/mcp` guards it too. Byte ranges
+Every link is signed and expires (see domain/links.py): the signature is what lets a browser, a `<video>`
+element or a person's click open it with no header, so the bearer token that guards `/mcp` is not asked for
+here. A link that is unsigned, changed or expired gets 403 with a sentence saying what to do. Byte ranges
 come from Starlette's FileResponse (players seek with them). Only regular, non-hidden files inside the
-three roots are served; anything else is a 404 that says nothing about the disk.
+roots are served; anything else is a 404 that says nothing about the disk.
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ from pathlib import Path
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 
 from akool_mcp.blobs import BlobKeyError, BlobStore
 from akool_mcp.domain.links import MEDIA_PREFIX, Links
 from akool_mcp.tools.state import AppState
 
 _TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+_PRIVATE = {"Cache-Control": "private, max-age=300", "Referrer-Policy": "no-referrer"}
 
 
 def media_file(links: Links, kind: str, rel: str) -> Path | None:
@@ -41,18 +43,28 @@ def media_file(links: Links, kind: str, rel: str) -> Path | None:
 
 # Where servers side by side keep their copies in the shared blob store (see VideoLibrary).
 _SHARED = {"videos": "kept", "posters": "posters"}
+_GONE = "This file is no longer here; ask the assistant for it again."
 
 
 def register_media(server: MCPServer[AppState], links: Links, shared: BlobStore | None = None) -> None:
+    if links.signer is None:
+        raise ValueError("media links are served only when they are signed")
+    signer = links.signer
+
     @server.custom_route(f"{MEDIA_PREFIX}/{{kind}}/{{rel:path}}", methods=["GET", "HEAD"], include_in_schema=False)
     async def media(request: Request) -> Response:
         kind, rel = request.path_params["kind"], request.path_params["rel"]
+        refusal = signer.refusal(
+            f"{MEDIA_PREFIX}/{kind}/{rel}", request.query_params.get("expires"), request.query_params.get("signature")
+        )
+        if refusal is not None:
+            return PlainTextResponse(refusal, status_code=403, headers=_PRIVATE)
         target = media_file(links, kind, rel)
         if target is None and shared is not None and kind in _SHARED:
             return await _from_shared(shared, f"{_SHARED[kind]}/{rel}")
         if target is None:
-            raise HTTPException(404)
-        return FileResponse(target, media_type=_TYPES[target.suffix.lower()])
+            return PlainTextResponse(_GONE, status_code=404, headers=_PRIVATE)
+        return FileResponse(target, media_type=_TYPES[target.suffix.lower()], headers=_PRIVATE)
 
 
 async def _from_shared(shared: BlobStore, key: str) -> Response:
@@ -61,11 +73,11 @@ async def _from_shared(shared: BlobStore, key: str) -> Response:
         if Path(key).suffix.lower() in _TYPES:
             local = shared.local_path(key)
             if local is not None:
-                return FileResponse(local, media_type=_TYPES[local.suffix.lower()])
+                return FileResponse(local, media_type=_TYPES[local.suffix.lower()], headers=_PRIVATE)
             if await anyio.to_thread.run_sync(shared.exists, key):
                 signed = shared.presigned_url(key)
                 if signed is not None:
-                    return RedirectResponse(signed, status_code=307)
+                    return RedirectResponse(signed, status_code=307, headers=_PRIVATE)
     except (BlobKeyError, OSError):
         pass
-    raise HTTPException(404)
+    return PlainTextResponse(_GONE, status_code=404, headers=_PRIVATE)
