@@ -395,8 +395,9 @@ class AvatarProducer:
                     raise JobFailed(str(exc), INVALID, field="url") from exc
             from akool_mcp.render import RenderError, analyze_avatar_source
 
-            media = fetched.with_name(f"source{fetched.suffix.lower()}")
-            fetched.replace(media)  # the face check reads the kind of picture from the name
+            # A copy under the job's own folder: over stdio `fetched` may be the user's own file, never moved.
+            media = workdir / f"source{fetched.suffix.lower()}"
+            await anyio.to_thread.run_sync(shutil.copyfile, fetched, media)
             try:
                 analysis = await anyio.to_thread.run_sync(analyze_avatar_source, media)
             except RenderError as exc:
