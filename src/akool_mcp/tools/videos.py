@@ -16,6 +16,7 @@ from akool_mcp.domain.compose import VideoSpec
 from akool_mcp.domain.follow import is_final, wait_for_video
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words
+from akool_mcp.domain.script_videos import is_script
 from akool_mcp.domain.video_library import Observed
 from akool_mcp.errors import AkoolAPIError, InputError, NotFoundError
 from akool_mcp.models import Status, Video, status_label
@@ -23,6 +24,7 @@ from akool_mcp.tools import params
 from akool_mcp.tools.content import finished_blocks
 from akool_mcp.tools.plans import confirm_video, plan_video
 from akool_mcp.tools.results import VideoCreated, VideoStatus, VoiceInfo, VoiceList
+from akool_mcp.tools.scripts import script_status
 from akool_mcp.tools.spending import Plan, SpendConfirmation, send_once
 from akool_mcp.tools.state import (
     PAID_CREATE,
@@ -205,6 +207,9 @@ def register(server: MCPServer[AppState], backend: str) -> None:
     ) -> Annotated[CallToolResult, VideoStatus]:
         """Check a video's status. Once completed, the MP4 is saved to the output folder and the result
         shows a poster frame and links the file."""
+
+        if is_script(video_id.strip()):
+            return await script_status(ctx, state, client, links, video_id.strip(), wait_seconds)
 
         async def on_poll(video: Video, waited: float) -> None:
             if wait_seconds > 0:
