@@ -1,11 +1,12 @@
 """The cluster database's schema, in versions: `akool-mcp migrate` applies what is missing, nothing else does.
 
 Two lists share one record of what was applied (`akool_schema_migrations`): this package's own versions
-(the engine's records, the MCP servers' list of videos) and Procrastinate's, whose job tables live in the
-same database. A fresh database gets Procrastinate's whole schema at once and every one of its migration
-files marked as applied; a database made by an older Procrastinate gets the files it has not seen, in
-order. Migrations run inside one transaction under an advisory lock, so two `migrate` runs at once do the
-work once. Processes only check (`missing_migrations`) and refuse to start on an older schema.
+(the engine's records; the MCP servers' list of videos, paid requests and scripts) and Procrastinate's,
+whose job tables live in the same database. A fresh database gets Procrastinate's whole schema at once and
+every one of its migration files marked as applied; a database made by an older Procrastinate gets the
+files it has not seen, in order. Migrations run inside one transaction under an advisory lock, so two
+`migrate` runs at once do the work once. Processes only check (`missing_migrations`) and refuse to start on
+an older schema.
 """
 
 from __future__ import annotations
@@ -111,6 +112,36 @@ CREATE TABLE akool_mcp_videos (
 CREATE INDEX akool_mcp_videos_newest ON akool_mcp_videos (created_at DESC);
 """,
     ),
+    Migration(
+        "akool/0003_mcp_paid_requests",
+        """
+CREATE TABLE akool_mcp_paid_requests (
+    seq bigserial PRIMARY KEY,
+    kind text NOT NULL,
+    fingerprint text NOT NULL,
+    request_id text,
+    state text NOT NULL,
+    result_id text,
+    result text,
+    sent_at double precision NOT NULL
+);
+CREATE UNIQUE INDEX akool_mcp_paid_request_ids ON akool_mcp_paid_requests (kind, request_id)
+    WHERE request_id IS NOT NULL;
+CREATE INDEX akool_mcp_paid_recent ON akool_mcp_paid_requests (kind, fingerprint, sent_at);
+""",
+    ),
+    Migration(
+        "akool/0004_mcp_scripts",
+        """
+CREATE TABLE akool_mcp_scripts (
+    script_id text PRIMARY KEY,
+    body text NOT NULL,
+    joiner text,
+    join_until bigint
+);
+CREATE TABLE akool_mcp_scenes (fingerprint text PRIMARY KEY, video_id text NOT NULL);
+""",
+    ),
 )
 
 _RECORD = """
@@ -151,6 +182,19 @@ def missing_migrations(conn: Any) -> list[str]:
     """Versions this release needs that the database lacks (empty: the schema is current)."""
     applied = _applied(conn)
     return [v for v in expected_versions() if v not in applied]
+
+
+class SchemaNotReady(Exception):
+    """The database lacks migrations this release needs: run `akool-mcp migrate`."""
+
+
+def require_current(conn: Any) -> None:
+    """Refuse to go on with a database `akool-mcp migrate` has not brought up to this release."""
+    missing = missing_migrations(conn)
+    if missing:
+        raise SchemaNotReady(
+            f"the database lacks {len(missing)} migration(s) (first: {missing[0]}); run `akool-mcp migrate`"
+        )
 
 
 def migrate(conninfo: str) -> list[str]:

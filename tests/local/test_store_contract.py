@@ -16,6 +16,9 @@ from typing import Any
 
 import pytest
 
+from akool_mcp.local.filelinks import FileLinks
+from akool_mcp.local.leases import MAX_ATTEMPTS, Lease
+from akool_mcp.local.lifecycle import VideoLifecycle
 from akool_mcp.local.records import (
     AvatarRow,
     DuplicateError,
@@ -217,6 +220,30 @@ def test_a_holder_that_lost_its_lease_changes_nothing(store: EngineStore) -> Non
     finished = store.get_video(row.id)
     assert finished is not None and finished.status == Status.COMPLETED and finished.lease_owner is None
     assert store.claim_video(row.id, "w3/c", HELD, no_webhook) is None  # finished: nothing to take
+
+
+class NoWake:
+    def wake(self) -> None:
+        """The outbox is read directly here."""
+
+
+def test_a_job_whose_workers_all_died_is_failed_with_a_reason_by_the_next_claim(
+    store: EngineStore, tmp_path: Path
+) -> None:
+    row = video(store, webhook="https://hooks.test/a")
+    store.insert_video(row)
+    lifecycle = VideoLifecycle(store, NoWake(), store.clock, FileLinks(tmp_path, "https://engine.test"))
+    for n in range(MAX_ATTEMPTS):  # each attempt's worker dies holding the job: its lease lapses
+        assert lifecycle.start(Lease.fresh("video", row.id, f"w{n}", LAPSED)) is not None
+    assert lifecycle.start(Lease.fresh("video", row.id, "last", HELD)) is None
+    failed = store.get_video(row.id)
+    hook = store.latest_webhook(row.id)
+    assert failed is not None and failed.status == Status.FAILED and failed.lease_owner is None
+    assert (
+        failed.error_reason
+        == f"rendering was interrupted {MAX_ATTEMPTS} times (its worker stopped, crashed or lost contact)"
+    )
+    assert hook is not None and json.loads(hook.payload_json)["status"] == Status.FAILED  # announced, with its reason
 
 
 def test_a_claim_announces_processing_in_its_own_transaction(store: EngineStore) -> None:

@@ -1,6 +1,6 @@
 """Two MCP servers behind a real load balancer (HAProxy, round-robin), on one PostgreSQL database and one
 shared blob store, in front of a cluster engine: a video created through one replica is followed, listed and
-its file read through the other.
+its file read through the other, and a script of two scenes is followed through both and joined once.
 
 HAProxy names the replica that answered each request (a response header), so the test sees which one did
 what instead of trusting the balancer's order.
@@ -197,8 +197,27 @@ async def test_a_video_made_through_one_replica_is_followed_listed_and_read_thro
                         for _ in range(2)
                     ]
                     listed = [data(await client.call_tool("list_videos", {})) for _ in range(2)]
+                    # A script of two scenes: made on one replica, followed on both, joined once.
+                    scene = {"avatar_id": avatars["avatars"][0]["avatar_id"], "voice_id": "en-US-female-1"}
+                    script = data(
+                        await client.call_tool(
+                            "create_video_from_script",
+                            {"scenes": [{**scene, "text": "Scene one."}, {**scene, "text": "Scene two."}]},
+                        )
+                    )
+                    joined: dict[str, Any] = {"done": False}
+                    while not joined["done"]:
+                        joined = data(
+                            await client.call_tool(
+                                "get_video_status", {"video_id": script["video_id"], "wait_seconds": 20}
+                            )
+                        )
+                    joined_again = data(await client.call_tool("get_video_status", {"video_id": script["video_id"]}))
                 async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30) as raw:
                     reads = [await raw.get(status["video_url"], headers={"Range": "bytes=0-99"}) for _ in range(2)]
+                    script_reads = [
+                        await raw.get(joined["video_url"], headers={"Range": "bytes=0-99"}) for _ in range(2)
+                    ]
     made_on = served.replica_of("create_talking_video")
     assert made_on in ("r1", "r2")
     assert {replica for name, replica in served.calls if name == "get_video_status"} == {"r1", "r2"}, served.calls
@@ -211,3 +230,10 @@ async def test_a_video_made_through_one_replica_is_followed_listed_and_read_thro
     assert status["video_url"].startswith(f"http://127.0.0.1:{front}/media/videos/")
     assert {r.headers["x-replica"] for r in reads} == {"r1", "r2"}  # each replica served the file
     assert all(r.status_code == 206 and r.content[4:8] == b"ftyp" for r in reads)
+    assert {replica for name, replica in served.calls if name == "create_video_from_script"} <= {"r1", "r2"}
+    assert joined["status"] == "completed" and joined_again["status"] == "completed", (joined, joined_again)
+    assert joined_again["video_url"].split("?")[0] == joined["video_url"].split("?")[0]
+    assert {r.headers["x-replica"] for r in script_reads} == {"r1", "r2"}
+    assert all(r.status_code == 206 and r.content[4:8] == b"ftyp" for r in script_reads)
+    kept = sorted(p.name for p in (tmp_path / "blobs" / "kept").iterdir())
+    assert sum(script["video_id"] in name for name in kept) == 1  # joined once, by one replica

@@ -7,11 +7,10 @@ created. Calls are short and block, like the SQLite registry's.
 
 from __future__ import annotations
 
-import threading
 import time
-from typing import Any
 
 from akool_mcp.domain.registry import VideoRecord
+from akool_mcp.domain.shared_db import SharedDatabase
 
 _COLUMNS = (
     "video_id, backend, status, created_at, updated_at, avatar, summary, remote_url, file_path, poster_path, params"
@@ -19,32 +18,11 @@ _COLUMNS = (
 
 
 class SharedVideoRegistry:
-    def __init__(self, conninfo: str) -> None:
-        self._conninfo = conninfo
-        self._lock = threading.Lock()
-        self._pool: Any = None
-
-    def _db(self) -> Any:
-        with self._lock:
-            if self._pool is None:  # opened on first use, like the SQLite registry
-                from psycopg.rows import dict_row
-                from psycopg_pool import ConnectionPool
-
-                self._pool = ConnectionPool(
-                    self._conninfo,
-                    min_size=1,
-                    max_size=4,
-                    kwargs={"autocommit": True, "row_factory": dict_row},
-                    open=True,
-                    name="akool-mcp-registry",
-                )
-            return self._pool.connection()
+    def __init__(self, db: SharedDatabase) -> None:
+        self._db = db
 
     def close(self) -> None:
-        with self._lock:
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
+        self._db.close()
 
     def add(
         self,
@@ -57,7 +35,7 @@ class SharedVideoRegistry:
         params: str | None = None,
     ) -> None:
         stamp = time.time()
-        with self._db() as db:
+        with self._db.connection() as db:
             db.execute(
                 "INSERT INTO akool_mcp_videos (video_id, backend, status, created_at, updated_at, avatar, summary, "
                 "params) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (video_id) DO NOTHING",
@@ -75,7 +53,7 @@ class SharedVideoRegistry:
         poster_path: str | None = None,
     ) -> VideoRecord:
         stamp = time.time()
-        with self._db() as db:
+        with self._db.connection() as db:
             row = db.execute(
                 "INSERT INTO akool_mcp_videos (video_id, backend, status, created_at, updated_at) "  # noqa: S608
                 "VALUES (%(id)s, %(backend)s, %(status)s, %(at)s, %(at)s) "
@@ -96,19 +74,19 @@ class SharedVideoRegistry:
         return VideoRecord(**row)
 
     def set_files(self, video_id: str, *, file_path: str, poster_path: str | None) -> None:
-        with self._db() as db:
+        with self._db.connection() as db:
             db.execute(
                 "UPDATE akool_mcp_videos SET file_path = %s, poster_path = %s, updated_at = %s WHERE video_id = %s",
                 (file_path, poster_path, time.time(), video_id),
             )
 
     def get(self, video_id: str) -> VideoRecord | None:
-        with self._db() as db:
+        with self._db.connection() as db:
             row = db.execute(f"SELECT {_COLUMNS} FROM akool_mcp_videos WHERE video_id = %s", (video_id,)).fetchone()  # noqa: S608
         return None if row is None else VideoRecord(**row)
 
     def newest(self, *, limit: int = 20, offset: int = 0) -> list[VideoRecord]:
-        with self._db() as db:
+        with self._db.connection() as db:
             rows = db.execute(
                 f"SELECT {_COLUMNS} FROM akool_mcp_videos ORDER BY created_at DESC, video_id DESC "  # noqa: S608
                 "LIMIT %s OFFSET %s",
@@ -117,6 +95,6 @@ class SharedVideoRegistry:
         return [VideoRecord(**r) for r in rows]
 
     def count(self) -> int:
-        with self._db() as db:
+        with self._db.connection() as db:
             row = db.execute("SELECT COUNT(*) AS n FROM akool_mcp_videos").fetchone()
         return int(row["n"])

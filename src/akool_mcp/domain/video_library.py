@@ -91,7 +91,7 @@ class VideoLibrary:
         if video.video_status != Status.COMPLETED or not video.video:
             return Observed(self.registry.update(video.id, backend=backend, status=status))
         known = self.registry.get(video.id)
-        if known is not None and known.poster_path and await self._kept(known.file_path):
+        if known is not None and known.poster_path and await self.is_kept(known.file_path):
             return Observed(self.registry.update(video.id, backend=backend, status=status, remote_url=remote))
         record = self.registry.update(video.id, backend=backend, status=status, remote_url=remote)
         done = self._keeping.get(video.id)
@@ -106,7 +106,7 @@ class VideoLibrary:
             return Observed(record, saving=True)
         return Observed(self.registry.get(video.id) or record, problem=self._problems.pop(video.id, None))
 
-    async def _kept(self, file_path: str | None) -> bool:
+    async def is_kept(self, file_path: str | None) -> bool:
         """Kept here, or (servers side by side) by another replica in the shared blob store."""
         if is_file(file_path):
             return True
@@ -123,10 +123,7 @@ class VideoLibrary:
             except (PosterError, OSError) as exc:
                 log.info("video.poster_failed", video=video_id, error=str(exc))
                 poster = None
-            if self.shared is not None:
-                await anyio.to_thread.run_sync(self.shared.put_copy, f"{KEPT_PREFIX}/{kept.name}", kept)
-                if poster is not None:
-                    await anyio.to_thread.run_sync(self.shared.put_copy, f"{POSTERS_PREFIX}/{poster.name}", poster)
+            await self.share(kept, poster)
             self.registry.set_files(video_id, file_path=str(kept), poster_path=str(poster) if poster else None)
         except SaveError as exc:
             log.info("video.keep_failed", video=video_id, error=str(exc))
@@ -137,6 +134,15 @@ class VideoLibrary:
         finally:
             del self._keeping[video_id]
             done.set()
+
+    async def share(self, kept: Path, poster: Path | None) -> None:
+        """Servers side by side: a copy of a kept file and its poster in the shared blob store, where any
+        replica serves them from (by name: `Links` makes the same link whichever replica kept it)."""
+        if self.shared is None:
+            return
+        await anyio.to_thread.run_sync(self.shared.put_copy, f"{KEPT_PREFIX}/{kept.name}", kept)
+        if poster is not None:
+            await anyio.to_thread.run_sync(self.shared.put_copy, f"{POSTERS_PREFIX}/{poster.name}", poster)
 
     async def save_as(self, video_id: str, name: str) -> VideoRecord:
         record = self.registry.get(video_id)

@@ -43,10 +43,6 @@ _TABLES = {"video": "akool_videos", "avatar": "akool_avatars"}
 POOL_SIZE = 8  # connections per process: the event loop, render threads' progress, the dispatcher
 
 
-class SchemaNotReady(Exception):
-    """The database lacks migrations this release needs: run `akool-mcp migrate`."""
-
-
 class PgStore:
     def __init__(self, conninfo: str, clock: Clock | None = None, *, pool_size: int = POOL_SIZE) -> None:
         import psycopg
@@ -65,14 +61,11 @@ class PgStore:
         )
 
     def check_schema(self) -> None:
-        from akool_mcp.migrations import missing_migrations
+        """Refuse to start on a database older than this release (`akool-mcp migrate` brings it up)."""
+        from akool_mcp.migrations import require_current
 
         with self._pool.connection() as db:
-            missing = missing_migrations(db)
-        if missing:
-            raise SchemaNotReady(
-                f"the database lacks {len(missing)} migration(s) (first: {missing[0]}); run `akool-mcp migrate`"
-            )
+            require_current(db)
 
     def close(self) -> None:
         self._pool.close()

@@ -1,0 +1,89 @@
+"""Scripts on MCP servers side by side (cluster mode), in process: two replicas share one PostgreSQL database
+and one blob store and nothing else. A script made through one is followed and joined through the other,
+joined once, served by both; its request_id and its scenes are known to both."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.server.mcpserver import MCPServer
+
+from akool_mcp.config import Settings
+from akool_mcp.server import build_server
+from akool_mcp.server.http_guard import http_app
+from akool_mcp.tools.state import AppState
+from tests.fakes.akool import FakeAkool
+from tests.support import FakeClock, cloud_settings, data
+from tests.tools.test_scripts import AKOOL_SCENES, CREATE, follow
+from tests.tools.test_spending import User
+
+pytestmark = pytest.mark.anyio
+
+FRONT = "http://127.0.0.1:8765"  # the balancer's address: the same for both replicas
+TOKEN = "replica-token-0123456789abcdef"
+
+
+def replica(
+    root: Path, name: str, database: str, fake: FakeAkool, clock: FakeClock
+) -> tuple[MCPServer[AppState], Settings]:
+    settings = cloud_settings(
+        data_dir=root / name / "data",
+        output_dir=root / name / "videos",
+        database_url=database,
+        blob_store=str(root / "blobs"),
+        link_secret="replicas-link-secret-0123456789abcdef",
+        mcp_token=TOKEN,
+        public_url=FRONT,
+    )
+    server = build_server(settings, transport=fake.transport(), resolver=fake.resolve, clock=clock, media_base=FRONT)
+    return server, settings
+
+
+@asynccontextmanager
+async def serving(server: MCPServer[AppState], settings: Settings) -> AsyncGenerator[httpx2.AsyncClient]:
+    app = http_app(server, "streamable-http", host="127.0.0.1", port=8765, settings=settings)
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=FRONT) as http:
+        yield http
+
+
+async def test_a_script_made_on_one_replica_is_joined_once_on_the_other_and_served_by_both(
+    tmp_path: Path, migrated: str
+) -> None:
+    fake, clock, user = FakeAkool(), FakeClock(), User()
+    one, one_settings = replica(tmp_path, "one", migrated, fake, clock)
+    other, other_settings = replica(tmp_path, "other", migrated, fake, clock)
+    request = {"scenes": AKOOL_SCENES, "request_id": "launch-video"}
+    async with (
+        Client(one, elicitation_callback=user) as on_one,
+        Client(other, elicitation_callback=user) as on_other,
+    ):
+        created = data(await on_one.call_tool("create_video_from_script", request))
+        finished = data(await follow(on_other, created["video_id"]))
+        seen_on_one = data(await on_one.call_tool("get_video_status", {"video_id": created["video_id"]}))
+        again = data(await on_other.call_tool("create_video_from_script", request))
+        second_cut = data(
+            await on_other.call_tool("create_video_from_script", {"scenes": AKOOL_SCENES, "title": "Second cut"})
+        )
+        listed = data(await on_one.call_tool("list_videos", {}))["videos"]
+    async with serving(one, one_settings) as from_one, serving(other, other_settings) as from_other:
+        reads = [
+            await http.get(finished["video_url"], headers={"Range": "bytes=0-99"}) for http in (from_one, from_other)
+        ]
+    assert finished["status"] == "completed" and seen_on_one["status"] == "completed"
+    assert seen_on_one["video_url"].split("?")[0] == finished["video_url"].split("?")[0]
+    assert finished["video_url"].startswith(f"{FRONT}/media/videos/")
+    kept = sorted(p.name for p in (tmp_path / "blobs" / "kept").iterdir())
+    assert len(kept) == 1 and created["video_id"] in kept[0]  # joined once, into the shared store
+    assert not (tmp_path / "one" / "videos").exists() or not any((tmp_path / "one" / "videos").iterdir())
+    assert [r.status_code for r in reads] == [206, 206] and all(r.content[4:8] == b"ftyp" for r in reads)
+    # The request_id made on one replica answers on the other, and nothing is sent or billed again.
+    assert again["video_id"] == created["video_id"] and "Nothing was sent or billed again" in again["next_step"]
+    # A new script with the same scenes, through the other replica, reuses every scene rendered before.
+    assert second_cut["next_step"].startswith("Rendering 0 of 3 scenes. 3 scenes made before are reused.")
+    assert len(fake.calls(CREATE)) == 3
+    assert {v["video_id"] for v in listed} == {created["video_id"], second_cut["video_id"]}
