@@ -44,7 +44,7 @@ from akool_mcp.migrations import migrate
 from akool_mcp.models import Status
 
 RESULTS = Path(__file__).parent / "results"
-KEY = "bench-secret-0123456789abcdefghij"  # 32 bytes
+KEY = "bench-secret-0123456789abcdefghi"  # 32 bytes: the AES key of webhook envelopes
 CLIENT_ID = "bench-client"
 STALL_SECONDS = 10.0
 
@@ -193,21 +193,23 @@ def processes(url: str, root: Path, workers: int, stall: float) -> Generator[tup
     port = _port()
     blobs = root / "blobs"
     procs: list[subprocess.Popen[bytes]] = []
-    quiet = subprocess.DEVNULL
+    api_log = root / "api.log"
     try:
         api = [sys.executable, "-m", "akool_mcp", "local-api", "--role", "api", "--port", str(port)]
-        procs.append(subprocess.Popen(api, env=_env(url, blobs, root / "api", port, stall), stderr=quiet))
+        with api_log.open("wb") as log:
+            procs.append(subprocess.Popen(api, env=_env(url, blobs, root / "api", port, stall), stderr=log))
         for n in range(workers):
             worker = [sys.executable, "-m", "akool_mcp", "local-api", "--role", "worker"]
-            procs.append(subprocess.Popen(worker, env=_env(url, blobs, root / f"w{n}", port, stall), stderr=quiet))
+            with (root / f"w{n}.log").open("wb") as log:
+                procs.append(subprocess.Popen(worker, env=_env(url, blobs, root / f"w{n}", port, stall), stderr=log))
         deadline = time.monotonic() + 60
         while True:
             try:
                 httpx2.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)
                 break
             except httpx2.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
+                if procs[0].poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the API did not start: {api_log.read_text()[-2000:]}") from None
                 time.sleep(0.2)
         yield port, procs[1:]
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -146,11 +147,20 @@ class VideoLibrary:
 
     async def save_as(self, video_id: str, name: str) -> VideoRecord:
         record = self.registry.get(video_id)
-        if record is None or record.file_path is None or not is_file(record.file_path):
+        if record is None or record.file_path is None or not await self.is_kept(record.file_path):
             raise InputError(
                 "video_id",
                 f"no finished, kept video has video_id {video_id!r}; follow it with get_video_status until it "
                 "is completed (see list_videos).",
             )
-        target = await self.keeper.save_as(Path(record.file_path), name)
+        kept = Path(record.file_path)
+        if is_file(record.file_path) or self.shared is None:
+            target = await self.keeper.save_as(kept, name)
+        else:  # kept by another replica: copied from the shared blob store
+            with tempfile.TemporaryDirectory(prefix="akool-shared-") as work:
+                source = await anyio.to_thread.run_sync(
+                    self.shared.local_copy, f"{KEPT_PREFIX}/{kept.name}", Path(work)
+                )
+                target = await self.keeper.save_as(source, name)
+        await self.share(target, None)  # the named copy's link opens on every replica too
         return replace(record, file_path=str(target))
