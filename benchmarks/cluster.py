@@ -4,7 +4,9 @@ worker dies. Figures, never pass/fail; written to benchmarks/results/cluster.jso
 1. The queue's own cost: 1,000 jobs that render nothing, each admitted and queued in one transaction as
    intake does, then drained by one worker process taking 4 at a time; each job claims its record's lease and
    completes it with its webhook, as a render would. Jobs per second, and the claim's latency (p50, p99).
-2. Render throughput: the same short videos with 1 and with 2 worker processes (each renders one at a time).
+2. Render throughput: the same short videos with 1 and with 2 worker processes (each renders one at a time),
+   each with a webhook; and what the database saw meanwhile (write transactions and rows per video,
+   connections per process), the basis of the README's estimate for 100 machines.
 3. Recovery: a worker `kill -9`ed mid-render; seconds until its job runs again on the other worker.
 
 PostgreSQL: AKOOL_DATABASE_URL if set (it must be migrated), else a throwaway server started here (Debian's
@@ -23,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Generator
 from pathlib import Path
@@ -175,6 +178,7 @@ def _env(url: str, blobs: Path, data_dir: Path, port: int, stall: float) -> dict
             "AKOOL_PUBLIC_URL": f"http://127.0.0.1:{port}",
             "AKOOL_STALLED_WORKER_SECONDS": str(stall),
             "AKOOL_LOG_LEVEL": "WARNING",
+            "AKOOL_ALLOW_PRIVATE_URLS": "true",  # the webhook receiver is on this machine
         }
     )
     return env
@@ -251,23 +255,77 @@ def _wait(api: httpx2.Client, ids: list[str], limit: float = 900) -> None:
     raise TimeoutError("renders did not finish")
 
 
+@contextlib.contextmanager
+def receiver() -> Generator[str]:
+    """A webhook receiver on this machine that answers 200, so the renders' deliveries count as they would."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hook"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def database_activity(url: str) -> tuple[int, int, int]:
+    """Write transactions so far (transaction ids handed out: reads get none), rows written so far, and the
+    database's open connections now."""
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        db.execute("SELECT pg_stat_force_next_flush()")
+        row = db.execute(
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, "
+            "(SELECT tup_inserted + tup_updated + tup_deleted FROM pg_stat_database "
+            "WHERE datname = current_database()), "
+            "(SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database())"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 def render_throughput(url: str, workers: int, videos: int) -> dict[str, Any]:
     text = "This is a short clip rendered to measure how many videos a cluster makes in a minute."
     with (
         tempfile.TemporaryDirectory() as tmp,
+        receiver() as hook,
         processes(url, Path(tmp), workers, STALL_SECONDS) as (port, _),
         httpx2.Client(base_url=f"http://127.0.0.1:{port}", headers={"x-api-key": KEY}, timeout=30) as api,
     ):
-        body = _body(api, text)
+        body = {**_body(api, text), "webhookUrl": hook}
+        writes, rows, _ = database_activity(url)
         started = time.perf_counter()
         ids = [api.post("/api/open/v3/talkingavatar/create", json=body).json()["data"]["_id"] for _ in range(videos)]
+        _, _, connections = database_activity(url)  # while the renders run: every process holds its pools
         _wait(api, ids)
         seconds = time.perf_counter() - started
+        time.sleep(2)  # the last status's webhooks go out
+        writes_after, rows_after, _ = database_activity(url)
+    processes_running = 1 + workers
     return {
         "workers": workers,
         "videos": videos,
         "seconds": round(seconds, 1),
         "per_minute": round(60 * videos / seconds, 2),
+        # What the database saw, background included (heartbeats, sweeps, webhook polls): the basis of the
+        # estimate for many machines in the README.
+        "write_transactions_per_video": round((writes_after - writes) / videos, 1),
+        "rows_written_per_video": round((rows_after - rows) / videos, 1),
+        "write_transactions_per_second": round((writes_after - writes) / (seconds + 2), 1),
+        "connections_per_process": round((connections - 1) / processes_running, 1),
     }
 
 
