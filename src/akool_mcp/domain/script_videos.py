@@ -43,8 +43,9 @@ PREFIX = "script-"
 Transition = Literal["cut", "crossfade"]
 CROSSFADE_SECONDS = 0.4  # long enough to read as a dissolve, short enough not to blur a sentence's start
 POLL_FIRST, POLL_FACTOR, POLL_MAX = 1.0, 1.5, 5.0  # seconds between status checks, as for one video
-# How long one replica's claim on joining a script lasts unless renewed (it renews every third of it): a join
-# of ten 4K scenes without re-encoding takes seconds, with a crossfade about a minute on two cores.
+# How long one replica's claim on joining a script lasts unless renewed (it renews every third of it while it
+# joins): long enough that a busy database round trip never lets it lapse, short enough that a replica that
+# died mid-join holds the others up for a minute at most. A join that re-encodes (crossfade) may run longer.
 JOIN_CLAIM_SECONDS = 60.0
 
 
