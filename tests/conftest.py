@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 # Generated media (speech, faces, audio files) for the tests of every layer that needs them.
-pytest_plugins = ["tests.samples"]
+pytest_plugins = ["tests.samples", "tests.postgres", "tests.s3"]
 
 # The user's real home is never the tests' home: the whole run (and every process it starts) sees a stand-in
 # whose folders must stay empty. Anything that builds settings without the test's own folders would write its

@@ -107,3 +107,17 @@ def test_no_two_modules_share_a_name() -> None:
         if path.name not in ("__init__.py", "__main__.py"):
             names.setdefault(path.stem, []).append(str(path.relative_to(SRC)))
     assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}
+
+
+def test_the_single_user_server_starts_without_the_cluster_libraries() -> None:
+    code = (
+        "import sys\n"
+        "from akool_mcp.config import Settings\n"
+        "from akool_mcp.server import build_server\n"
+        "build_server(Settings.from_environ({}))\n"
+        "import akool_mcp.local.engine\n"
+        "heavy = ('psycopg', 'psycopg_pool', 'procrastinate', 'boto3', 'botocore')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert result.stdout.strip() == "[]"

@@ -45,3 +45,42 @@ def test_a_bad_value_is_refused_naming_its_variable(monkeypatch: pytest.MonkeyPa
         load_settings()
     with pytest.raises(ValidationError):
         Settings.from_environ({variable: value})
+
+
+CLUSTER = {"AKOOL_DATABASE_URL": "postgresql://akool@db.internal/akool"}
+
+
+def test_a_cluster_engine_refuses_to_start_without_the_secrets_its_replicas_share() -> None:
+    from akool_mcp.config import check_cluster
+
+    with pytest.raises(ConfigError) as refused:
+        check_cluster(Settings.from_environ(CLUSTER), engine=True)
+    message = str(refused.value)
+    assert "AKOOL_LOCAL_CLIENT_SECRET" in message and "AKOOL_LOCAL_CLIENT_ID" in message
+    assert "AKOOL_PUBLIC_URL" in message and "postgresql://" not in message
+    complete = {
+        **CLUSTER,
+        "AKOOL_LOCAL_CLIENT_ID": "engine-1",
+        "AKOOL_LOCAL_CLIENT_SECRET": "0123456789abcdef0123456789abcdef",
+        "AKOOL_PUBLIC_URL": "https://engine.example.com",
+    }
+    check_cluster(Settings.from_environ(complete), engine=True)
+
+
+def test_a_cluster_mcp_server_refuses_to_start_without_a_token_an_address_and_a_blob_store() -> None:
+    from akool_mcp.config import check_cluster
+
+    with pytest.raises(ConfigError) as refused:
+        check_cluster(Settings.from_environ(CLUSTER), engine=False)
+    assert all(name in str(refused.value) for name in ("AKOOL_MCP_TOKEN", "AKOOL_PUBLIC_URL", "AKOOL_BLOB_STORE"))
+    check_cluster(Settings.from_environ({}), engine=False)  # one machine: nothing to agree on
+
+
+def test_a_worker_role_without_a_database_is_refused_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from akool_mcp.cli import main
+
+    monkeypatch.delenv("AKOOL_DATABASE_URL", raising=False)
+    assert main(["local-api", "--role", "worker"]) == 2
+    assert "AKOOL_DATABASE_URL" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from akool_mcp import __version__
-from akool_mcp.config import ConfigError, Settings, check_settings
+from akool_mcp.config import ConfigError, Settings, check_cluster, check_settings
 
 if TYPE_CHECKING:
     import argparse
@@ -33,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     local = sub.add_parser("local-api", help="serve the local engine's Akool-compatible HTTP API")
     local.add_argument("--host", default="127.0.0.1")
     local.add_argument("--port", type=int, default=8000)
+    local.add_argument(
+        "--role",
+        choices=["all", "api", "worker"],
+        default="all",
+        help="cluster mode (AKOOL_DATABASE_URL): serve the API, render, or both (default); one machine: all",
+    )
+    sub.add_parser("migrate", help="create or upgrade the cluster database's schema (AKOOL_DATABASE_URL)")
     demo = sub.add_parser("demo", help="make a real talking-avatar video through the MCP server on the local engine")
     demo.add_argument("--out", default="out/akool-demo.mp4", help="where to save the MP4 (default out/akool-demo.mp4)")
     demo.add_argument(
@@ -72,6 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(out=args.out, text=args.text, voice=args.voice, background=args.background)
         _setup_logging(settings)
+        if args.command == "migrate":
+            return _migrate(settings)
+        if args.command == "local-api":
+            if args.role != "all" and not settings.cluster:
+                raise ConfigError(f"--role {args.role} needs cluster mode: set AKOOL_DATABASE_URL")
+            check_cluster(settings, engine=True)
         if args.command == "local-api" or settings.effective_backend == "local":
             from akool_mcp.local.datadir import prepare_data_dir
 
@@ -79,9 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "local-api":
             from akool_mcp.local.service import serve_local_api
 
-            serve_local_api(settings, host=args.host, port=args.port)
+            serve_local_api(settings, host=args.host, port=args.port, role=args.role)
             return 0
         transport: str = getattr(args, "transport", "stdio")
+        if transport != "stdio":
+            check_cluster(settings, engine=False)
         if transport == "stdio":
             from akool_mcp.server import build_server
 
@@ -98,13 +113,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _migrate(settings: Settings) -> int:
+    if settings.database_url is None:
+        raise ConfigError("migrate needs AKOOL_DATABASE_URL (postgresql://...): the cluster database to set up")
+    from akool_mcp.migrations import migrate
+
+    applied = migrate(settings.database_url.get_secret_value())
+    print(f"applied: {', '.join(applied)}" if applied else "the schema is up to date")
+    return 0
+
+
 def _setup_logging(settings: Settings) -> None:
     from akool_mcp.log import configure_logging
 
     secrets = [
         s.get_secret_value()
         for s in (settings.api_key, settings.client_secret, settings.mcp_token, settings.local_api_key,
-                  settings.local_client_secret, settings.link_secret)
+                  settings.local_client_secret, settings.link_secret, settings.database_url)
         if s is not None
     ]  # fmt: skip
     configure_logging(settings.log_level, fmt=settings.log_format, secrets=secrets)

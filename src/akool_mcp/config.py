@@ -112,10 +112,21 @@ class Settings(BaseModel):
     max_queued_jobs: Annotated[int, Field(ge=1, le=100_000)] = 100
     max_queued_per_client: Annotated[int, Field(ge=1, le=100_000)] = 20
 
+    # Cluster mode: records and jobs in PostgreSQL, files in a shared blob store (see README, "Cluster mode").
+    database_url: SecretStr | None = None
+    blob_store: str | None = None  # a folder, or s3://bucket/prefix; default: the data directory's files/
+    s3_endpoint_url: AnyHttpUrl | None = None
+    worker_concurrency: Annotated[int, Field(ge=1, le=64)] = 1
+    # A worker silent for this long (no heartbeat) is taken for dead: its jobs run again elsewhere. Renders
+    # renew their leases every third of it; a pause (GC, a stopped VM) longer than this loses the job.
+    stalled_worker_seconds: Annotated[float, Field(ge=1, le=3600)] = 30.0
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 
-    @field_validator("api_key", "client_secret", "mcp_token", "local_api_key", "local_client_secret", "link_secret")
+    @field_validator(
+        "api_key", "client_secret", "mcp_token", "local_api_key", "local_client_secret", "link_secret", "database_url"
+    )
     @classmethod
     def _blank_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():
@@ -139,6 +150,11 @@ class Settings(BaseModel):
         return "akool" if self.backend is Backend.AKOOL else "local"
 
     @property
+    def cluster(self) -> bool:
+        """Cluster mode: the engine's records and jobs (and the server's list of videos) in PostgreSQL."""
+        return self.database_url is not None
+
+    @property
     def resolved_base_url(self) -> str:
         return str(self.base_url or DEFAULT_BASE_URL).rstrip("/")
 
@@ -158,6 +174,34 @@ def check_settings(settings: Settings) -> None:
         missing = "AKOOL_CLIENT_SECRET" if settings.client_secret is None else "AKOOL_CLIENT_ID"
         raise ConfigError(f"{missing} is missing: AKOOL_CLIENT_ID and AKOOL_CLIENT_SECRET go together.")
     check_local_secret(settings)
+
+
+def check_cluster(settings: Settings, *, engine: bool) -> None:
+    """A cluster's replicas must agree on their secrets: configured once, never generated per process."""
+    if not settings.cluster:
+        return
+    missing: list[str] = []
+    if engine:
+        if settings.local_client_secret is None and settings.local_api_key is None:
+            missing.append("AKOOL_LOCAL_CLIENT_SECRET (or AKOOL_LOCAL_API_KEY)")
+        if settings.local_client_id is None:
+            missing.append("AKOOL_LOCAL_CLIENT_ID")
+        if settings.public_url is None:
+            missing.append("AKOOL_PUBLIC_URL")
+    else:
+        if settings.mcp_token is None:
+            missing.append("AKOOL_MCP_TOKEN")
+        if settings.public_url is None:
+            missing.append("AKOOL_PUBLIC_URL")
+        if settings.blob_store is None:
+            missing.append("AKOOL_BLOB_STORE")
+        if settings.link_secret is None:
+            missing.append("AKOOL_LINK_SECRET")
+    if missing:
+        raise ConfigError(
+            f"cluster mode (AKOOL_DATABASE_URL) needs {', '.join(missing)}: every replica must use the same "
+            "values, so they are configured, never generated per process."
+        )
 
 
 LOCAL_SECRET_SIZES = (16, 24, 32)

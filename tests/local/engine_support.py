@@ -14,8 +14,9 @@ import httpx2
 
 from akool_mcp.config import Settings
 from akool_mcp.local.engine import LocalEngine
-from akool_mcp.local.store import Store, WebhookNote
+from akool_mcp.local.store import Store, VideoRow, WebhookNote
 from akool_mcp.media.transport import system_resolver
+from akool_mcp.models import Status
 from tests.support import make_settings
 
 ENGINE_KEY = "engine-secret-0123456789abcdefgh"  # 32 bytes: AES-256 for webhooks
@@ -126,14 +127,24 @@ class FaultyStore(Store):
         self.failing = failing
         self.faults = 0
 
-    def transition_video(self, video_id: str, fields: dict[str, Any], webhook: WebhookNote | None) -> None:
+    def claim_video(
+        self, video_id: str, holder: str, lease_seconds: float, announce: Callable[[VideoRow], WebhookNote | None]
+    ) -> VideoRow | None:
+        if self.failing(video_id, {"status": Status.PROCESSING}):
+            self.faults += 1
+            raise sqlite3.OperationalError(DISK_FULL)
+        return super().claim_video(video_id, holder, lease_seconds, announce)
+
+    def transition_video(
+        self, video_id: str, fields: dict[str, Any], webhook: WebhookNote | None, holder: str | None = None
+    ) -> bool:
         if self.failing(video_id, fields):
             self.faults += 1
             raise sqlite3.OperationalError(DISK_FULL)
-        super().transition_video(video_id, fields, webhook)
+        return super().transition_video(video_id, fields, webhook, holder)
 
-    def update_video(self, video_id: str, **fields: Any) -> None:
-        if self.failing(video_id, fields):
+    def renew(self, kind: str, record_id: str, holder: str, lease_seconds: float, **fields: Any) -> bool:
+        if self.failing(record_id, fields):
             self.faults += 1
             raise RuntimeError("injected fault inside the render")
-        super().update_video(video_id, **fields)
+        return super().renew(kind, record_id, holder, lease_seconds, **fields)

@@ -9,8 +9,9 @@ import httpx2
 import numpy as np
 import pytest
 
+from akool_mcp.local.engine import LocalEngine
 from akool_mcp.models import Status
-from tests.local.engine_support import ENGINE_KEY, akool_mode
+from tests.local.engine_support import ENGINE_KEY, akool_mode, engine_settings
 
 pytestmark = pytest.mark.anyio
 KEY = {"x-api-key": ENGINE_KEY}
@@ -135,3 +136,19 @@ async def test_an_upload_of_two_people_ends_failed_with_the_reason_and_advice(tm
     assert detail["status"] == Status.FAILED
     reason = str(detail["error_reason"])
     assert "2 faces found" in reason and "crop the photo to one face" in reason
+
+
+async def test_an_upload_of_the_users_own_file_leaves_that_file_where_it_was(tmp_path: Path) -> None:
+    portrait = tmp_path / "me.png"
+    portrait.write_bytes(_png(_astronaut()))
+    settings = engine_settings(tmp_path)
+    async with LocalEngine.running(settings, in_process=True) as engine:
+        transport = httpx2.ASGITransport(app=engine.app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://engine.test") as http:
+            created = (
+                await http.post("/api/open/v3/avatar/create", json={"url": str(portrait), "avatar_id": "Me2"})
+            ).json()
+            await engine.runner.wait_done(created["data"]["_id"])
+            detail = (await http.get("/api/open/v3/avatar/detail", params={"id": created["data"]["_id"]})).json()
+    assert detail["data"]["status"] == Status.COMPLETED
+    assert portrait.read_bytes() == _png(_astronaut())  # copied into the engine, never moved

@@ -11,6 +11,7 @@ import anyio
 import httpx2
 import pytest
 
+from akool_mcp.local.records import Enqueue
 from akool_mcp.local.store import Room, Store, VideoRow
 from akool_mcp.models import Status
 from tests.fakes.media import oversized_mjpeg_avi, racing_clock_mp4
@@ -157,7 +158,7 @@ async def test_one_client_cannot_take_the_whole_queue(tmp_path: Path) -> None:
 class FullStore(Store):
     """A store on a disk that has filled up: SQLite's log cannot be written."""
 
-    def insert_video(self, row: VideoRow, room: Room | None = None) -> None:
+    def insert_video(self, row: VideoRow, room: Room | None = None, then: Enqueue | None = None) -> None:
         raise sqlite3.OperationalError("disk I/O error")
 
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from akool_mcp.privacy import private_dir, private_file
 
@@ -70,6 +70,18 @@ class Claim:
     other_request: bool = False  # the request_id was used for a different request
 
 
+class PaidLedger(Protocol):
+    """The paid requests: this file on one machine, PostgreSQL for servers side by side (`shared_ledger`)."""
+
+    def close(self) -> None: ...
+    def check(self, kind: Kind, print_: str, *, request_id: str | None, allow_duplicate: bool) -> Claim: ...
+    def claim(self, kind: Kind, print_: str, *, request_id: str | None, allow_duplicate: bool) -> Claim: ...
+    def done(self, seq: int, result_id: str, result: Mapping[str, Any]) -> None: ...
+    def unknown(self, seq: int) -> None: ...
+    def refused(self, seq: int) -> None: ...
+    def age(self, entry: PaidRequest) -> float: ...
+
+
 class Ledger:
     """One connection, serialised by a lock (like the video registry): claims are checked and written at once."""
 
@@ -122,7 +134,7 @@ class Ledger:
                 "SELECT * FROM paid_requests WHERE kind = ? AND request_id = ?", (kind, request_id)
             ).fetchone()
             if row is not None:
-                earlier = _entry(row)
+                earlier = paid_request(row)
                 return Claim(earlier=earlier, why="request_id", other_request=earlier.fingerprint != print_)
         if not allow_duplicate:
             row = self._db.execute(
@@ -131,7 +143,7 @@ class Ledger:
                 (kind, print_, self._now() - DUPLICATE_WINDOW),
             ).fetchone()
             if row is not None:
-                return Claim(earlier=_entry(row), why="duplicate")
+                return Claim(earlier=paid_request(row), why="duplicate")
         return Claim()
 
     def done(self, seq: int, result_id: str, result: Mapping[str, Any]) -> None:
@@ -155,7 +167,8 @@ class Ledger:
         return max(0.0, self._now() - entry.sent_at)
 
 
-def _entry(row: sqlite3.Row) -> PaidRequest:
+def paid_request(row: sqlite3.Row | Mapping[str, Any]) -> PaidRequest:
+    """An entry from its row, in either store."""
     result = row["result"]
     return PaidRequest(
         seq=row["seq"],

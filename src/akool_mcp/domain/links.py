@@ -116,6 +116,9 @@ class Links:
     files_root: Path | None = None  # the local engine's files: thumbnails, previews, renders
     base_url: str | None = None  # set under the HTTP transports
     signer: LinkSigner | None = None  # signs every link under the HTTP transports
+    # Servers side by side: a kept copy or poster another replica made is served by name from the shared blob
+    # store, so its link is the same whichever replica kept it.
+    shared: bool = False
 
     @property
     def over_http(self) -> bool:
@@ -164,7 +167,9 @@ class Links:
         try:
             rel = path.resolve().relative_to(root.resolve())
         except ValueError:
-            return None  # never hand out a path on the server's disk over HTTP
+            if not (self.shared and kind in ("videos", "posters")):
+                return None  # never hand out a path on the server's disk over HTTP
+            rel = Path(path.name)
         route = f"{MEDIA_PREFIX}/{kind}/{rel.as_posix()}"
         url = f"{self.base_url}{MEDIA_PREFIX}/{kind}/{quote(rel.as_posix())}"
         return f"{url}?{self.signer.query(route)}" if self.signer is not None else url

@@ -9,7 +9,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from akool_mcp.privacy import private_dir, private_file
 
@@ -57,6 +57,36 @@ def summarize(text: str | None, *, has_audio: bool) -> str:
     words = (text or "").split()
     short = " ".join(words[:SUMMARY_WORDS])
     return short + (" ..." if len(words) > SUMMARY_WORDS else "")
+
+
+class Registry(Protocol):
+    """The list of videos: this file on one machine, PostgreSQL for servers side by side (shared_registry)."""
+
+    def close(self) -> None: ...
+    def add(
+        self,
+        video_id: str,
+        *,
+        backend: str,
+        status: str,
+        avatar: str | None,
+        summary: str | None,
+        params: str | None = None,
+    ) -> None: ...
+    def update(
+        self,
+        video_id: str,
+        *,
+        backend: str,
+        status: str,
+        remote_url: str | None = None,
+        file_path: str | None = None,
+        poster_path: str | None = None,
+    ) -> VideoRecord: ...
+    def set_files(self, video_id: str, *, file_path: str, poster_path: str | None) -> None: ...
+    def get(self, video_id: str) -> VideoRecord | None: ...
+    def newest(self, *, limit: int = 20, offset: int = 0) -> list[VideoRecord]: ...
+    def count(self) -> int: ...
 
 
 class VideoRegistry:

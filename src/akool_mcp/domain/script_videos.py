@@ -8,6 +8,10 @@ and joined (`render.joiner`) into the output folder once every scene is there.
 Scenes are remembered by what they ask for (a fingerprint of the request sent for them): a script made
 again after a failure reuses every scene already rendered, or still rendering, and renders only what
 failed — on Akool, where each scene is billed, nothing is paid for twice. No MCP here.
+
+MCP servers side by side (cluster mode) keep scripts and what their scenes made in PostgreSQL
+(`shared_scripts`), and the joined file in the shared blob store: any replica follows any script, one of
+them joins it (a claim on the script), the others wait for that join and serve its file.
 """
 
 from __future__ import annotations
@@ -39,6 +43,10 @@ PREFIX = "script-"
 Transition = Literal["cut", "crossfade"]
 CROSSFADE_SECONDS = 0.4  # long enough to read as a dissolve, short enough not to blur a sentence's start
 POLL_FIRST, POLL_FACTOR, POLL_MAX = 1.0, 1.5, 5.0  # seconds between status checks, as for one video
+# How long one replica's claim on joining a script lasts unless renewed (it renews every third of it while it
+# joins): long enough that a busy database round trip never lets it lapse, short enough that a replica that
+# died mid-join holds the others up for a minute at most. A join that re-encodes (crossfade) may run longer.
+JOIN_CLAIM_SECONDS = 60.0
 
 
 def is_script(video_id: str) -> bool:
@@ -127,17 +135,23 @@ class ScriptBook:
 
     def save(self, script: Script) -> None:
         private_dir(self.folder)
-        write_private(self.folder / f"{script.script_id}.json", json.dumps(asdict(script)).encode())
+        write_private(self.folder / f"{script.script_id}.json", script_json(script).encode())
 
     def get(self, script_id: str) -> Script | None:
-        if not is_script(script_id) or not script_id[len(PREFIX) :].isalnum():
+        if not well_formed(script_id):
             return None
         try:
-            raw = json.loads((self.folder / f"{script_id}.json").read_text())
+            return script_from_json((self.folder / f"{script_id}.json").read_text())
         except (OSError, ValueError):
             return None
-        raw["scenes"] = [SceneEntry(**scene) for scene in raw["scenes"]]
-        return Script(**raw)
+
+    def claim_join(self, script_id: str, holder: str, seconds: float) -> bool:
+        """Take (or renew) the join of a script for `holder`. One process joins its own scripts one at a
+        time already (`Scripts.joining`); the shared book makes that hold across replicas."""
+        return True
+
+    def release_join(self, script_id: str, holder: str) -> None:
+        """Let the join go (joined, or failed and to be tried again by whoever looks next)."""
 
     def known_scene(self, fingerprint: str) -> str | None:
         """The video made for this scene before, if it was not found failed since."""
@@ -155,6 +169,20 @@ class ScriptBook:
 
     def scene_file(self, video_id: str) -> Path:
         return self.scenes / default_name(video_id)
+
+
+def well_formed(script_id: str) -> bool:
+    return is_script(script_id) and script_id[len(PREFIX) :].isalnum()
+
+
+def script_json(script: Script) -> str:
+    return json.dumps(asdict(script))
+
+
+def script_from_json(text: str) -> Script:
+    raw = json.loads(text)
+    raw["scenes"] = [SceneEntry(**scene) for scene in raw["scenes"]]
+    return Script(**raw)
 
 
 @dataclass
@@ -221,6 +249,12 @@ class Scripts:
     async def _look(self, get_video: VideoSource, script: Script) -> Progress:
         if script.status == "failed":
             return self._progress(script, [_Seen(failed=script.error)] * len(script.scenes))
+        if script.status == "completed":
+            # Joined already (here, or by another replica): no scene needs looking at, or fetching, again.
+            record = self.library.registry.get(script.script_id)
+            if record is not None and record.file_path and await self.library.is_kept(record.file_path):
+                seen = [_Seen(kept=self.book.scene_file(e.video_id), progress=1.0) for e in script.scenes]
+                return replace(self._progress(script, seen, joined=True), file_path=record.file_path)
         seen = [await self._scene(get_video, entry) for entry in script.scenes]
         failed = next((n for n, scene in enumerate(seen) if scene.failed), None)
         if failed is not None:
@@ -261,20 +295,53 @@ class Scripts:
 
     async def _joined(self, script: Script, seen: Sequence[_Seen]) -> Progress:
         record = self.library.registry.get(script.script_id)
-        if record is not None and record.file_path and await anyio.to_thread.run_sync(Path(record.file_path).is_file):
+        if record is not None and record.file_path and await self.library.is_kept(record.file_path):
             return replace(self._progress(script, seen, joined=True), file_path=record.file_path)
         busy = self.joining.get(script.script_id)
         if busy is not None:  # another check is joining it: wait for that one
             await busy.wait()
             return await self._joined(script, seen)
+        holder = secrets.token_hex(8)
+        if not await anyio.to_thread.run_sync(self.book.claim_join, script.script_id, holder, JOIN_CLAIM_SECONDS):
+            return self._progress(script, seen)  # another replica is joining it: its file is served from there
         self.joining[script.script_id] = done = anyio.Event()
         try:
-            kept, problem = await self._join(script, [s.kept for s in seen if s.kept is not None])
+            kept, problem = await self._join_claimed(script, [s.kept for s in seen if s.kept is not None], holder)
         finally:
             del self.joining[script.script_id]
             done.set()
+            await anyio.to_thread.run_sync(self.book.release_join, script.script_id, holder)
         progress = self._progress(script, seen, joined=kept is not None)
         return replace(progress, file_path=str(kept) if kept else None, problem=problem)
+
+    async def _join_claimed(self, script: Script, files: Sequence[Path], holder: str) -> tuple[Path | None, str | None]:
+        """Join, renewing the claim on the join every third of its length while it runs."""
+        finished = anyio.Event()
+
+        async def renew() -> None:
+            while not finished.is_set():
+                with anyio.move_on_after(JOIN_CLAIM_SECONDS / 3):
+                    await finished.wait()
+                if finished.is_set():
+                    return
+                try:
+                    await anyio.to_thread.run_sync(self.book.claim_join, script.script_id, holder, JOIN_CLAIM_SECONDS)
+                except Exception as exc:  # the database is away for now: at worst a second replica joins it too
+                    log.warning("script.join_claim_not_renewed", script=script.script_id, error=type(exc).__name__)
+
+        joined: tuple[Path | None, str | None] = (None, None)
+        failure: Exception | None = None
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(renew)
+            try:
+                joined = await self._join(script, files)
+            except Exception as exc:  # raised as it is, after the renewals stop (not wrapped in a group)
+                failure = exc
+            finally:
+                finished.set()
+        if failure is not None:
+            raise failure
+        return joined
 
     async def _join(self, script: Script, files: Sequence[Path]) -> tuple[Path | None, str | None]:
         from akool_mcp.render import RenderError
@@ -300,6 +367,7 @@ class Scripts:
             await anyio.to_thread.run_sync(make_poster, kept, poster)
         except (PosterError, OSError):
             poster = None
+        await self.library.share(kept, poster)
         self.library.registry.update(script.script_id, backend=script.backend, status="completed")
         shown = str(poster) if poster else None
         self.library.registry.set_files(script.script_id, file_path=str(kept), poster_path=shown)

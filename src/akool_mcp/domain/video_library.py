@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -11,14 +12,18 @@ import anyio
 import anyio.to_thread
 from anyio.abc import TaskGroup
 
+from akool_mcp.blobs import BlobStore
 from akool_mcp.domain.keeping import VideoKeeper, default_name
 from akool_mcp.domain.poster import PosterError, make_poster
-from akool_mcp.domain.registry import VideoRecord, VideoRegistry
+from akool_mcp.domain.registry import Registry, VideoRecord
 from akool_mcp.errors import InputError, SaveError
 from akool_mcp.log import get_logger
 from akool_mcp.models import Status, Video, status_label
 
 log = get_logger(__name__)
+
+KEPT_PREFIX = "kept"  # where kept copies go in a shared blob store
+POSTERS_PREFIX = "posters"
 
 
 @dataclass(frozen=True)
@@ -33,8 +38,13 @@ def is_file(path: str | None) -> bool:
 
 
 class VideoLibrary:
-    def __init__(self, registry: VideoRegistry, keeper: VideoKeeper, poster_dir: Path) -> None:
+    def __init__(
+        self, registry: Registry, keeper: VideoKeeper, poster_dir: Path, shared: BlobStore | None = None
+    ) -> None:
         self.registry = registry
+        # Servers side by side: each kept copy and poster also goes to the shared blob store (`kept/`,
+        # `posters/`), where any replica serves it from.
+        self.shared = shared
         self.keeper = keeper
         self.poster_dir = poster_dir
         self._tasks: TaskGroup | None = None
@@ -82,7 +92,7 @@ class VideoLibrary:
         if video.video_status != Status.COMPLETED or not video.video:
             return Observed(self.registry.update(video.id, backend=backend, status=status))
         known = self.registry.get(video.id)
-        if known is not None and is_file(known.file_path) and known.poster_path:
+        if known is not None and known.poster_path and await self.is_kept(known.file_path):
             return Observed(self.registry.update(video.id, backend=backend, status=status, remote_url=remote))
         record = self.registry.update(video.id, backend=backend, status=status, remote_url=remote)
         done = self._keeping.get(video.id)
@@ -97,6 +107,14 @@ class VideoLibrary:
             return Observed(record, saving=True)
         return Observed(self.registry.get(video.id) or record, problem=self._problems.pop(video.id, None))
 
+    async def is_kept(self, file_path: str | None) -> bool:
+        """Kept here, or (servers side by side) by another replica in the shared blob store."""
+        if is_file(file_path):
+            return True
+        if file_path is None or self.shared is None:
+            return False
+        return await anyio.to_thread.run_sync(self.shared.exists, f"{KEPT_PREFIX}/{Path(file_path).name}")
+
     async def _keep(self, video_id: str, source: str, done: anyio.Event) -> None:
         try:
             kept = await self.keeper.keep(video_id, source)
@@ -106,6 +124,7 @@ class VideoLibrary:
             except (PosterError, OSError) as exc:
                 log.info("video.poster_failed", video=video_id, error=str(exc))
                 poster = None
+            await self.share(kept, poster)
             self.registry.set_files(video_id, file_path=str(kept), poster_path=str(poster) if poster else None)
         except SaveError as exc:
             log.info("video.keep_failed", video=video_id, error=str(exc))
@@ -117,13 +136,31 @@ class VideoLibrary:
             del self._keeping[video_id]
             done.set()
 
+    async def share(self, kept: Path, poster: Path | None) -> None:
+        """Servers side by side: a copy of a kept file and its poster in the shared blob store, where any
+        replica serves them from (by name: `Links` makes the same link whichever replica kept it)."""
+        if self.shared is None:
+            return
+        await anyio.to_thread.run_sync(self.shared.put_copy, f"{KEPT_PREFIX}/{kept.name}", kept)
+        if poster is not None:
+            await anyio.to_thread.run_sync(self.shared.put_copy, f"{POSTERS_PREFIX}/{poster.name}", poster)
+
     async def save_as(self, video_id: str, name: str) -> VideoRecord:
         record = self.registry.get(video_id)
-        if record is None or record.file_path is None or not is_file(record.file_path):
+        if record is None or record.file_path is None or not await self.is_kept(record.file_path):
             raise InputError(
                 "video_id",
                 f"no finished, kept video has video_id {video_id!r}; follow it with get_video_status until it "
                 "is completed (see list_videos).",
             )
-        target = await self.keeper.save_as(Path(record.file_path), name)
+        kept = Path(record.file_path)
+        if is_file(record.file_path) or self.shared is None:
+            target = await self.keeper.save_as(kept, name)
+        else:  # kept by another replica: copied from the shared blob store
+            with tempfile.TemporaryDirectory(prefix="akool-shared-") as work:
+                source = await anyio.to_thread.run_sync(
+                    self.shared.local_copy, f"{KEPT_PREFIX}/{kept.name}", Path(work)
+                )
+                target = await self.keeper.save_as(source, name)
+        await self.share(target, None)  # the named copy's link opens on every replica too
         return replace(record, file_path=str(target))

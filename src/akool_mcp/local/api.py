@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import json
-import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +23,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from akool_mcp.blobs import BlobKeyError, BlobStore
 from akool_mcp.local.catalogue import Catalogue
 from akool_mcp.local.engine_errors import (
     DENIED,
@@ -40,9 +40,9 @@ from akool_mcp.local.engine_errors import (
 )
 from akool_mcp.local.filelinks import FileLinks
 from akool_mcp.local.health import Health
-from akool_mcp.local.keys import LocalKeys, RateLimiter, TokenIssuer, same_secret
+from akool_mcp.local.keys import Limiter, LocalKeys, TokenIssuer, same_secret
 from akool_mcp.local.openapi import openapi_document
-from akool_mcp.local.store import AvatarRow, Store, VideoRow
+from akool_mcp.local.records import AvatarRow, EngineStore, VideoRow
 from akool_mcp.log import get_logger
 from akool_mcp.models import AvatarCreateRequest, AvatarSource, Status, TalkingVideoRequest
 
@@ -158,7 +158,7 @@ class Authenticator:
 
     keys: LocalKeys
     tokens: TokenIssuer
-    limiter: RateLimiter
+    limiter: Limiter
     required: bool
 
     def check(self, request: Request) -> None:
@@ -187,13 +187,15 @@ class LocalApi:
     def __init__(
         self,
         *,
-        store: Store,
+        store: EngineStore,
         intake: Intake,
         auth: Authenticator,
         catalogue: Catalogue,
         links: FileLinks,
         health: Health,
+        blobs: BlobStore,
     ) -> None:
+        self._blobs = blobs
         self._store = store
         self._intake = intake
         self._auth = auth
@@ -297,8 +299,9 @@ class LocalApi:
         if row.status in (Status.QUEUEING, Status.PROCESSING):
             raise EngineError(INVALID, f"{row.avatar_id!r} is still being prepared; delete it once done", field="id")
         self._store.delete_avatar(record_id)
-        folder = self._links.root / "avatars" / record_id
-        await anyio.to_thread.run_sync(lambda: shutil.rmtree(folder, ignore_errors=True))
+        for key in (row.media_path, row.thumbnail_path, row.preview_path):
+            if key:  # its pictures, wherever the blob store keeps them
+                await anyio.to_thread.run_sync(self._blobs.delete, key)
         log.info("avatar.deleted", avatar=record_id)
         return envelope({"_id": record_id, "avatar_id": row.avatar_id, "deleted": True})
 
@@ -400,23 +403,23 @@ class LocalApi:
         return JSONResponse(openapi_document())
 
     async def health(self, request: Request) -> Response:
-        ready, body = self._health.report()
+        ready, body = await self._health.report()
         return JSONResponse(body, status_code=200 if ready else 503)
 
     async def files(self, request: Request) -> Response:
+        """A finished file from the blob store: from its folder with byte ranges, or by a presigned link."""
         rel: str = request.path_params["path"]
-        if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in rel) or len(rel) > 512:
-            raise HTTPException(404)
-        root = self._links.root.resolve()
-        target = root
         try:
-            target = (root / rel).resolve()
-            found = target.is_relative_to(root) and target.is_file() and not target.name.startswith(".")
-        except (OSError, ValueError):
-            found = False
-        if not found:
-            raise HTTPException(404)
-        return FileResponse(target, media_type=_media_type(target))
+            target = self._blobs.local_path(rel)
+            if target is not None:
+                return FileResponse(target, media_type=_media_type(target))
+            if await anyio.to_thread.run_sync(self._blobs.exists, rel):
+                signed = self._blobs.presigned_url(rel)
+                if signed is not None:
+                    return RedirectResponse(signed, status_code=307)
+        except (BlobKeyError, OSError):
+            pass
+        raise HTTPException(404)
 
 
 def _media_type(path: Path) -> str:
@@ -466,6 +469,11 @@ def _describe_failure(exc: Exception) -> tuple[int, str]:
             "not enough disk space in the engine's data folder (AKOOL_DATA_DIR), or its disk is failing; nothing "
             "was stored: free some space and try again"
         )
-    if isinstance(exc, sqlite3.OperationalError):
+    # psycopg's connection failures, named without importing it (the single-user engine does not carry it).
+    unreachable = type(exc).__module__.startswith(("psycopg", "psycopg_pool")) and type(exc).__name__ in (
+        "OperationalError",
+        "PoolTimeout",
+    )
+    if isinstance(exc, sqlite3.OperationalError) or unreachable:
         return 503, "the engine's store is busy or unavailable; try again in a moment"
     return 500, "internal error in the local engine; see its log"

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
 
-from akool_mcp.local.store import Store
+from akool_mcp.blobs import BlobStore
+from akool_mcp.local.records import EngineStore
 
 if TYPE_CHECKING:
     from akool_mcp.speech import Voice
 
 
 class Catalogue:
-    def __init__(self, store: Store, files_root: Path) -> None:
+    def __init__(self, store: EngineStore, blobs: BlobStore) -> None:
         self._store = store
-        self._files_root = files_root
+        self._blobs = blobs
         self._builtins_ready = False
         self._builtins_lock = anyio.Lock()
 
@@ -29,7 +29,7 @@ class Catalogue:
             if not self._builtins_ready:
                 from akool_mcp.local.seeding import seed_builtin_avatars
 
-                await anyio.to_thread.run_sync(seed_builtin_avatars, self._store, self._files_root)
+                await anyio.to_thread.run_sync(seed_builtin_avatars, self._store, self._blobs)
                 self._builtins_ready = True
 
     @cached_property

@@ -1,18 +1,23 @@
 """The local engine: Akool's Talking Avatar API on this machine, with durable jobs and real renders.
 
-This module assembles the parts and hands each the collaborators it uses: the store, the guarded
-HTTP client, the clock, the lifecycle, the webhook dispatcher, the job runner and its producers.
+This module assembles the parts and hands each the collaborators it uses: the store, the blob store, the
+guarded HTTP client, the clock, the lifecycle, the webhook dispatcher, the job queue and its producers.
+
+Two assemblies: one machine (the default: SQLite, a queue in memory, files in the data directory), and a
+cluster (`AKOOL_DATABASE_URL`: PostgreSQL records, Procrastinate's queue in the same database, files in the
+configured blob store), where a process takes one `Role`: the API, a render worker, or both.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import httpx2
 
+from akool_mcp.blobs import BlobStore, open_blobs
 from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.config import Settings
 from akool_mcp.local.api import Authenticator, LocalApi
@@ -21,11 +26,13 @@ from akool_mcp.local.datadir import FileLayout, prepare_data_dir
 from akool_mcp.local.filelinks import FileLinks
 from akool_mcp.local.health import DISPATCHER_KIND, Health
 from akool_mcp.local.intake import Intake
-from akool_mcp.local.jobs import Job, JobRunner
-from akool_mcp.local.keys import LocalKeys, RateLimiter, TokenIssuer, load_keys
+from akool_mcp.local.jobs import Job, JobKind, JobRunner
+from akool_mcp.local.keys import Limiter, LocalKeys, RateLimiter, TokenIssuer, load_keys
+from akool_mcp.local.leases import process_name
 from akool_mcp.local.lifecycle import AvatarLifecycle, VideoLifecycle
 from akool_mcp.local.production import AvatarProducer, Budget, MediaFetcher, VideoProducer
-from akool_mcp.local.store import Room, Store
+from akool_mcp.local.records import EngineStore, Room
+from akool_mcp.local.store import Store
 from akool_mcp.local.supervisor import Supervisor
 from akool_mcp.local.webhooks import WebhookDispatcher
 from akool_mcp.log import get_logger
@@ -35,9 +42,15 @@ from akool_mcp.media.transport import GuardedTransport, Resolver, system_resolve
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
+    from akool_mcp.local.cluster import ClusterQueue
+
 log = get_logger(__name__)
 
 TOKENS_PER_MINUTE = 10
+# In a cluster, status changes made elsewhere reach this dispatcher by looking this often (one small query).
+CLUSTER_WEBHOOK_POLL_SECONDS = 1.0
+
+Role = Literal["api", "worker", "all"]
 
 
 class LocalEngine:
@@ -51,20 +64,36 @@ class LocalEngine:
         outbound: httpx2.AsyncBaseTransport | None = None,
         resolver: Resolver | None = None,
         clock: Clock | None = None,
-        store: Store | None = None,
+        store: EngineStore | None = None,
+        blobs: BlobStore | None = None,
+        role: Role = "all",
     ) -> None:
         self.settings = settings
         self.in_process = in_process
+        self.role: Role = role
         self.layout: FileLayout = prepare_data_dir(settings.data_dir)
         self.data_dir = self.layout.data_dir
         self.files_root = self.layout.files_root
         self.clock: Clock = clock or SystemClock()
-        self.store = store or Store(self.layout.database, self.clock)
+        self.worker_name = process_name()
+        self.store: EngineStore
+        token_limiter: Limiter = RateLimiter(per_minute=TOKENS_PER_MINUTE, burst=TOKENS_PER_MINUTE, clock=self.clock)
+        if store is not None:
+            self.store = store
+        elif settings.database_url is not None:
+            from akool_mcp.local.pgstore import PgStore, SharedRateLimiter
+
+            shared = PgStore(settings.database_url.get_secret_value(), self.clock)
+            self.store = shared
+            # Every API process of the cluster counts a caller's getToken calls against the same bucket.
+            token_limiter = SharedRateLimiter(shared, per_minute=TOKENS_PER_MINUTE, burst=TOKENS_PER_MINUTE)
+        else:
+            self.store = Store(self.layout.database, self.clock)
+        self.blobs: BlobStore = blobs or open_blobs(settings, self.files_root)
         self.keys: LocalKeys = load_keys(settings, self.store)
         tokens = TokenIssuer(
             self.keys.client_secret, ttl_seconds=settings.local_token_ttl_days * 86_400, clock=self.clock
         )
-        token_limiter = RateLimiter(per_minute=TOKENS_PER_MINUTE, burst=TOKENS_PER_MINUTE, clock=self.clock)
         # Local file paths are for the user's own in-process engine only, never for HTTP callers.
         self.local_paths = in_process if local_paths is None else (local_paths and in_process)
         self.http = httpx2.AsyncClient(
@@ -75,33 +104,58 @@ class LocalEngine:
         public = str(settings.public_url).rstrip("/") if settings.public_url else base_url
         self.links = FileLinks(self.files_root, None if in_process else public)
         self.supervisor = Supervisor(self.clock)
-        self.webhooks = WebhookDispatcher(self.store, self.http, self.keys, self.clock)
+        self.webhooks = WebhookDispatcher(
+            self.store,
+            self.http,
+            self.keys,
+            self.clock,
+            **({"poll_seconds": CLUSTER_WEBHOOK_POLL_SECONDS} if settings.cluster else {}),
+        )
         videos = VideoLifecycle(self.store, self.webhooks, self.clock, self.links)
         avatars = AvatarLifecycle(self.store)
         fetcher = MediaFetcher(FetchPolicy(allow_local_paths=self.local_paths), self.http)
-        self.runner = JobRunner(
-            jobs={
-                "video": Job(
-                    videos,
-                    VideoProducer(
-                        store=self.store,
-                        lifecycle=videos,
-                        fetcher=fetcher,
-                        layout=self.layout,
-                        preset=settings.render_preset,
-                        clock=self.clock,
-                        budget=Budget(settings.render_budget_seconds, settings.render_budget_factor),
-                    ),
+        jobs: dict[JobKind, Job] = {
+            "video": Job(
+                videos,
+                VideoProducer(
+                    store=self.store,
+                    lifecycle=videos,
+                    fetcher=fetcher,
+                    layout=self.layout,
+                    blobs=self.blobs,
+                    preset=settings.render_preset,
+                    clock=self.clock,
+                    budget=Budget(settings.render_budget_seconds, settings.render_budget_factor),
+                    per_attempt_outputs=settings.cluster,
                 ),
-                "avatar": Job(avatars, AvatarProducer(lifecycle=avatars, fetcher=fetcher, layout=self.layout)),
-            },
-            layout=self.layout,
-            supervisor=self.supervisor,
-            workers=settings.max_concurrent_renders,
-        )
-        self.catalogue = Catalogue(self.store, self.files_root)
+            ),
+            "avatar": Job(
+                avatars, AvatarProducer(lifecycle=avatars, fetcher=fetcher, layout=self.layout, blobs=self.blobs)
+            ),
+        }
+        self.cluster: ClusterQueue | None = None
+        self.runner: JobRunner | ClusterQueue
+        if settings.database_url is not None:
+            from akool_mcp.local.cluster import ClusterQueue
+
+            self.cluster = self.runner = ClusterQueue(
+                settings.database_url.get_secret_value(),
+                jobs=jobs,
+                supervisor=self.supervisor,
+                clock=self.clock,
+                workers=settings.worker_concurrency,
+                stall_seconds=settings.stalled_worker_seconds,
+                worker_name=self.worker_name,
+            )
+        else:
+            self.runner = JobRunner(
+                jobs=jobs, layout=self.layout, supervisor=self.supervisor, workers=settings.max_concurrent_renders
+            )
+        self.catalogue = Catalogue(self.store, self.blobs)
         self.room = Room(total=settings.max_queued_jobs, per_client=settings.max_queued_per_client)
-        self.health = Health(self.store, self.supervisor, self.runner, self.room)
+        self.health = Health(
+            self.store, self.supervisor, self.runner, self.room, self.cluster.report if self.cluster else None
+        )
         self.intake = Intake(
             store=self.store,
             queue=self.runner,
@@ -119,6 +173,7 @@ class LocalEngine:
             catalogue=self.catalogue,
             links=self.links,
             health=self.health,
+            blobs=self.blobs,
         ).app()
 
     @classmethod
@@ -127,8 +182,12 @@ class LocalEngine:
         """Open the engine, resume every unfinished job, and stop its workers on exit."""
         engine = cls(settings, in_process=in_process, **parts)
         try:
+            if engine.cluster is not None:
+                async with engine._cluster_running():
+                    yield engine
+                return
             async with anyio.create_task_group() as tg:
-                await engine.runner.start(tg)
+                await engine.runner.start(tg)  # type: ignore[call-arg]
                 engine.supervisor.start(tg, "webhooks", DISPATCHER_KIND, engine.webhooks.run)
                 try:
                     yield engine
@@ -138,3 +197,29 @@ class LocalEngine:
         finally:
             engine.runner.close()
             await engine.http.aclose()
+            engine.store.close()
+
+    @asynccontextmanager
+    async def _cluster_running(self) -> AsyncGenerator[None]:
+        """A cluster process: jobs come from the database; this one runs a worker if its role says so."""
+        cluster = self.cluster
+        assert cluster is not None
+        check = getattr(self.store, "check_schema", None)
+        if check is not None:
+            await anyio.to_thread.run_sync(check)
+        await cluster.open()
+        try:
+            async with anyio.create_task_group() as tg:
+                await cluster.start(tg, work=self.role in ("worker", "all"))
+                self.supervisor.start(tg, "webhooks", DISPATCHER_KIND, self.webhooks.run)
+                log.info("engine.cluster_started", role=self.role, worker=self.worker_name)
+                try:
+                    yield
+                finally:
+                    cluster.stop()
+                    with anyio.CancelScope(shield=True):
+                        await cluster.drain()
+                    tg.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await cluster.close_app()

@@ -2,25 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from akool_mcp.local.jobs import WORKER_KIND, JobRunner
-from akool_mcp.local.store import Room, Store
+from akool_mcp.local.jobs import WORKER_KIND
+from akool_mcp.local.records import EngineStore, Room
 from akool_mcp.local.supervisor import Supervisor
 from akool_mcp.models import Status
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 DISPATCHER_KIND = "webhook dispatcher"
 
 
+class Runner(Protocol):
+    @property
+    def quarantined(self) -> set[str]: ...
+
+
 class Health:
-    def __init__(self, store: Store, supervisor: Supervisor, runner: JobRunner, room: Room) -> None:
+    def __init__(
+        self,
+        store: EngineStore,
+        supervisor: Supervisor,
+        runner: Runner,
+        room: Room,
+        cluster: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+    ) -> None:
         self._store = store
         self._supervisor = supervisor
         self._runner = runner
         self._room = room
+        self._cluster = cluster
 
-    def report(self) -> tuple[bool, dict[str, Any]]:
-        """(can take work, details): workers alive, queue depth, webhook backlog, the last error."""
+    async def report(self) -> tuple[bool, dict[str, Any]]:
+        """(can take work, details): workers alive, queue depth, webhook backlog, the last error. In a
+        cluster, workers alive (by heartbeat), queue depth, the oldest queued job and stalled jobs are the
+        whole cluster's, and this process may render nothing itself."""
+        ready, body = self._local()
+        if self._cluster is None:
+            return ready, body
+        try:
+            cluster = await self._cluster()
+        except Exception as exc:
+            body["store_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            body["status"] = "unavailable"
+            return False, body
+        body["cluster"] = cluster
+        ready = "store_error" not in body and cluster["workers_alive"] > 0
+        dispatcher = bool(body["webhooks"]["dispatcher_alive"])
+        body["status"] = "ok" if ready and dispatcher else "degraded" if ready else "unavailable"
+        return ready, body
+
+    def _local(self) -> tuple[bool, dict[str, Any]]:
         alive, total = self._supervisor.alive(WORKER_KIND)
         dispatcher_alive, _ = self._supervisor.alive(DISPATCHER_KIND)
         details: dict[str, Any] = {}

@@ -18,7 +18,16 @@ import anyio
 from akool_mcp.clock import Clock
 from akool_mcp.local.catalogue import Catalogue
 from akool_mcp.local.engine_errors import EXISTS, INVALID, NOT_FOUND, TOO_FREQUENT, EngineError
-from akool_mcp.local.store import AvatarRow, DuplicateError, NoRoom, Room, Store, VideoRow, new_object_id
+from akool_mcp.local.records import (
+    AvatarRow,
+    DuplicateError,
+    EngineStore,
+    Enqueue,
+    NoRoom,
+    Room,
+    VideoRow,
+    new_object_id,
+)
 from akool_mcp.log import get_logger
 from akool_mcp.media.fetch import FetchError, MediaKind, check_url_syntax
 from akool_mcp.media.transport import Resolver, TargetRefused, UrlError, parse_http_url, resolve_public
@@ -42,7 +51,14 @@ WEBHOOK_DNS_SECONDS = 3.0
 
 
 class JobQueue(Protocol):
-    def submit(self, kind: JobKind, record_id: str) -> None: ...
+    def submit(self, kind: JobKind, record_id: str) -> None:
+        """Queue a job whose record is stored (a queue in this process's memory)."""
+        ...
+
+    def enqueue_with(self, kind: JobKind, record_id: str) -> Enqueue | None:
+        """How to queue the job inside the transaction that stores its record, for a queue in the same
+        database (a row and a job, or neither); None for a queue that `submit` fills after the commit."""
+        ...
 
     def estimated_wait(self, jobs_ahead: int) -> float: ...
 
@@ -63,7 +79,7 @@ class Intake:
     def __init__(
         self,
         *,
-        store: Store,
+        store: EngineStore,
         queue: JobQueue,
         catalogue: Catalogue,
         clock: Clock,
@@ -107,9 +123,11 @@ class Intake:
             update_time=stamp,
             client=client,
         )
-        self._admitted(lambda: self._store.insert_video(row, self._room))
+        enqueue = self._queue.enqueue_with("video", row.id)
+        self._admitted(lambda: self._store.insert_video(row, self._room, enqueue))
         log.info("video.accepted", video=row.id)
-        self._queue.submit("video", row.id)
+        if enqueue is None:
+            self._queue.submit("video", row.id)
         return row
 
     def _check_media_urls(self, req: TalkingVideoRequest) -> None:
@@ -221,8 +239,9 @@ class Intake:
             update_time=stamp,
             client=client,
         )
+        enqueue = self._queue.enqueue_with("avatar", row.id)
         try:
-            self._admitted(lambda: self._store.insert_avatar(row, self._room))
+            self._admitted(lambda: self._store.insert_avatar(row, self._room, enqueue))
         except DuplicateError:
             # An upload that failed leaves nothing usable behind: its avatar_id may be used again.
             taken = self._store.get_avatar_by_avatar_id(req.avatar_id)
@@ -232,6 +251,7 @@ class Intake:
                 ) from None
             self._store.delete_avatar(taken.id)
             log.info("avatar.replaced_failed", avatar=taken.id)
-            self._admitted(lambda: self._store.insert_avatar(row, self._room))
-        self._queue.submit("avatar", row.id)
+            self._admitted(lambda: self._store.insert_avatar(row, self._room, enqueue))
+        if enqueue is None:
+            self._queue.submit("avatar", row.id)
         return row

@@ -19,22 +19,21 @@ import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from akool_mcp.local.datadir import FileLayout
+from akool_mcp.local.leases import MAX_ATTEMPTS, SOLO_LEASE_SECONDS, JobKind, Lease, process_name
 from akool_mcp.local.lifecycle import Lifecycle
 from akool_mcp.local.supervisor import Supervisor
 from akool_mcp.log import get_logger
 
 log = get_logger(__name__)
 
-JobKind = Literal["video", "avatar"]
-Produce = Callable[[str, threading.Event], Awaitable[None]]
-MAX_ATTEMPTS = 3
+Produce = Callable[[Lease, threading.Event], Awaitable[None]]
+__all__ = ["MAX_ATTEMPTS", "Job", "JobKind", "JobRunner", "Produce"]
 QUARANTINE_AFTER = 3
 WORKER_KIND = "render worker"
 TYPICAL_JOB_SECONDS = 30.0  # assumed until jobs have run: about a 20 s clip at 4K on two cores
@@ -65,6 +64,7 @@ class JobRunner:
         self._crashes: Counter[str] = Counter()
         self.quarantined: set[str] = set()
         self._recent: deque[float] = deque(maxlen=_RECENT_JOBS)  # how long recent jobs took, seconds
+        self._worker_name = process_name()
 
     async def start(self, tg: TaskGroup) -> None:
         self._clean_partials()
@@ -83,6 +83,10 @@ class JobRunner:
     def submit(self, kind: JobKind, record_id: str) -> None:
         self._done.setdefault(record_id, anyio.Event())
         self._send.send_nowait((kind, record_id))
+
+    def enqueue_with(self, kind: JobKind, record_id: str) -> None:
+        """This queue lives in memory: jobs are submitted after their record is stored."""
+        return
 
     def estimated_wait(self, jobs_ahead: int) -> float:
         """Seconds until `jobs_ahead` jobs are done, from how long recent jobs took on these workers."""
@@ -119,8 +123,9 @@ class JobRunner:
     async def _run(self, kind: JobKind, record_id: str) -> None:
         job = self._jobs[kind]
         started = time.monotonic()
+        lease = Lease.fresh(kind, record_id, self._worker_name, SOLO_LEASE_SECONDS)
         try:
-            await job.produce(record_id, self.stopping)
+            await job.produce(lease, self.stopping)
             self._recent.append(time.monotonic() - started)
         except Exception as exc:  # the boundary: a job's failure is the job's, never the worker's
             if self.stopping.is_set():
@@ -131,7 +136,9 @@ class JobRunner:
             try:
                 what = f"{type(exc).__name__}: {str(exc)[:120]}" if str(exc) else type(exc).__name__
                 job.lifecycle.fail(
-                    record_id, f"internal error while {job.lifecycle.doing} ({what}); see the engine log"
+                    record_id,
+                    f"internal error while {job.lifecycle.doing} ({what}); see the engine log",
+                    holder=lease.holder if lease.claimed else None,
                 )
             except Exception:
                 self._crashes[record_id] += 1

@@ -14,10 +14,11 @@ import hmac
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Protocol
 
 from akool_mcp.clock import Clock
 from akool_mcp.config import Settings
-from akool_mcp.local.store import Store
+from akool_mcp.local.records import EngineStore
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class LocalKeys:
         return f"LocalKeys(client_id={self.client_id!r}, client_secret=<redacted>)"
 
 
-def load_keys(settings: Settings, store: Store) -> LocalKeys:
+def load_keys(settings: Settings, store: EngineStore) -> LocalKeys:
     """Configured keys win; otherwise generate a pair on first start and keep it (like Jupyter's token)."""
     configured_secret = settings.local_client_secret or settings.local_api_key
     # Tokens were once kept in a list here; signed tokens need none, so the old list goes.
@@ -54,7 +55,7 @@ def load_keys(settings: Settings, store: Store) -> LocalKeys:
     return LocalKeys(client_id, secret, generated=generated)
 
 
-def _new_client_id(store: Store) -> str:
+def _new_client_id(store: EngineStore) -> str:
     client_id = secrets.token_hex(8)
     store.set_meta("client_id", client_id)
     return client_id
@@ -91,6 +92,12 @@ class TokenIssuer:
 
     def _mac(self, body: str) -> str:
         return _b64(hmac.new(self._key, body.encode("utf-8", "surrogatepass"), hashlib.sha256).digest())
+
+
+class Limiter(Protocol):
+    def allow(self, caller: str) -> float:
+        """0 if the call may go ahead now, else the seconds to wait."""
+        ...
 
 
 class RateLimiter:

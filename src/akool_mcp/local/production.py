@@ -18,19 +18,21 @@ import ctypes.util
 import json
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx2
 
+from akool_mcp.blobs import BlobStore
 from akool_mcp.clock import Clock
 from akool_mcp.local.datadir import FileLayout
 from akool_mcp.local.engine_errors import INVALID, NOT_FOUND, SPEECH_FAILED, JobFailed
+from akool_mcp.local.leases import Lease
 from akool_mcp.local.lifecycle import AvatarLifecycle, VideoLifecycle
-from akool_mcp.local.store import Store
+from akool_mcp.local.records import EngineStore
 from akool_mcp.log import get_logger
 from akool_mcp.media.fetch import FetchError, FetchPolicy, MediaKind, fetch_media
 from akool_mcp.media.probe import MAX_AUDIO_SECONDS as MAX_SPEECH_SECONDS
@@ -80,11 +82,18 @@ class Watchdog:
         return lambda: stopping.is_set() or self.expired.is_set()
 
 
-async def run_watched(work: Callable[[], object], watchdog: Watchdog) -> None:
-    """Run `work` on a worker thread while the watchdog keeps time; what `work` raises comes out as it is."""
+async def run_watched(
+    work: Callable[[], object],
+    watchdog: Watchdog,
+    beside: Callable[[anyio.Event], Coroutine[Any, Any, None]] | None = None,
+) -> None:
+    """Run `work` on a worker thread while the watchdog keeps time (and `beside`, given an event set when the
+    work ends, runs along: the lease's renewals); what `work` raises comes out as it is."""
     failure: Exception | None = None
     async with anyio.create_task_group() as tg:
         tg.start_soon(watchdog.watch)
+        if beside is not None:
+            tg.start_soon(beside, watchdog.done)
         try:
             await anyio.to_thread.run_sync(work)
         except Exception as exc:
@@ -120,57 +129,81 @@ class MediaFetcher:
         return fetched.path
 
 
+def output_key(video_id: str, attempt: int, *, per_attempt: bool) -> str:
+    """Where a video's file goes. In a cluster, two attempts can overlap (one paused past its lease, the
+    next taking over): each later attempt writes a name of its own, so one that lost its lease can remove
+    what it wrote without touching the winner's file. On one machine attempts never overlap."""
+    return f"videos/{video_id}-a{attempt}.mp4" if per_attempt and attempt > 1 else f"videos/{video_id}.mp4"
+
+
 class VideoProducer:
-    """Renders one accepted video; every status change goes through the lifecycle."""
+    """Renders one accepted video; every status change goes through the lifecycle, under the attempt's lease."""
 
     def __init__(
         self,
         *,
-        store: Store,
+        store: EngineStore,
         lifecycle: VideoLifecycle,
         fetcher: MediaFetcher,
         layout: FileLayout,
+        blobs: BlobStore,
         preset: str,
         clock: Clock,
         budget: Budget,
+        per_attempt_outputs: bool = False,
     ) -> None:
+        self._per_attempt = per_attempt_outputs
         self._store = store
         self._lifecycle = lifecycle
         self._fetcher = fetcher
         self._layout = layout
+        self._blobs = blobs
         self._preset = preset
         self._clock = clock
         self._budget = budget
 
-    async def __call__(self, video_id: str, stopping: threading.Event) -> None:
-        row = self._lifecycle.start(video_id)
+    async def __call__(self, lease: Lease, stopping: threading.Event) -> None:
+        row = self._lifecycle.start(lease)
         if row is None:
             return
-        log.info("video.render_start", video=video_id, attempt=row.attempts)
-        workdir = self._layout.job_dir(video_id)
+        video_id = lease.record_id
+        log.info("video.render_start", video=video_id, attempt=row.attempts, holder=lease.holder)
+        workdir = self._layout.job_dir(f"{video_id}-{lease.tag}")
         results: list[RenderResult] = []
+        partial = workdir / f"{video_id}.partial.mp4"
         try:
             request = TalkingVideoRequest.model_validate(row.request)
-            inputs = await _gather_inputs(self._store, self._fetcher, self._layout, request, workdir)
+            inputs = await _gather_inputs(self._store, self._fetcher, self._blobs, request, workdir)
             speech_seconds = await anyio.to_thread.run_sync(_probe_inputs, inputs)
-            final = self._layout.files_root / "videos" / f"{video_id}.mp4"
-            partial = final.with_name(f".{video_id}.partial.mp4")
             watchdog = Watchdog(self._clock, self._budget.for_speech(speech_seconds))
-            stop = watchdog.stop_when(stopping)
+            watched = watchdog.stop_when(stopping)
+
+            def stop() -> bool:
+                return watched() or lease.lost.is_set()
 
             def work() -> None:
-                results.append(_render(self._lifecycle, self._preset, video_id, inputs, partial, final, stop))
+                results.append(_render(self._lifecycle, lease, self._preset, inputs, partial, stop))
+
+            async def keep_lease(done: anyio.Event) -> None:
+                await lease.keep(self._store, self._clock, done)
 
             try:
-                await run_watched(work, watchdog)
+                await run_watched(work, watchdog, keep_lease)
             except Exception as exc:
-                if watchdog.expired.is_set() and not stopping.is_set():
+                if watchdog.expired.is_set() and not stopping.is_set() and not lease.lost.is_set():
                     raise _past_budget(inputs, watchdog.limit, speech_seconds) from exc
                 raise
+            if lease.lost.is_set():
+                raise RuntimeError("lease lost")
+            key = output_key(video_id, row.attempts, per_attempt=self._per_attempt)
+            await anyio.to_thread.run_sync(self._blobs.put_file, key, partial)
         except JobFailed as exc:
-            self._lifecycle.fail(video_id, exc.msg, exc.code)
+            self._lifecycle.fail(video_id, exc.msg, exc.code, holder=lease.holder)
             return
         except Exception:
+            if lease.lost.is_set():
+                log.warning("video.render_abandoned", video=video_id, holder=lease.holder, reason="lease lost")
+                return  # another attempt holds the job: nothing of this one is kept
             if stopping.is_set():
                 log.info("video.render_interrupted", video=video_id)
                 return  # resumed on the next start
@@ -178,10 +211,20 @@ class VideoProducer:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
             await anyio.to_thread.run_sync(give_back_memory)
-            await anyio.to_thread.run_sync(give_back_memory)
         result = results[0]
-        self._lifecycle.complete(video_id, str(final.relative_to(self._layout.files_root)), result.duration)
-        log.info("video.completed", video=video_id, seconds=round(result.duration, 2), frames=result.frames)
+        if not self._lifecycle.complete(lease, key, result.duration):
+            # The lease passed to another attempt while this one finished: its write changed nothing, and
+            # its file goes (the other attempt's file has a name of its own).
+            await anyio.to_thread.run_sync(self._blobs.delete, key)
+            log.warning("video.output_discarded", video=video_id, holder=lease.holder, reason="lease lost")
+            return
+        log.info(
+            "video.completed",
+            video=video_id,
+            seconds=round(result.duration, 2),
+            frames=result.frames,
+            holder=lease.holder,
+        )
 
 
 @dataclass(frozen=True)
@@ -244,7 +287,7 @@ def _past_budget(inputs: RenderInputs, limit: float, speech_seconds: float) -> J
 
 
 async def _gather_inputs(
-    store: Store, fetcher: MediaFetcher, layout: FileLayout, request: TalkingVideoRequest, workdir: Path
+    store: EngineStore, fetcher: MediaFetcher, blobs: BlobStore, request: TalkingVideoRequest, workdir: Path
 ) -> RenderInputs:
     files: dict[int, Path] = {}
     avatar_media: Path | None = None
@@ -271,17 +314,16 @@ async def _gather_inputs(
             if avatar.source == AvatarSource.OFFICIAL:
                 builtin_id = avatar.avatar_id
             elif avatar.media_path:
-                avatar_media = layout.files_root / avatar.media_path
+                avatar_media = await anyio.to_thread.run_sync(blobs.local_copy, avatar.media_path, workdir)
     return RenderInputs(request, files, avatar_media, builtin_id, avatar_field)
 
 
 def _render(
     lifecycle: VideoLifecycle,
+    lease: Lease,
     preset: str,
-    video_id: str,
     inputs: RenderInputs,
     partial: Path,
-    final: Path,
     cancelled: Callable[[], bool],
 ) -> RenderResult:
     from akool_mcp.media.elements import build_layers
@@ -305,7 +347,7 @@ def _render(
     def progress(fraction: float) -> None:
         if fraction - last[0] >= PROGRESS_STEP:
             last[0] = fraction
-            lifecycle.progress(video_id, fraction)
+            lifecycle.progress(lease, fraction)  # a lost lease stops the render at its next frame
 
     try:
         result = render(
@@ -323,26 +365,27 @@ def _render(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    # Only a complete file ever carries the final name.
-    partial.replace(final)
     return result
 
 
 class AvatarProducer:
     """Prepares one uploaded avatar: fetches it, checks it shows one face, and keeps it with a thumbnail."""
 
-    def __init__(self, *, lifecycle: AvatarLifecycle, fetcher: MediaFetcher, layout: FileLayout) -> None:
+    def __init__(
+        self, *, lifecycle: AvatarLifecycle, fetcher: MediaFetcher, layout: FileLayout, blobs: BlobStore
+    ) -> None:
         self._lifecycle = lifecycle
         self._fetcher = fetcher
         self._layout = layout
+        self._blobs = blobs
 
-    async def __call__(self, record_id: str, stopping: threading.Event) -> None:
-        row = self._lifecycle.start(record_id)
+    async def __call__(self, lease: Lease, stopping: threading.Event) -> None:
+        row = self._lifecycle.start(lease)
         if row is None or row.source_url is None:
             return
-        workdir = self._layout.job_dir(record_id)
-        folder = self._layout.files_root / "avatars" / record_id
-        root = self._layout.files_root
+        record_id = lease.record_id
+        workdir = self._layout.job_dir(f"{record_id}-{lease.tag}")
+        folder = f"avatars/{record_id}"
         try:
             fetched = await self._fetcher.fetch(row.source_url, "avatar", workdir, "url")
             if fetched.suffix.lower() in VIDEO_SUFFIXES:
@@ -350,29 +393,31 @@ class AvatarProducer:
                     await anyio.to_thread.run_sync(probe_video, fetched, "the video")
                 except ProbeError as exc:
                     raise JobFailed(str(exc), INVALID, field="url") from exc
-            folder.mkdir(parents=True, exist_ok=True)
-            media = folder / f"source{fetched.suffix.lower()}"
-            await anyio.to_thread.run_sync(shutil.copyfile, fetched, media)
             from akool_mcp.render import RenderError, analyze_avatar_source
 
+            # A copy under the job's own folder: over stdio `fetched` may be the user's own file, never moved.
+            media = workdir / f"source{fetched.suffix.lower()}"
+            await anyio.to_thread.run_sync(shutil.copyfile, fetched, media)
             try:
                 analysis = await anyio.to_thread.run_sync(analyze_avatar_source, media)
             except RenderError as exc:
                 raise JobFailed(str(exc), INVALID) from exc
-            thumb = folder / "thumbnail.png"
-            thumb.write_bytes(analysis.thumbnail_png)
-            preview = media if analysis.kind == "image" else thumb
+            media_key, thumb_key = f"{folder}/{media.name}", f"{folder}/thumbnail.png"
+            # Every attempt of one avatar writes the same files from the same source: one that lost its lease
+            # leaves them for the attempt that holds it.
+            await anyio.to_thread.run_sync(self._blobs.put_bytes, thumb_key, analysis.thumbnail_png)
+            await anyio.to_thread.run_sync(self._blobs.put_file, media_key, media)
             self._lifecycle.complete(
-                record_id,
-                media_path=str(media.relative_to(root)),
-                preview_path=str(preview.relative_to(root)),
-                thumbnail_path=str(thumb.relative_to(root)),
+                lease,
+                media_path=media_key,
+                preview_path=media_key if analysis.kind == "image" else thumb_key,
+                thumbnail_path=thumb_key,
                 face=json.dumps(list(analysis.face_box)),
             )
         except JobFailed as exc:
-            self._lifecycle.fail(record_id, exc.msg, exc.code)
+            self._lifecycle.fail(record_id, exc.msg, exc.code, holder=lease.holder)
         except Exception:
-            if stopping.is_set():
+            if stopping.is_set() or lease.lost.is_set():
                 return
             raise  # the runner's boundary records it as an internal error
         finally:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
-from akool_mcp.local.store import AvatarRow, Store
+from akool_mcp.blobs import BlobStore
+from akool_mcp.local.records import AvatarRow, EngineStore
 from akool_mcp.models import AvatarSource, AvatarType, Status
 
 PREVIEW_SIZE = (1080, 1080)
@@ -16,19 +16,18 @@ def builtin_record_id(avatar_id: str) -> str:
     return hashlib.sha1(avatar_id.encode(), usedforsecurity=False).hexdigest()[:24]
 
 
-def seed_builtin_avatars(store: Store, files_root: Path) -> None:
-    """Draw previews and thumbnails once (they are deterministic) and upsert the avatar records."""
+def seed_builtin_avatars(store: EngineStore, blobs: BlobStore) -> None:
+    """Draw previews and thumbnails once (they are deterministic, so replicas drawing them at once agree) and
+    upsert the avatar records."""
     from akool_mcp.render import builtin_avatar_png, builtin_thumbnail_png, list_builtin_avatars
 
-    folder = files_root / "avatars" / "builtin"
-    folder.mkdir(parents=True, exist_ok=True)
     for index, avatar in enumerate(list_builtin_avatars()):
-        preview = folder / f"{avatar.avatar_id}.png"
-        thumb = folder / f"{avatar.avatar_id}.thumb.png"
-        if not preview.exists():
-            _write_atomic(preview, builtin_avatar_png(avatar.avatar_id, *PREVIEW_SIZE))
-        if not thumb.exists():
-            _write_atomic(thumb, builtin_thumbnail_png(avatar.avatar_id))
+        preview = f"avatars/builtin/{avatar.avatar_id}.png"
+        thumb = f"avatars/builtin/{avatar.avatar_id}.thumb.png"
+        if not blobs.exists(preview):
+            blobs.put_bytes(preview, builtin_avatar_png(avatar.avatar_id, *PREVIEW_SIZE))
+        if not blobs.exists(thumb):
+            blobs.put_bytes(thumb, builtin_thumbnail_png(avatar.avatar_id))
         stamp = store.clock.now_ms()
         store.upsert_builtin_avatar(
             AvatarRow(
@@ -41,8 +40,8 @@ def seed_builtin_avatars(store: Store, files_root: Path) -> None:
                 gender=avatar.gender,
                 source_url=None,
                 media_path=None,
-                preview_path=str(preview.relative_to(files_root)),
-                thumbnail_path=str(thumb.relative_to(files_root)),
+                preview_path=preview,
+                thumbnail_path=thumb,
                 face_json=None,
                 error_reason=None,
                 attempts=0,
@@ -51,9 +50,3 @@ def seed_builtin_avatars(store: Store, files_root: Path) -> None:
                 update_time=stamp,
             )
         )
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)

@@ -1,4 +1,4 @@
-"""Durable state of the local engine: SQLite (WAL) under the data directory.
+"""The engine's records on one machine: SQLite (WAL) under the data directory (the default).
 
 Each call opens a short-lived connection, so the store is safe from the event loop and from render
 threads alike; SQLite serialises writers. The database holds the engine's secret, so it is created
@@ -8,17 +8,42 @@ readable by the user only (SQLite gives its -wal and -shm files the database fil
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 from collections.abc import Collection, Generator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from akool_mcp.clock import Clock, SystemClock
+from akool_mcp.local.records import (
+    UNFINISHED,
+    Announce,
+    AvatarRow,
+    DuplicateError,
+    EngineStore,
+    Enqueue,
+    NoRoom,
+    Room,
+    VideoRow,
+    WebhookNote,
+    WebhookRow,
+    new_object_id,
+)
 from akool_mcp.models import Status
 from akool_mcp.privacy import FILE_MODE, private_file
+
+__all__ = [
+    "AvatarRow",
+    "DuplicateError",
+    "EngineStore",
+    "NoRoom",
+    "Room",
+    "Store",
+    "VideoRow",
+    "WebhookNote",
+    "WebhookRow",
+    "new_object_id",
+]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS avatars (
@@ -74,106 +99,24 @@ CREATE INDEX IF NOT EXISTS videos_status ON videos(status);
 CREATE INDEX IF NOT EXISTS webhooks_due ON webhooks(state, next_attempt);
 """
 # Columns added after the first release, for databases made before them.
-MIGRATIONS = (("webhooks", "video_id", "TEXT"), ("videos", "client", "TEXT"), ("avatars", "client", "TEXT"))
+MIGRATIONS = (
+    ("webhooks", "video_id", "TEXT"),
+    ("videos", "client", "TEXT"),
+    ("avatars", "client", "TEXT"),
+    ("videos", "lease_owner", "TEXT"),
+    ("videos", "lease_until", "INTEGER"),
+    ("avatars", "lease_owner", "TEXT"),
+    ("avatars", "lease_until", "INTEGER"),
+    ("webhooks", "claimed_by", "TEXT"),
+    ("webhooks", "claimed_until", "INTEGER"),
+)
 # Columns renamed since (table, old, new): the wire's second video id is kept as `uuid`, so that
 # `video_id` means one thing in this code base (the `_id`), as the glossary in CONTRIBUTING says.
 RENAMES = (("videos", "video_id", "uuid"),)
-UNFINISHED = (int(Status.QUEUEING), int(Status.PROCESSING))
 INDEXES = "CREATE INDEX IF NOT EXISTS webhooks_video ON webhooks(video_id, seq);"
 
 
-def new_object_id(now_ms: int) -> str:
-    """A 24-hex id shaped like a MongoDB ObjectId: 4 bytes of time (seconds), 8 random."""
-    return f"{now_ms // 1000:08x}{secrets.token_hex(8)}"
-
-
-@dataclass(frozen=True)
-class AvatarRow:
-    id: str
-    avatar_id: str
-    name: str
-    type: int
-    source: int
-    status: int
-    gender: str | None
-    source_url: str | None
-    media_path: str | None
-    preview_path: str | None
-    thumbnail_path: str | None
-    face_json: str | None
-    error_reason: str | None
-    attempts: int
-    sort: int
-    create_time: int
-    update_time: int
-    client: str | None = None  # who asked for it (the caller's address; "local" in process)
-
-
-@dataclass(frozen=True)
-class VideoRow:
-    id: str  # the video_id: the `_id` a create returns
-    uuid: str  # the wire's `video_id`, a second id Akool gives the same video; nothing looks it up
-    task_id: str
-    status: int
-    request_json: str
-    webhook_url: str | None
-    output_path: str | None
-    duration: float | None
-    progress: float
-    error_code: int | None
-    error_reason: str | None
-    attempts: int
-    create_time: int
-    update_time: int
-    client: str | None = None  # who asked for it (the caller's address; "local" in process)
-
-    @property
-    def request(self) -> dict[str, Any]:
-        return json.loads(self.request_json)
-
-
-@dataclass(frozen=True)
-class WebhookRow:
-    seq: int
-    url: str
-    payload_json: str
-    attempts: int
-    next_attempt: int
-    state: str
-    last_error: str | None
-    create_time: int
-    video_id: str | None = None
-
-
-@dataclass(frozen=True)
-class WebhookNote:
-    """A webhook to queue together with a status change, in the same transaction."""
-
-    url: str
-    payload: dict[str, Any]
-    at_ms: int
-
-
-class DuplicateError(Exception):
-    """The unique key exists already."""
-
-
-@dataclass(frozen=True)
-class Room:
-    """How many unfinished jobs (videos and avatars) may wait or run: in all, and for one client."""
-
-    total: int
-    per_client: int
-
-
-class NoRoom(Exception):
-    """The queue is full; `ahead` jobs are unfinished, `whose` says which bound was reached."""
-
-    def __init__(self, ahead: int, limit: int, whose: str) -> None:
-        super().__init__(f"{ahead} unfinished jobs ({whose} limit {limit})")
-        self.ahead = ahead
-        self.limit = limit
-        self.whose = whose
+_TABLES = {"video": "videos", "avatar": "avatars"}
 
 
 class Store:
@@ -202,6 +145,9 @@ class Store:
         with self._connect() as db:
             db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
 
+    def close(self) -> None:
+        """Nothing stays open between calls."""
+
     def delete_meta(self, key: str) -> None:
         with self._connect() as db:
             db.execute("DELETE FROM meta WHERE key=?", (key,))
@@ -215,6 +161,18 @@ class Store:
             yield db
         finally:
             db.close()
+
+    @contextmanager
+    def _transaction(self) -> Generator[sqlite3.Connection]:
+        """One write transaction, taken at once (BEGIN IMMEDIATE): what it reads nobody changes meanwhile."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     # -- meta ---------------------------------------------------------------------------------
 
@@ -238,38 +196,34 @@ class Store:
                 row.__dict__,
             )
 
-    def insert_avatar(self, row: AvatarRow, room: Room | None = None) -> None:
+    def insert_avatar(self, row: AvatarRow, room: Room | None = None, then: Enqueue | None = None) -> None:
         """Add an avatar record; with `room`, only while the queue has room (NoRoom otherwise), atomically."""
         try:
-            self._insert_admitted(_insert("avatars", row.__dict__), row.__dict__, room)
+            self._insert_admitted(_insert("avatars", row.__dict__), row.__dict__, room, then)
         except sqlite3.IntegrityError as exc:
             raise DuplicateError(row.avatar_id) from exc
 
-    def _insert_admitted(self, sql: str, values: dict[str, Any], room: Room | None) -> None:
-        with self._connect() as db:
-            # The count and the insert as one: two callers cannot both take the last place.
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                if room is not None:
-                    ahead = _unfinished(db, None)
-                    if ahead >= room.total:
-                        raise NoRoom(ahead, room.total, "the engine's")
-                    mine = _unfinished(db, values.get("client"))
-                    if mine >= room.per_client:
-                        raise NoRoom(mine, room.per_client, "your")
-                db.execute(sql, values)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+    def _insert_admitted(self, sql: str, values: dict[str, Any], room: Room | None, then: Enqueue | None) -> None:
+        # The count and the insert as one: two callers cannot both take the last place.
+        with self._transaction() as db:
+            if room is not None:
+                ahead = _unfinished(db, None)
+                if ahead >= room.total:
+                    raise NoRoom(ahead, room.total, "the engine's")
+                mine = _unfinished(db, values.get("client"))
+                if mine >= room.per_client:
+                    raise NoRoom(mine, room.per_client, "your")
+            db.execute(sql, values)
+            if then is not None:
+                then(db)
 
     def count_unfinished(self, client: str | None = None) -> int:
         """Videos and avatars queued or processing: all of them, or one client's."""
         with self._connect() as db:
             return _unfinished(db, client)
 
-    def update_avatar(self, record_id: str, **fields: Any) -> None:
-        self._update("avatars", record_id, fields)
+    def update_avatar(self, record_id: str, holder: str | None = None, **fields: Any) -> bool:
+        return self._update("avatars", record_id, fields, holder)
 
     def get_avatar(self, record_id: str) -> AvatarRow | None:
         with self._connect() as db:
@@ -314,38 +268,63 @@ class Store:
             ).fetchall()
         return [AvatarRow(**dict(r)) for r in rows]
 
+    def claim_avatar(self, record_id: str, holder: str, lease_seconds: float) -> AvatarRow | None:
+        now = self.clock.now_ms()
+        with self._transaction() as db:
+            row = db.execute("SELECT * FROM avatars WHERE id=?", (record_id,)).fetchone()
+            if row is None or not _claimable(row, now) or row["source_url"] is None:
+                return None
+            fields: dict[str, Any] = _claimed(holder, now, lease_seconds, attempts=int(row["attempts"]) + 1)
+            _set(db, "avatars", record_id, fields)
+        return AvatarRow(**{**dict(row), **fields})
+
     # -- videos -------------------------------------------------------------------------------
 
-    def insert_video(self, row: VideoRow, room: Room | None = None) -> None:
+    def insert_video(self, row: VideoRow, room: Room | None = None, then: Enqueue | None = None) -> None:
         """Add a video record; with `room`, only while the queue has room (NoRoom otherwise), atomically."""
-        self._insert_admitted(_insert("videos", row.__dict__), row.__dict__, room)
+        self._insert_admitted(_insert("videos", row.__dict__), row.__dict__, room, then)
 
     def update_video(self, video_id: str, **fields: Any) -> None:
-        self._update("videos", video_id, fields)
+        self._update("videos", video_id, fields, None)
 
     def get_video(self, video_id: str) -> VideoRow | None:
         with self._connect() as db:
             row = db.execute("SELECT * FROM videos WHERE id=?", (video_id,)).fetchone()
         return None if row is None else VideoRow(**dict(row))
 
-    def transition_video(self, video_id: str, fields: dict[str, Any], webhook: WebhookNote | None) -> None:
-        """Change a video's fields and queue its webhook atomically: both happen, or neither."""
-        fields = {**fields, "update_time": self.clock.now_ms()}
-        sets = ", ".join(f"{k}=:{k}" for k in fields)
+    def claim_video(self, video_id: str, holder: str, lease_seconds: float, announce: Announce) -> VideoRow | None:
+        now = self.clock.now_ms()
+        with self._transaction() as db:
+            row = db.execute("SELECT * FROM videos WHERE id=?", (video_id,)).fetchone()
+            if row is None or not _claimable(row, now):
+                return None
+            fields: dict[str, Any] = {
+                **_claimed(holder, now, lease_seconds, attempts=int(row["attempts"]) + 1),
+                "status": int(Status.PROCESSING),
+                "progress": 0.0,
+            }
+            _set(db, "videos", video_id, fields)
+            claimed = VideoRow(**{**dict(row), **fields})
+            _queue_webhook(db, video_id, announce(claimed))
+        return claimed
+
+    def renew(self, kind: str, record_id: str, holder: str, lease_seconds: float, **fields: Any) -> bool:
+        now = self.clock.now_ms()
+        fields = {**fields, "lease_until": now + round(lease_seconds * 1000), "update_time": now}
         with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.execute(f"UPDATE videos SET {sets} WHERE id=:id", {**fields, "id": video_id})  # noqa: S608
-                if webhook is not None:
-                    db.execute(
-                        "INSERT INTO webhooks(url, payload_json, next_attempt, create_time, video_id) "
-                        "VALUES(?,?,?,?,?)",
-                        (webhook.url, json.dumps(webhook.payload), webhook.at_ms, webhook.at_ms, video_id),
-                    )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+            return _set(db, _TABLES[kind], record_id, fields, holder)
+
+    def transition_video(
+        self, video_id: str, fields: dict[str, Any], webhook: WebhookNote | None, holder: str | None = None
+    ) -> bool:
+        """Change a video's fields and queue its webhook atomically: both happen, or neither. With `holder`,
+        only while that attempt holds the video's lease (False, and nothing changed, otherwise)."""
+        fields = {**fields, "update_time": self.clock.now_ms()}
+        with self._transaction() as db:
+            if not _set(db, "videos", video_id, fields, holder):
+                return False
+            _queue_webhook(db, video_id, webhook)
+        return True
 
     def count_videos(self, status: int) -> int:
         with self._connect() as db:
@@ -369,17 +348,26 @@ class Store:
         with self._connect() as db:
             return int(db.execute("SELECT COUNT(*) FROM webhooks WHERE state=?", (state,)).fetchone()[0])
 
-    def due_webhooks(self, at_ms: int, limit: int = 20, skip_urls: Collection[str] = ()) -> list[WebhookRow]:
-        """Pending deliveries due by `at_ms`, oldest first, leaving out receivers in `skip_urls`."""
+    def claim_webhooks(
+        self, at_ms: int, holder: str, lease_seconds: float, limit: int = 20, skip_urls: Collection[str] = ()
+    ) -> list[WebhookRow]:
         skip = sorted(skip_urls)
         marks = ",".join("?" * len(skip))
-        with self._connect() as db:
+        until = at_ms + round(lease_seconds * 1000)
+        with self._transaction() as db:
             rows = db.execute(
-                f"SELECT * FROM webhooks WHERE state='pending' AND next_attempt<=? AND url NOT IN ({marks}) "  # noqa: S608
+                "SELECT * FROM webhooks WHERE seq IN (SELECT MIN(seq) FROM webhooks "  # noqa: S608
+                f"WHERE state='pending' AND next_attempt<=? AND url NOT IN ({marks}) AND url NOT IN "
+                "(SELECT url FROM webhooks WHERE state='pending' AND claimed_until>?) GROUP BY url) "
                 "ORDER BY seq LIMIT ?",
-                (at_ms, *skip, limit),
+                (at_ms, *skip, at_ms, limit),
             ).fetchall()
-        return [WebhookRow(**dict(r)) for r in rows]
+            taken: list[WebhookRow] = []
+            for row in rows:  # one delivery per receiver at a time, its oldest first
+                db.execute("UPDATE webhooks SET claimed_by=?, claimed_until=? WHERE seq=?", (holder, until, row["seq"]))
+                claimed: dict[str, Any] = {**dict(row), "claimed_by": holder, "claimed_until": until}
+                taken.append(WebhookRow(**claimed))
+        return taken
 
     def next_webhook_time(self, skip_urls: Collection[str] = ()) -> int | None:
         skip = sorted(skip_urls)
@@ -396,16 +384,58 @@ class Store:
             rows = db.execute("SELECT * FROM webhooks ORDER BY seq").fetchall()
         return [WebhookRow(**dict(r)) for r in rows]
 
-    def update_webhook(self, seq: int, **fields: Any) -> None:
+    def update_webhook(self, seq: int, holder: str | None = None, **fields: Any) -> bool:
+        """Record a delivery's outcome (and let its claim go); with `holder`, only while it is theirs."""
+        if holder is not None:
+            fields = {**fields, "claimed_by": None, "claimed_until": None}
         sets = ", ".join(f"{k}=:{k}" for k in fields)
+        mine = "" if holder is None else " AND claimed_by=:holder"
         with self._connect() as db:
-            db.execute(f"UPDATE webhooks SET {sets} WHERE seq=:seq", {**fields, "seq": seq})  # noqa: S608
+            cursor = db.execute(
+                f"UPDATE webhooks SET {sets} WHERE seq=:seq{mine}",  # noqa: S608
+                {**fields, "seq": seq, "holder": holder},
+            )
+            return cursor.rowcount > 0
 
-    def _update(self, table: str, record_id: str, fields: dict[str, Any]) -> None:
+    def _update(self, table: str, record_id: str, fields: dict[str, Any], holder: str | None) -> bool:
         fields = {**fields, "update_time": self.clock.now_ms()}
-        sets = ", ".join(f"{k}=:{k}" for k in fields)
         with self._connect() as db:
-            db.execute(f"UPDATE {table} SET {sets} WHERE id=:id", {**fields, "id": record_id})  # noqa: S608
+            return _set(db, table, record_id, fields, holder)
+
+
+def _claimable(row: sqlite3.Row, now: int) -> bool:
+    """Waiting or in progress, and held by nobody (or by an attempt whose lease has lapsed)."""
+    if int(row["status"]) not in UNFINISHED:
+        return False
+    return row["lease_owner"] is None or row["lease_until"] is None or int(row["lease_until"]) <= now
+
+
+def _claimed(holder: str, now: int, lease_seconds: float, *, attempts: int) -> dict[str, Any]:
+    return {
+        "status": int(Status.PROCESSING),
+        "attempts": attempts,
+        "lease_owner": holder,
+        "lease_until": now + round(lease_seconds * 1000),
+        "update_time": now,
+    }
+
+
+def _set(db: sqlite3.Connection, table: str, record_id: str, fields: dict[str, Any], holder: str | None = None) -> bool:
+    sets = ", ".join(f"{k}=:{k}" for k in fields)
+    mine = "" if holder is None else " AND lease_owner=:holder"
+    cursor = db.execute(
+        f"UPDATE {table} SET {sets} WHERE id=:id{mine}",  # noqa: S608
+        {**fields, "id": record_id, "holder": holder},
+    )
+    return cursor.rowcount > 0
+
+
+def _queue_webhook(db: sqlite3.Connection, video_id: str, webhook: WebhookNote | None) -> None:
+    if webhook is not None:
+        db.execute(
+            "INSERT INTO webhooks(url, payload_json, next_attempt, create_time, video_id) VALUES(?,?,?,?,?)",
+            (webhook.url, json.dumps(webhook.payload), webhook.at_ms, webhook.at_ms, video_id),
+        )
 
 
 def _insert(table: str, values: dict[str, Any]) -> str:
@@ -426,3 +456,7 @@ def _unfinished(db: sqlite3.Connection, client: str | None) -> int:
 
 def _columns(db: sqlite3.Connection, table: str) -> set[str]:
     return {str(r["name"]) for r in db.execute(f"PRAGMA table_info({table})")}
+
+
+def as_engine_store(store: Store) -> EngineStore:
+    return store  # pyright checks here that the SQLite store keeps the whole interface

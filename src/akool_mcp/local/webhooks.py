@@ -25,7 +25,8 @@ from akool_mcp import user_agent
 from akool_mcp.client.webhook import WebhookKeyError, seal_webhook
 from akool_mcp.clock import Clock
 from akool_mcp.local.keys import LocalKeys
-from akool_mcp.local.store import Store, WebhookRow
+from akool_mcp.local.leases import new_holder, process_name
+from akool_mcp.local.records import EngineStore, WebhookRow
 from akool_mcp.log import get_logger
 from akool_mcp.media.transport import TargetRefused, UrlError, parse_http_url
 
@@ -43,6 +44,9 @@ DUE_BATCH = 100
 MAX_ERROR = 300
 # A delivery whose bookkeeping itself keeps failing is set aside for this process's lifetime.
 QUARANTINE_AFTER = 3
+# A claimed delivery is this dispatcher's for this long: longer than one attempt can take, so it never goes
+# out from two dispatchers at once; if the dispatcher dies meanwhile, another sends it after this.
+CLAIM_SECONDS = 6 * DELIVERY_TIMEOUT
 
 
 def retry_delay_ms(attempts: int) -> int:
@@ -54,8 +58,20 @@ class PermanentDeliveryError(Exception):
 
 
 class WebhookDispatcher:
-    def __init__(self, store: Store, http: httpx2.AsyncClient, keys: LocalKeys, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: EngineStore,
+        http: httpx2.AsyncClient,
+        keys: LocalKeys,
+        clock: Clock,
+        *,
+        poll_seconds: float = IDLE_SECONDS,
+    ) -> None:
         self._store = store
+        self._holder = new_holder(process_name())
+        # How often to look for work queued elsewhere (another process of a cluster); on one machine every
+        # status change wakes the dispatcher, so it only looks when a retry falls due.
+        self._poll = poll_seconds
         self._http = http
         self._keys = keys
         self._clock = clock
@@ -89,7 +105,10 @@ class WebhookDispatcher:
     def _start_due(self, tg: TaskGroup) -> float:
         """Start a delivery for each receiver that has one due and none in flight; the seconds to wait."""
         self._wake = anyio.Event()
-        for row in self._store.due_webhooks(self._clock.now_ms(), limit=DUE_BATCH, skip_urls=self._busy):
+        due = self._store.claim_webhooks(
+            self._clock.now_ms(), self._holder, CLAIM_SECONDS, limit=DUE_BATCH, skip_urls=self._busy
+        )
+        for row in due:
             if row.url in self._busy or self._crashes[row.seq] >= QUARANTINE_AFTER:
                 continue
             self._busy.add(row.url)
@@ -99,8 +118,8 @@ class WebhookDispatcher:
     def _until_next(self) -> float:
         next_at = self._store.next_webhook_time(skip_urls=self._busy)
         if next_at is None:
-            return IDLE_SECONDS
-        return min(IDLE_SECONDS, max(0.0, (next_at - self._clock.now_ms()) / 1000))
+            return self._poll
+        return min(self._poll, max(0.0, (next_at - self._clock.now_ms()) / 1000))
 
     async def _deliver_in_turn(self, row: WebhookRow) -> None:
         try:
@@ -115,29 +134,32 @@ class WebhookDispatcher:
             self.wake()  # the receiver's next delivery may be due already
 
     async def deliver(self, row: WebhookRow) -> bool:
+        """One attempt; its outcome is written only while the delivery is still this dispatcher's claim (a row
+        handed in unclaimed is written as it is)."""
+        holder = self._holder if row.claimed_by == self._holder else None
         attempts = row.attempts + 1
         try:
             status = await self._post(row)
         except PermanentDeliveryError as exc:
-            self._give_up(row, attempts, str(exc))
+            self._give_up(row, holder, attempts, str(exc))
             return False
         except (httpx2.HTTPError, OSError) as exc:
             error = _describe(exc)
         except Exception as exc:  # the boundary: any surprise fails this delivery, never the loop
             log.exception("webhook.crashed", seq=row.seq)
-            self._give_up(row, attempts, f"internal error ({type(exc).__name__})")
+            self._give_up(row, holder, attempts, f"internal error ({type(exc).__name__})")
             return False
         else:
             if status == 200:
-                self._store.update_webhook(row.seq, state="delivered", attempts=attempts, last_error=None)
+                self._store.update_webhook(row.seq, holder, state="delivered", attempts=attempts, last_error=None)
                 log.info("webhook.delivered", seq=row.seq, attempts=attempts)
                 return True
             error = f"the receiver answered HTTP {status}"
         if attempts >= MAX_ATTEMPTS:
-            self._give_up(row, attempts, error)
+            self._give_up(row, holder, attempts, error)
         else:
             next_attempt = self._clock.now_ms() + retry_delay_ms(attempts)
-            self._store.update_webhook(row.seq, attempts=attempts, last_error=error, next_attempt=next_attempt)
+            self._store.update_webhook(row.seq, holder, attempts=attempts, last_error=error, next_attempt=next_attempt)
             log.info("webhook.retry_later", seq=row.seq, attempts=attempts, error=error)
         return False
 
@@ -169,8 +191,8 @@ class WebhookDispatcher:
         await response.aclose()
         return response.status_code
 
-    def _give_up(self, row: WebhookRow, attempts: int, error: str) -> None:
-        self._store.update_webhook(row.seq, state="failed", attempts=attempts, last_error=error[:MAX_ERROR])
+    def _give_up(self, row: WebhookRow, holder: str | None, attempts: int, error: str) -> None:
+        self._store.update_webhook(row.seq, holder, state="failed", attempts=attempts, last_error=error[:MAX_ERROR])
         log.warning("webhook.given_up", seq=row.seq, attempts=attempts, error=error[:MAX_ERROR])
 
 

@@ -15,9 +15,10 @@ from akool_mcp.client import AkoolClient
 from akool_mcp.client.http import OnDemandClient
 from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.config import Settings
-from akool_mcp.domain.ledger import Ledger
+from akool_mcp.domain.ledger import Ledger, PaidLedger
 from akool_mcp.domain.links import Links, LinkSigner, load_link_secret
-from akool_mcp.domain.registry import VideoRegistry
+from akool_mcp.domain.registry import Registry, VideoRegistry
+from akool_mcp.domain.script_videos import ScriptBook
 from akool_mcp.server.apps import PLAYER_TOOLS, PLAYER_URI, player_extension
 from akool_mcp.server.backend import USER_AGENT, BackgroundBackend, SharedBackend
 from akool_mcp.server.media_routes import register_media
@@ -27,6 +28,8 @@ from akool_mcp.tools.params import PAID_ONLY, url_descriptions
 from akool_mcp.tools.state import AppState, open_library, open_scripts
 
 if TYPE_CHECKING:
+    from akool_mcp.blobs import BlobStore
+    from akool_mcp.domain.shared_db import SharedDatabase
     from akool_mcp.media.transport import Resolver
 
 _WORKFLOW = """\
@@ -91,15 +94,44 @@ def build_server(
         files_root=settings.data_dir / "files" if backend == "local" else None,
         base_url=media_base,
         signer=link_signer(settings) if media_base is not None else None,
+        shared=settings.database_url is not None,
     )
-    registry = VideoRegistry(settings.data_dir / "library.sqlite3")
-    ledger = Ledger(settings.data_dir / "paid-requests.sqlite3", now=lambda: time.now_ms() / 1000)
+    registry: Registry
+    ledger: PaidLedger
+    book: ScriptBook
+    kept_elsewhere: BlobStore | None = None
+    shared_db: SharedDatabase | None = None
+
+    def now() -> float:
+        return time.now_ms() / 1000
+
+    if settings.database_url is not None:
+        # Servers side by side (cluster mode): the list of videos, the paid requests and the scripts in
+        # PostgreSQL, kept copies and joined scripts also in the shared blob store, so any replica answers any
+        # request. Imported only then (start-up pays nothing otherwise).
+        from akool_mcp.blobs import open_blobs
+        from akool_mcp.domain.shared_db import SharedDatabase
+        from akool_mcp.domain.shared_ledger import SharedLedger
+        from akool_mcp.domain.shared_registry import SharedVideoRegistry
+        from akool_mcp.domain.shared_scripts import SharedScriptBook
+
+        shared_db = SharedDatabase(settings.database_url.get_secret_value())
+        registry = SharedVideoRegistry(shared_db)
+        ledger = SharedLedger(shared_db, now=now)
+        book = SharedScriptBook(settings.data_dir / "scripts", shared_db)
+        kept_elsewhere = open_blobs(settings, settings.data_dir / "files")
+    else:
+        registry = VideoRegistry(settings.data_dir / "library.sqlite3")
+        ledger = Ledger(settings.data_dir / "paid-requests.sqlite3", now=now)
+        book = ScriptBook(settings.data_dir / "scripts")
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
         async with AsyncExitStack() as stack:
             stack.callback(registry.close)  # reopened on next use (SSE runs a lifespan per connection)
             stack.callback(ledger.close)
+            if shared_db is not None:
+                await anyio.to_thread.run_sync(shared_db.check_schema)  # never serve on an older schema
             # Downloads of finished videos from the links Akool returns: a client of its own, never carrying
             # the API key, made on first use (start-up should not pay for loading TLS certificates).
             media_http = OnDemandClient(
@@ -125,12 +157,17 @@ def build_server(
             )
             kept = await stack.enter_async_context(
                 open_library(
-                    registry, links, media_http, max_bytes=settings.max_download_mb * 1024 * 1024, clock=time
+                    registry,
+                    links,
+                    media_http,
+                    max_bytes=settings.max_download_mb * 1024 * 1024,
+                    clock=time,
+                    shared=kept_elsewhere,
                 ).running()
             )
             scripts = open_scripts(
                 kept,
-                settings.data_dir / "scripts",
+                book,
                 media_http,
                 max_bytes=settings.max_download_mb * 1024 * 1024,
                 clock=time,
@@ -193,7 +230,7 @@ def build_server(
     preview.register(server, backend)
     resources.register(server)
     if media_base is not None:
-        register_media(server, links)
+        register_media(server, links, kept_elsewhere)
     server.describe_parameters(url_descriptions(backend == "local" and transport is None and local_paths))
     if backend == "local":  # nothing is billed there: no request_id, no duplicates to allow
         server.omit_parameters(

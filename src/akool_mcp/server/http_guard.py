@@ -119,7 +119,8 @@ def http_app(
     security = security_settings(host, port, settings)
     app: ASGIApp
     if transport == "streamable-http":
-        app = server.streamable_http_app(transport_security=security, host=host)
+        # Servers side by side (cluster mode) keep no session: any replica answers any request.
+        app = server.streamable_http_app(transport_security=security, host=host, stateless_http=settings.cluster)
     else:
         inner = server.sse_app(transport_security=security, host=host)
         app = Starlette(routes=[Mount("/", app=inner)], lifespan=sse_lifespan)  # type: ignore[arg-type]

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 from mcp.server.mcpserver import MCPServer
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 
+from akool_mcp.blobs import BlobKeyError, BlobStore
 from akool_mcp.domain.links import MEDIA_PREFIX, Links
 from akool_mcp.tools.state import AppState
 
@@ -39,7 +41,12 @@ def media_file(links: Links, kind: str, rel: str) -> Path | None:
     return target
 
 
-def register_media(server: MCPServer[AppState], links: Links) -> None:
+# Where servers side by side keep their copies in the shared blob store (see VideoLibrary).
+_SHARED = {"videos": "kept", "posters": "posters"}
+_GONE = "This file is no longer here; ask the assistant for it again."
+
+
+def register_media(server: MCPServer[AppState], links: Links, shared: BlobStore | None = None) -> None:
     if links.signer is None:
         raise ValueError("media links are served only when they are signed")
     signer = links.signer
@@ -53,8 +60,24 @@ def register_media(server: MCPServer[AppState], links: Links) -> None:
         if refusal is not None:
             return PlainTextResponse(refusal, status_code=403, headers=_PRIVATE)
         target = media_file(links, kind, rel)
+        if target is None and shared is not None and kind in _SHARED:
+            return await _from_shared(shared, f"{_SHARED[kind]}/{rel}")
         if target is None:
-            return PlainTextResponse(
-                "This file is no longer here; ask the assistant for it again.", status_code=404, headers=_PRIVATE
-            )
+            return PlainTextResponse(_GONE, status_code=404, headers=_PRIVATE)
         return FileResponse(target, media_type=_TYPES[target.suffix.lower()], headers=_PRIVATE)
+
+
+async def _from_shared(shared: BlobStore, key: str) -> Response:
+    """A copy another replica kept: from the shared folder with byte ranges, or by a presigned link."""
+    try:
+        if Path(key).suffix.lower() in _TYPES:
+            local = shared.local_path(key)
+            if local is not None:
+                return FileResponse(local, media_type=_TYPES[local.suffix.lower()], headers=_PRIVATE)
+            if await anyio.to_thread.run_sync(shared.exists, key):
+                signed = shared.presigned_url(key)
+                if signed is not None:
+                    return RedirectResponse(signed, status_code=307, headers=_PRIVATE)
+    except (BlobKeyError, OSError):
+        pass
+    return PlainTextResponse(_GONE, status_code=404, headers=_PRIVATE)

@@ -24,7 +24,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Elicit
 from pydantic import BaseModel, Field
 
-from akool_mcp.domain.ledger import Claim, Kind, Ledger, PaidRequest
+from akool_mcp.domain.ledger import Claim, Kind, PaidLedger, PaidRequest
 from akool_mcp.errors import AkoolAPIError, AkoolError
 from akool_mcp.tools.state import AppContext, AppState, state_of
 
@@ -112,7 +112,7 @@ def go_ahead(consent: ElicitationResult[SpendConfirmation], what: str) -> None:
     raise ToolError(f"Not made: the user dismissed the question about {what}. {nothing}")
 
 
-def refusal_for(claim: Claim, ledger: Ledger, kind: Kind, *, request_id: str | None) -> str | None:
+def refusal_for(claim: Claim, ledger: PaidLedger, kind: Kind, *, request_id: str | None) -> str | None:
     """Why a request that the ledger stopped is not sent, or None when the earlier answer stands for it."""
     earlier = claim.earlier
     assert earlier is not None
@@ -135,7 +135,7 @@ def refusal_for(claim: Claim, ledger: Ledger, kind: Kind, *, request_id: str | N
     )
 
 
-def earlier_note(claim: Claim, ledger: Ledger, kind: Kind) -> str:
+def earlier_note(claim: Claim, ledger: PaidLedger, kind: Kind) -> str:
     earlier: PaidRequest | None = claim.earlier
     assert earlier is not None
     ago = _ago(ledger.age(earlier))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 import httpx2
@@ -14,13 +13,14 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import ToolAnnotations
 
+from akool_mcp.blobs import BlobStore
 from akool_mcp.client import AkoolClient
 from akool_mcp.client.http import HttpSource
 from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.domain.keeping import VideoKeeper
-from akool_mcp.domain.ledger import Ledger
+from akool_mcp.domain.ledger import PaidLedger
 from akool_mcp.domain.links import Links
-from akool_mcp.domain.registry import VideoRegistry
+from akool_mcp.domain.registry import Registry
 from akool_mcp.domain.requests import tool_words
 from akool_mcp.domain.script_videos import ScriptBook, Scripts
 from akool_mcp.domain.video_library import VideoLibrary
@@ -62,7 +62,7 @@ class AppState:
     # How long a status check may spend saving a finished video before answering (clients cut calls at ~60 s).
     save_budget: float = 55.0
     # Paid requests sent to Akool (none twice), and whether to ask the user first (AKOOL_CONFIRM_SPEND).
-    ledger: Ledger | None = None
+    ledger: PaidLedger | None = None
     confirm_spend: Literal["auto", "always", "never"] = "auto"
     # Scripts of scenes made into one video (see domain.scripts).
     scripts: Scripts | None = None
@@ -114,15 +114,20 @@ LinksDep = Annotated[Links, Resolve(_links)]
 
 
 def open_library(
-    registry: VideoRegistry, links: Links, http: HttpSource, *, max_bytes: int, clock: Clock
+    registry: Registry,
+    links: Links,
+    http: HttpSource,
+    *,
+    max_bytes: int,
+    clock: Clock,
+    shared: BlobStore | None = None,
 ) -> VideoLibrary:
     keeper = VideoKeeper(links.output_dir, http, max_bytes=max_bytes, sleep=clock.sleep)
-    return VideoLibrary(registry, keeper, links.poster_dir)
+    return VideoLibrary(registry, keeper, links.poster_dir, shared)
 
 
-def open_scripts(library: VideoLibrary, folder: Path, http: HttpSource, *, max_bytes: int, clock: Clock) -> Scripts:
-    """Scripts kept in `folder`; their scenes' files downloaded or linked into its scene store."""
-    book = ScriptBook(folder)
+def open_scripts(library: VideoLibrary, book: ScriptBook, http: HttpSource, *, max_bytes: int, clock: Clock) -> Scripts:
+    """Scripts kept in `book`; their scenes' files downloaded or linked into its scene store."""
     scenes = VideoKeeper(book.scenes, http, max_bytes=max_bytes, sleep=clock.sleep)
     return Scripts(book=book, library=library, keeper=scenes, clock=clock)
 
