@@ -36,6 +36,19 @@ def default_name(video_id: str) -> str:
     return f"akool-{_SAFE_ID.sub('_', video_id)[:80]}.mp4"
 
 
+def captions_of(video: Path) -> Path:
+    """Where a video's WebVTT captions are kept: beside it, same name, ``.vtt``."""
+    return video.with_suffix(".vtt")
+
+
+def kept_captions(file_path: str | None) -> str | None:
+    """The captions kept beside a video file, if there are any."""
+    if file_path is None:
+        return None
+    captions = captions_of(Path(file_path))
+    return str(captions) if captions.is_file() else None
+
+
 def checked_name(name: str) -> str:
     """A file name inside the output folder, never a path out of it; `.mp4` is added when missing."""
     cleaned = name.strip()
@@ -89,6 +102,9 @@ class VideoKeeper:
         if source.startswith(("https://", "http://")):
             await self._download(source, target)
         else:
+            captions = Path(source).with_suffix(".vtt")
+            if captions.is_file():
+                await anyio.to_thread.run_sync(link_or_copy, captions, captions_of(target))
             await anyio.to_thread.run_sync(link_or_copy, Path(source), target)
         log.info("video.kept", video=video_id, bytes=target.stat().st_size)
         return target

@@ -178,6 +178,14 @@ def _render(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    if speech.cues:
+        # Captions first, so that whenever the video carries its final name its captions are there too.
+        from akool_mcp.speech import to_webvtt
+
+        captions = final.with_suffix(".vtt")
+        partial_captions = captions.with_name(f".{captions.stem}.partial.vtt")
+        partial_captions.write_text(to_webvtt(speech.cues), encoding="utf-8")
+        partial_captions.replace(captions)
     # Only a complete file ever carries the final name.
     partial.replace(final)
     return result

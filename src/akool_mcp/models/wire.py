@@ -90,6 +90,7 @@ class Voice(WireModel):
     language: str | None = None
     locale: str | None = None
     preview: str | None = None
+    quality: str | None = None  # the local engine's: "neural", or "basic" (eSpeak NG)
 
 
 class VoicePage(WireModel):

@@ -22,7 +22,7 @@ from akool_mcp.render.composition import (
     RenderError,
     RenderResult,
 )
-from akool_mcp.render.encode import Mp4Writer, YuvFrame
+from akool_mcp.render.encode import AUDIO_RATE, Mp4Writer, YuvFrame
 from akool_mcp.render.layers import Drawable, Placed, Rect, load_image, solid
 from akool_mcp.render.pixels import Image
 from akool_mcp.speech import MAX_SECONDS, MouthTracks
@@ -120,7 +120,9 @@ def render(
 
     if cancelled is not None and cancelled():
         raise RenderError("cancelled")
-    writer = Mp4Writer(out_path, width, height, fps, preset, crf, speech.samples, speech.sample_rate)
+    # The voices speak at 22.05 or 24 kHz; AAC in the MP4 runs at 48 kHz, reached here by an exact
+    # band-limited resampling rather than FFmpeg's, whose filter dulls the top of a neural voice.
+    writer = Mp4Writer(out_path, width, height, fps, preset, crf, speech.samples_at(AUDIO_RATE), AUDIO_RATE)
     try:
         every = max(1, round(fps * _PROGRESS_EVERY_SECONDS))
         with FramesAhead(animator, openness, frame) as drawing:

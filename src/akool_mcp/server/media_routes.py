@@ -7,8 +7,10 @@ three roots are served; anything else is a 404 that says nothing about the disk.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,7 +19,17 @@ from starlette.responses import FileResponse, Response
 from akool_mcp.domain.links import MEDIA_PREFIX, Links
 from akool_mcp.tools.state import AppState
 
-_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+_TYPES = {
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".mp3": "audio/mpeg",
+}
+
+
+_PREVIEW = re.compile(r"voices/([A-Za-z0-9-]{1,64})/preview\.mp3")
 
 
 def media_file(links: Links, kind: str, rel: str) -> Path | None:
@@ -40,7 +52,18 @@ def media_file(links: Links, kind: str, rel: str) -> Path | None:
 def register_media(server: MCPServer[AppState], links: Links) -> None:
     @server.custom_route(f"{MEDIA_PREFIX}/{{kind}}/{{rel:path}}", methods=["GET", "HEAD"], include_in_schema=False)
     async def media(request: Request) -> Response:
-        target = media_file(links, request.path_params["kind"], request.path_params["rel"])
+        kind, rel = request.path_params["kind"], request.path_params["rel"]
+        voice = _PREVIEW.fullmatch(rel) if kind == "files" and links.files_root is not None else None
+        if voice is not None and links.files_root is not None:
+            # A voice's preview is made on its first request, then kept among the engine's files.
+            from akool_mcp.speech import SpeechError
+            from akool_mcp.speech.samples import preview_file
+
+            try:
+                await anyio.to_thread.run_sync(preview_file, voice.group(1), links.files_root / "voices")
+            except SpeechError as exc:
+                raise HTTPException(404) from exc
+        target = media_file(links, kind, rel)
         if target is None:
             raise HTTPException(404)
         return FileResponse(target, media_type=_TYPES[target.suffix.lower()])

@@ -13,11 +13,12 @@ from pydantic import Field
 
 from akool_mcp.domain.compose import VideoSpec
 from akool_mcp.domain.follow import is_final, wait_for_video
+from akool_mcp.domain.keeping import kept_captions
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words, prepare_request
 from akool_mcp.domain.video_library import Observed
 from akool_mcp.errors import AkoolAPIError
-from akool_mcp.models import Status, Video
+from akool_mcp.models import Status, Video, Voice
 from akool_mcp.tools import params
 from akool_mcp.tools.content import finished_blocks
 from akool_mcp.tools.results import VideoCreated, VideoStatus, VoiceInfo, VoiceList, status_name
@@ -37,6 +38,16 @@ MAX_WAIT_SECONDS = 50  # Claude Desktop cuts tool calls at about 60 s
 FOLLOW = "call get_video_status with video_id={id!r} and wait_seconds=45"
 
 
+def voice_preview_url(voice: Voice, links: Links, *, local: bool) -> str | None:
+    """A preview the model can hand on: Akool's https link, over HTTP this server's, else the local engine's
+    voice as a resource (akool://voices/{voice_id}/preview); never a disk path."""
+    preview = voice.preview
+    if preview and preview.startswith(("https://", "http://")):
+        return preview
+    served = links.engine(preview) if preview and links.over_http else None
+    return served or (f"akool://voices/{voice.voice_id}/preview" if local else None)
+
+
 def video_status(video: Video, observed: Observed, links: Links, *, waited: float, now_ms: float) -> VideoStatus:
     status = status_name(video.video_status)
     elapsed = round((now_ms - video.create_time) / 1000, 1) if video.create_time else None
@@ -49,6 +60,9 @@ def video_status(video: Video, observed: Observed, links: Links, *, waited: floa
     if video.video_status == Status.COMPLETED:
         where = f"kept at {file_path}" if file_path else f"at {url}"
         next_step = f"Done: the video is {where}."
+        captions = links.video(kept_captions(record.file_path))
+        if captions:
+            next_step += f" WebVTT captions: {captions}."
         if observed.saving:
             next_step += (
                 " It is still being saved to the output folder: call get_video_status again in a few seconds "
@@ -175,8 +189,8 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             Field(ge=0, le=MAX_WAIT_SECONDS, description="Wait up to this long for the end (0: just check)."),
         ] = 0,
     ) -> Annotated[CallToolResult, VideoStatus]:
-        """Check a video's status. Once completed, the MP4 is saved to the output folder and the result
-        shows a poster frame and links the file."""
+        """Check a video's status; once completed, the MP4 and captions are kept in the output folder, and a
+        poster and links shown."""
 
         async def on_poll(video: Video, waited: float) -> None:
             if wait_seconds > 0:
@@ -204,11 +218,12 @@ def register(server: MCPServer[AppState], backend: str) -> None:
     async def list_voices(
         state: StateDep,
         client: ClientDep,
+        links: LinksDep,
         language: Annotated[str | None, Field(max_length=35, description="e.g. 'en' or 'es-ES'.")] = None,
         page: Annotated[int, Field(ge=1, le=10_000)] = 1,
         size: Annotated[int, Field(ge=1, le=100)] = 100,
     ) -> VoiceList:
-        """List the voices that can speak text in create_talking_video (pass a voice_id with text)."""
+        """Voices for create_talking_video's text; preview_url plays each one."""
         listing = await client.list_voices(page=page, size=size)
         voices = [
             VoiceInfo(
@@ -217,7 +232,8 @@ def register(server: MCPServer[AppState], backend: str) -> None:
                 gender=v.gender,
                 language=v.language,
                 locale=v.locale,
-                preview_url=v.preview,
+                quality=v.quality,
+                preview_url=voice_preview_url(v, links, local=state.backend == "local"),
             )
             for v in listing.result
         ]
