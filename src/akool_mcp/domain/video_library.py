@@ -11,9 +11,10 @@ import anyio
 import anyio.to_thread
 from anyio.abc import TaskGroup
 
-from akool_mcp.domain.keeping import VideoKeeper, default_name
+from akool_mcp.domain.keeping import VideoKeeper, captions_of, default_name
 from akool_mcp.domain.poster import PosterError, make_poster
 from akool_mcp.domain.registry import VideoRecord, VideoRegistry
+from akool_mcp.domain.transcript import keep_script, script_path, write_captions_from_text
 from akool_mcp.errors import InputError, SaveError
 from akool_mcp.log import get_logger
 from akool_mcp.models import Status, Video
@@ -62,9 +63,23 @@ class VideoLibrary:
     def output_dir(self) -> Path:
         return self.keeper.output_dir
 
+    @property
+    def script_dir(self) -> Path:
+        return self.poster_dir.parent / "scripts"
+
     def created(
-        self, video: Video, *, backend: str, avatar: str | None, summary: str | None, params: str | None = None
+        self,
+        video: Video,
+        *,
+        backend: str,
+        avatar: str | None,
+        summary: str | None,
+        params: str | None = None,
+        script: str | None = None,
     ) -> None:
+        if script and backend == "akool":
+            # Akool gives no timings: its captions are made from the script when the video is kept.
+            keep_script(self.script_dir, video.id, script)
         self.registry.add(
             video.id,
             backend=backend,
@@ -106,6 +121,13 @@ class VideoLibrary:
     async def _keep(self, video_id: str, source: str, done: anyio.Event) -> None:
         try:
             kept = await self.keeper.keep(video_id, source)
+            script = script_path(self.script_dir, video_id)
+            if not captions_of(kept).is_file() and script.is_file():
+                try:
+                    text = script.read_text(encoding="utf-8")
+                    await anyio.to_thread.run_sync(write_captions_from_text, kept, text, captions_of(kept))
+                except Exception as exc:  # captions are a bonus: the video is kept either way
+                    log.info("video.captions_failed", video=video_id, error=type(exc).__name__)
             poster: Path | None = self.poster_path(video_id)
             try:
                 await anyio.to_thread.run_sync(make_poster, kept, poster)

@@ -142,6 +142,15 @@ class Intake:
                 raise ContractViolation(
                     f"elements[{i}].voice_id", f"unknown voice {short(el.voice_id or '')!r}; see the voice list"
                 )
+            if el.type == "audio" and not el.url and el.input_text:
+                from akool_mcp.speech.sentences import unspeakable_reason
+
+                reason = unspeakable_reason(el.input_text)
+                if reason is not None:
+                    raise ContractViolation(
+                        f"elements[{i}].input_text",
+                        f"{reason}; the voices read English, Spanish, French and German (Latin alphabet)",
+                    )
 
     async def accept_avatar(self, req: AvatarCreateRequest) -> AvatarRow:
         try:

@@ -164,7 +164,7 @@ def _render(
 
     try:
         result = render(
-            Composition(layers=layers, speech=speech),
+            Composition(layers=layers, speech=speech, burn_captions=bool(request.burn_captions)),
             partial,
             preset=preset,
             progress=progress,

@@ -127,6 +127,8 @@ class TalkingVideoRequest(WireModel):
     avatar_from: int
     elements: list[Element]
     webhook_url: str | None = Field(default=None, alias="webhookUrl")
+    # The local engine's own: draw the speech's captions into the picture (never sent to Akool).
+    burn_captions: bool | None = None
 
 
 class AvatarCreateRequest(WireModel):

@@ -25,6 +25,8 @@ from akool_mcp.render.composition import (
 from akool_mcp.render.encode import AUDIO_RATE, Mp4Writer, YuvFrame
 from akool_mcp.render.layers import Drawable, Placed, Rect, load_image, solid
 from akool_mcp.render.pixels import Image
+from akool_mcp.render.region import Animator
+from akool_mcp.render.subtitles import CaptionedAnimator
 from akool_mcp.speech import MAX_SECONDS, MouthTracks
 
 log = get_logger(__name__)
@@ -103,7 +105,9 @@ def render(
     assert isinstance(avatar_layer, AvatarLayer)
     below = [_drawable(layer) for layer in composition.layers[:avatar_index]]
     above = [_drawable(layer) for layer in composition.layers[avatar_index + 1 :]]
-    animator = make_animator(avatar_layer, (width, height), fps, tracks)
+    animator: Animator = make_animator(avatar_layer, (width, height), fps, tracks)
+    if composition.burn_captions and speech.cues:
+        animator = CaptionedAnimator(animator, speech.cues, fps, width, height)
 
     full: Rect = (0, 0, width, height)
     canvas: Image = np.zeros((height, width, 3), np.uint8)

@@ -62,9 +62,9 @@ def pieces(sentence: str) -> list[str]:
     current: list[str] = []
     for word in words:
         if current and len(wrap(" ".join([*current, word]))) > MAX_LINES:
-            # Prefer to end a cue at a clause boundary within its last few words.
+            # Prefer to end a cue at a clause boundary in its second half.
             cut = len(current)
-            for back in range(len(current) - 1, max(0, len(current) - 5), -1):
+            for back in range(len(current) - 1, len(current) // 2, -1):
                 if current[back - 1].endswith((",", ";", ":", "—")):
                     cut = back
                     break

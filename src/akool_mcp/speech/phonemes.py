@@ -36,7 +36,7 @@ _GLIDES: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]
 }
 # Consonants: (shape, dominance).
 _CONSONANTS: dict[str, tuple[tuple[float, float, float], float]] = {
-    **dict.fromkeys("pbm", ((0.0, 0.0, 0.0), 4.0)),  # lips pressed together
+    **dict.fromkeys("pbm", ((0.0, 0.0, 0.0), 8.0)),  # lips pressed together: they must meet
     **dict.fromkeys("fv", ((0.12, 0.1, 1.0), 3.0)),  # lower lip under the upper teeth
     **dict.fromkeys("θð", ((0.22, 0.15, 0.0), 1.2)),  # tongue between the teeth
     "w": ((0.15, -1.0, 0.0), 2.0),

@@ -17,7 +17,7 @@ from akool_mcp.domain.keeping import kept_captions
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words, prepare_request
 from akool_mcp.domain.video_library import Observed
-from akool_mcp.errors import AkoolAPIError
+from akool_mcp.errors import AkoolAPIError, InputError
 from akool_mcp.models import Status, Video, Voice
 from akool_mcp.tools import params
 from akool_mcp.tools.content import finished_blocks
@@ -148,6 +148,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
                 description="Advanced: Akool's raw elements; replaces avatar, speech, background, placement.",
             ),
         ] = None,
+        burn_captions: bool = False,
     ) -> VideoCreated:
         spec = VideoSpec(
             avatar_id=avatar_id.strip() if avatar_id else None,
@@ -159,14 +160,25 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             placement=params.placement(avatar_x, avatar_y, avatar_width, avatar_height, avatar_scale),
             webhook_url=webhook_url,
             elements=elements,
+            burn_captions=burn_captions,
         )
+        if burn_captions and state.backend != "local":
+            raise InputError(
+                "burn_captions",
+                "draws captions into the picture on the local engine only; leave it out for Akool (its videos "
+                "made from text get captions as a .vtt file beside the kept MP4).",
+            )
+        if burn_captions and not text:
+            raise InputError("burn_captions", "needs text: the words of recorded speech (audio_url) are not known.")
         request = await prepare_request(client, spec, allow_local_paths=state.allow_local_paths)
         try:
             video = await client.create_talking_video(request)
         except AkoolAPIError as exc:
             raise in_tool_words(exc, spec) from exc
         avatar, summary = describe(spec)
-        library.created(video, backend=state.backend, avatar=avatar, summary=summary, params=element_params(spec))
+        library.created(
+            video, backend=state.backend, avatar=avatar, summary=summary, params=element_params(spec), script=text
+        )
         return VideoCreated(
             video_id=video.id,
             status=status_name(video.video_status),
@@ -189,8 +201,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             Field(ge=0, le=MAX_WAIT_SECONDS, description="Wait up to this long for the end (0: just check)."),
         ] = 0,
     ) -> Annotated[CallToolResult, VideoStatus]:
-        """Check a video's status; once completed, the MP4 and captions are kept in the output folder, and a
-        poster and links shown."""
+        """Check a video's status. Once completed, the MP4 and captions are kept in the output folder."""
 
         async def on_poll(video: Video, waited: float) -> None:
             if wait_seconds > 0:
@@ -223,7 +234,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         page: Annotated[int, Field(ge=1, le=10_000)] = 1,
         size: Annotated[int, Field(ge=1, le=100)] = 100,
     ) -> VoiceList:
-        """Voices for create_talking_video's text; preview_url plays each one."""
+        """Voices for text in create_talking_video."""
         listing = await client.list_voices(page=page, size=size)
         voices = [
             VoiceInfo(

@@ -1,0 +1,96 @@
+# PyAV's stubs leave Packet and **kwargs untyped: relax the unknown-type checks here only.
+# pyright: reportUnknownMemberType=false, reportUnknownVariableType=false
+"""Akool's videos made from text get captions too: the script spread over the finished audio's length."""
+
+from __future__ import annotations
+
+import fractions
+import tempfile
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from mcp import Client
+
+from akool_mcp.server import build_server
+from akool_mcp.speech import parse_webvtt
+from tests.fakes.akool import FakeAkool
+from tests.fakes.media import VIDEO_SIZE
+from tests.speech.listening import words
+from tests.support import FakeClock, cloud_settings, data
+
+pytestmark = pytest.mark.anyio
+
+SCRIPT = "Welcome back. This week we ship the new calendar, and it costs $12 a month. See you soon!"
+
+
+def talking_mp4(seconds: float) -> bytes:
+    """An MP4 with a picture and ``seconds`` of AAC sound, as Akool's finished videos have."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "talk.mp4"
+        with av.open(str(path), "w") as container:
+            video = container.add_stream("libx264", rate=25)
+            video.width, video.height, video.pix_fmt = VIDEO_SIZE[0], VIDEO_SIZE[1], "yuv420p"
+            sound = container.add_stream("aac", rate=24_000)
+            sound.layout = "mono"
+            picture = np.full((VIDEO_SIZE[1], VIDEO_SIZE[0], 3), 90, np.uint8)
+            for index in range(round(seconds * 25)):
+                frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+                frame.pts = index
+                for packet in video.encode(frame):
+                    container.mux(packet)
+            tone = (0.2 * np.sin(np.arange(round(seconds * 24_000)) / 24_000 * 2 * np.pi * 220)).astype(np.float32)
+            chunk = av.AudioFrame.from_ndarray(tone.reshape(1, -1), format="fltp", layout="mono")
+            chunk.sample_rate, chunk.pts, chunk.time_base = 24_000, 0, fractions.Fraction(1, 24_000)
+            for packet in sound.encode(chunk):
+                container.mux(packet)
+            for stream in (video, sound):
+                for packet in stream.encode(None):
+                    container.mux(packet)
+        return path.read_bytes()
+
+
+async def test_an_akool_video_from_text_is_kept_with_captions_spread_over_its_audio(tmp_path: Path) -> None:
+    fake = FakeAkool(cdn_video=talking_mp4(6.0))
+    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
+    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+        created = data(
+            await client.call_tool("create_talking_video", {"avatar_id": "Me1", "text": SCRIPT, "voice_id": "v1"})
+        )
+        status = data(await client.call_tool("get_video_status", {"video_id": created["video_id"], "wait_seconds": 30}))
+        read = await client.read_resource(f"akool://videos/{created['video_id']}/captions.vtt")
+    captions = Path(status["file_path"]).with_suffix(".vtt")
+    assert captions.is_file() and str(captions) in status["next_step"]
+    cues = parse_webvtt(captions.read_text(encoding="utf-8"))
+    assert [c.text for c in cues] == ["Welcome back.", "This week we ship the new\ncalendar, and it costs $12 a month.",
+                                      "See you soon!"]  # fmt: skip
+    assert words(" ".join(c.text for c in cues)) == words(SCRIPT)
+    assert cues[0].start == 0 and cues[-1].end == pytest.approx(6.0, abs=0.1)
+    assert read.contents[0].model_dump()["text"] == captions.read_text(encoding="utf-8")
+
+
+async def test_an_akool_video_from_recorded_speech_has_no_captions(tmp_path: Path) -> None:
+    fake = FakeAkool(cdn_video=talking_mp4(2.0))
+    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
+    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+        created = data(
+            await client.call_tool(
+                "create_talking_video", {"avatar_id": "Me1", "audio_url": "https://cdn.example/talk.mp3"}
+            )
+        )
+        status = data(await client.call_tool("get_video_status", {"video_id": created["video_id"], "wait_seconds": 30}))
+    assert status["file_path"] and not Path(status["file_path"]).with_suffix(".vtt").exists()
+    assert "captions" not in status["next_step"]
+
+
+async def test_burning_captions_is_refused_on_akool_naming_the_parameter(tmp_path: Path) -> None:
+    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
+    fake = FakeAkool()
+    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+        result = await client.call_tool(
+            "create_talking_video", {"avatar_id": "Me1", "text": "Hi.", "voice_id": "v1", "burn_captions": True}
+        )
+    assert result.is_error
+    message = result.content[0].model_dump()["text"]
+    assert "burn_captions" in message and "local engine" in message
