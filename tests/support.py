@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from mcp.types import CallToolResult
 
 from akool_mcp.config import Settings
-from akool_mcp.domain.follow import Clock
+
+WALL_START_MS = 1_732_844_760_000  # a few seconds before the fake Akool's videos were created
 
 
 @dataclass
@@ -18,15 +20,19 @@ class FakeClock:
     t: float = 1000.0
     sleeps: list[float] = field(default_factory=list[float])
 
-    def now(self) -> float:
+    def now_ms(self) -> int:
+        return WALL_START_MS + round(self.t * 1000)
+
+    def monotonic(self) -> float:
         return self.t
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.t += seconds
 
-    def clock(self) -> Clock:
-        return Clock(now=self.now, sleep=self.sleep)
+    async def wait(self, event: anyio.Event, seconds: float) -> None:
+        if not event.is_set():
+            await self.sleep(seconds)
 
 
 def cloud_settings(**overrides: Any) -> Settings:

@@ -97,6 +97,14 @@ class Settings(BaseModel):
     allow_private_urls: bool = False
     public_url: AnyHttpUrl | None = None
     local_token_ttl_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    # Every render must finish within budget_seconds + budget_factor x its speech's length (wall
+    # time); an avatar upload within budget_seconds. A 4K render takes about 0.5-1.5x the speech on
+    # two cores, so the defaults leave room for a busy machine and stop only what would never end.
+    render_budget_seconds: Annotated[float, Field(ge=10, le=86_400)] = 120.0
+    render_budget_factor: Annotated[float, Field(ge=1, le=1000)] = 10.0
+    # Jobs waiting or running at once: for the whole engine, and for one caller (by address).
+    max_queued_jobs: Annotated[int, Field(ge=1, le=100_000)] = 100
+    max_queued_per_client: Annotated[int, Field(ge=1, le=100_000)] = 20
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"

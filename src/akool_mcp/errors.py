@@ -159,6 +159,8 @@ def error_for_code(code: int, msg: str, *, http_status: int | None = None) -> Ak
         )
     field = field_in_message(detail) if code == 1003 else None
     advice = info.advice.format(field=f"`{field}`" if field else "the parameter it names")
+    if code == 1005 and "try again in" in detail:
+        advice = "Nothing was created; call again after that wait."  # the service said when: no guessing
     return info.error(f"Akool error {code} ({detail}). {advice}", code=code, http_status=http_status)
 
 

@@ -38,6 +38,14 @@ MINE: dict[str, Any] = {
 
 
 CDN = "cdn.example"
+CDN_ADDRESS = "93.184.215.14"  # a public address the fake's CDN name resolves to
+
+
+async def resolve_cdn(host: str, port: int) -> list[str]:
+    """DNS for the fake: its CDN is a public host; nothing else resolves."""
+    if host == CDN:
+        return [CDN_ADDRESS]
+    raise OSError(f"no such host {host}")
 
 
 @dataclass
@@ -73,7 +81,7 @@ class FakeAkool:
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         path = request.url.path
-        if request.url.host == CDN:
+        if request.headers.get("host", request.url.host) == CDN:  # pinned fetches keep the name in Host
             return self._cdn(request)
         scripted = self.script.get(path)
         if scripted:

@@ -15,6 +15,7 @@ import httpx2
 from akool_mcp.config import Settings
 from akool_mcp.local.engine import LocalEngine
 from akool_mcp.local.store import Store, WebhookNote
+from akool_mcp.media.transport import system_resolver
 
 ENGINE_KEY = "engine-secret-0123456789abcdefgh"  # 32 bytes: AES-256 for webhooks
 ENGINE_CLIENT_ID = "engine-client-1"
@@ -32,6 +33,13 @@ def engine_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings.model_validate(values)
 
 
+async def test_names(host: str, port: int) -> list[str]:
+    """DNS for tests: the reserved `.test` names are this machine (private targets are allowed in tests)."""
+    if host.endswith(".test"):
+        return ["127.0.0.1"]
+    return await system_resolver(host, port)  # numbers in any spelling, localhost; no network for others
+
+
 @asynccontextmanager
 async def akool_mode(
     tmp_path: Path,
@@ -46,8 +54,9 @@ async def akool_mode(
     (resolver, clock, store).
     """
     settings = engine_settings(tmp_path, **overrides)
+    parts = {"resolver": test_names, **(parts or {})}
     async with LocalEngine.running(
-        settings, in_process=False, base_url="http://engine.test", outbound=network, **(parts or {})
+        settings, in_process=False, base_url="http://engine.test", outbound=network, **parts
     ) as engine:
         transport = httpx2.ASGITransport(app=engine.app)
         async with httpx2.AsyncClient(transport=transport, base_url="http://engine.test") as http:
@@ -68,6 +77,12 @@ class EngineClock:
 
     def now_ms(self) -> int:
         return self.ms
+
+    def monotonic(self) -> float:
+        return self.ms / 1000
+
+    async def sleep(self, seconds: float) -> None:
+        await self.wait(anyio.Event(), seconds)
 
     async def wait(self, event: anyio.Event, seconds: float) -> None:
         entry = (seconds, self.ms + round(seconds * 1000), anyio.Event())
@@ -110,14 +125,14 @@ class FaultyStore(Store):
         self.failing = failing
         self.faults = 0
 
-    def transition_video(self, record_id: str, fields: dict[str, Any], webhook: WebhookNote | None) -> None:
-        if self.failing(record_id, fields):
+    def transition_video(self, video_id: str, fields: dict[str, Any], webhook: WebhookNote | None) -> None:
+        if self.failing(video_id, fields):
             self.faults += 1
             raise sqlite3.OperationalError(DISK_FULL)
-        super().transition_video(record_id, fields, webhook)
+        super().transition_video(video_id, fields, webhook)
 
-    def update_video(self, video_record_id: str, **fields: Any) -> None:
-        if self.failing(video_record_id, fields):
+    def update_video(self, video_id: str, **fields: Any) -> None:
+        if self.failing(video_id, fields):
             self.faults += 1
             raise RuntimeError("injected fault inside the render")
-        super().update_video(video_record_id, **fields)
+        super().update_video(video_id, **fields)

@@ -61,7 +61,7 @@ async def test_an_unusable_webhook_url_is_refused_at_create_naming_it(tmp_path: 
     assert rows == [] and health.status_code == 200
 
 
-@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "10.1.2.3", "[::1]", "169.254.169.254", "0x7f000001"])
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "10.1.2.3", "[::1]", "0x7f000001"])
 async def test_a_private_webhook_target_is_refused_unless_allowed(tmp_path: Path, host: str) -> None:
     body = talking(webhookUrl=f"http://{host}:8080/hook")
     async with akool_mode(tmp_path, allow_private_urls=False) as (_, http):
@@ -71,6 +71,16 @@ async def test_a_private_webhook_target_is_refused_unless_allowed(tmp_path: Path
     assert refused["code"] == 1003 and refused["msg"].startswith("webhookUrl:")
     assert "AKOOL_ALLOW_PRIVATE_URLS=true" in refused["msg"]
     assert allowed["code"] == 1000
+
+
+@pytest.mark.parametrize("host", ["169.254.169.254", "[fd00:ec2::254]", "[fe80::1]", "100.100.100.200"])
+async def test_a_metadata_webhook_target_is_refused_even_where_private_targets_are_allowed(
+    tmp_path: Path, host: str
+) -> None:
+    async with akool_mode(tmp_path) as (_, http):  # the test engine allows private targets
+        refused = (await http.post(CREATE, json=talking(webhookUrl=f"http://{host}/hook"), headers=KEY)).json()
+    assert refused["code"] == 1003 and refused["msg"].startswith("webhookUrl:")
+    assert "cloud metadata" in refused["msg"]
 
 
 async def test_a_webhook_host_that_resolves_privately_is_refused(tmp_path: Path) -> None:

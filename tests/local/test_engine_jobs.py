@@ -11,7 +11,7 @@ from akool_mcp.config import Settings
 from akool_mcp.local.engine import LocalEngine
 from akool_mcp.local.jobs import MAX_ATTEMPTS
 from akool_mcp.local.keys import load_keys
-from akool_mcp.local.store import Store, VideoRow, new_object_id, now_ms
+from akool_mcp.local.store import Store, VideoRow, new_object_id
 from akool_mcp.models import Status
 from tests.local.engine_support import akool_mode
 
@@ -35,11 +35,12 @@ def test_configured_keys_win_over_generated_ones(tmp_path: Path) -> None:
 
 
 def _interrupted_video(store: Store, attempts: int) -> str:
-    record_id = new_object_id()
+    now = store.clock.now_ms()
+    video_id = new_object_id(now)
     store.insert_video(
         VideoRow(
-            id=record_id,
-            video_id="v",
+            id=video_id,
+            uuid="v",
             task_id="t",
             status=Status.PROCESSING,
             request_json=json.dumps({"width": 3840, "height": 2160, "avatar_from": 2, "elements": []}),
@@ -50,11 +51,11 @@ def _interrupted_video(store: Store, attempts: int) -> str:
             error_code=None,
             error_reason=None,
             attempts=attempts,
-            create_time=now_ms(),
-            update_time=now_ms(),
+            create_time=now,
+            update_time=now,
         )
     )
-    return record_id
+    return video_id
 
 
 async def test_a_job_interrupted_too_often_is_failed_with_a_reason_at_start(tmp_path: Path) -> None:

@@ -211,3 +211,45 @@ def test_the_demo_makes_and_saves_a_video(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"saved: {out}" in result.stdout
     assert probe(out)["height"] == 2160
+
+
+async def test_sigterm_during_a_long_render_stops_the_engine_and_keeps_the_job_for_the_next_start(
+    tmp_path: Path,
+) -> None:
+    from akool_mcp.local.store import Store
+    from akool_mcp.models import Status
+    from tests.test_processes import _free_port  # pyright: ignore[reportPrivateUsage]
+
+    port = _free_port()
+    data_dir = tmp_path / "data"
+    headers = {"x-api-key": "k" * 32}
+    text = "A long script keeps this render busy for minutes, so the stop must reach inside it. " * 40
+    engine = _spawn_engine(data_dir, port)
+    try:
+        await anyio.to_thread.run_sync(_read_until, engine, "Uvicorn running on")
+        async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as http:
+            avatars = (await http.get("/api/open/v3/avatar/list", params={"from": 2})).json()["data"]["result"]
+            voices = (await http.get("/api/open/v4/voice/list")).json()["data"]["result"]
+            body = {
+                "width": 3840,
+                "height": 2160,
+                "avatar_from": 2,
+                "elements": [
+                    {"type": "avatar", "avatar_id": avatars[0]["avatar_id"], "width": 2160, "height": 2160,
+                     "scale_x": 1, "scale_y": 1, "offset_x": 1920, "offset_y": 1080},
+                    {"type": "audio", "input_text": text, "voice_id": voices[0]["voice_id"]},
+                ],
+            }  # fmt: skip
+            video_id = (await http.post("/api/open/v3/talkingavatar/create", json=body)).json()["data"]["_id"]
+        await anyio.to_thread.run_sync(_read_until, engine, "video.render_start")
+    finally:
+        engine.send_signal(signal.SIGTERM)
+        code = await anyio.to_thread.run_sync(lambda: engine.wait(timeout=30))  # raises if it does not stop
+        assert engine.stderr is not None
+        said = engine.stderr.read()
+        engine.stderr.close()
+    row = Store(data_dir / "engine.sqlite3").get_video(video_id)
+    # Uvicorn shuts the engine down (its workers stop, the render inside them), then exits by the signal.
+    assert "Application shutdown complete" in said and code in (0, -signal.SIGTERM)
+    assert row is not None and row.status in (Status.QUEUEING, Status.PROCESSING)  # resumed on the next start
+    assert not [p.name for p in (data_dir / "files" / "videos").iterdir()]  # no half-written file

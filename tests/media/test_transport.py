@@ -5,9 +5,11 @@ from __future__ import annotations
 import httpx2
 import pytest
 
-from akool_mcp.media.transport import GuardedTransport, TargetRefused, UrlError, parse_http_url
+from akool_mcp.media.transport import GuardedTransport, TargetRefused, UrlError, is_blocked_address, parse_http_url
 
 pytestmark = pytest.mark.anyio
+
+PUBLIC_IP = "93.184.215.14"
 
 
 def resolver(table: dict[str, list[str]]):
@@ -98,3 +100,113 @@ def test_urls_the_client_would_refuse_are_refused_by_the_parser(url: str) -> Non
     with pytest.raises(UrlError) as caught:
         parse_http_url(url)
     assert len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.5.4",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",  # noqa: S104 - a target address under test, nothing binds to it
+        "224.0.0.1",
+        "[::1]",
+        "[::]",
+        "[::ffff:127.0.0.1]",
+        "[::ffff:169.254.169.254]",
+        "[fe80::1]",
+        "[fd00::1]",
+        "[2002:7f00:1::]",
+        "[64:ff9b::a9fe:a9fe]",
+    ],
+)
+async def test_private_literal_addresses_are_refused(host: str) -> None:
+    seen = Seen()
+    with pytest.raises(TargetRefused) as caught:
+        await send(GuardedTransport(httpx2.MockTransport(seen), resolver=None), f"http://{host}/a.png")
+    assert caught.value.kind == "private" and seen.requests == []
+
+
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        ["169.254.169.254"],
+        ["127.0.0.1"],
+        ["::1"],
+        ["::ffff:10.0.0.1"],
+        [PUBLIC_IP, "10.0.0.1"],  # one bad answer is enough
+        ["fe80::1%eth0"],
+        ["not-an-ip"],
+    ],
+)
+async def test_names_resolving_to_private_addresses_are_refused(addresses: list[str]) -> None:
+    seen = Seen()
+    table = resolver({"metadata.example.com": addresses})
+    with pytest.raises(TargetRefused) as caught:
+        await send(GuardedTransport(httpx2.MockTransport(seen), resolver=table), "http://metadata.example.com/a")
+    assert caught.value.kind == "private" and seen.requests == []
+
+
+@pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f000001", "017700000001"])
+async def test_odd_ipv4_spellings_are_caught_by_the_real_resolver(host: str) -> None:
+    # The system resolver parses numeric hosts locally (no DNS traffic) into 127.0.0.1.
+    seen = Seen()
+    with pytest.raises(TargetRefused) as caught:
+        await send(GuardedTransport(httpx2.MockTransport(seen), resolver=None), f"http://{host}/a")
+    assert caught.value.kind == "private" and seen.requests == []
+
+
+@pytest.mark.parametrize(
+    ("address", "blocked"),
+    [
+        ("8.8.8.8", False),
+        (PUBLIC_IP, False),
+        ("2606:4700:4700::1111", False),
+        ("::ffff:8.8.8.8", False),
+        ("100.127.255.254", True),
+        ("198.18.0.1", True),
+        ("192.0.0.8", True),
+        ("255.255.255.255", True),
+        ("fec0::1", True),
+        ("ff0e::1", True),
+        ("::127.0.0.1", True),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", True),  # Teredo
+        ("64:ff9b::7f00:1", True),
+    ],
+)
+def test_address_classification(address: str, blocked: bool) -> None:
+    assert is_blocked_address(address) is blocked
+
+
+@pytest.mark.parametrize(
+    ("url", "answers"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", []),
+        ("http://[fd00:ec2::254]/latest/meta-data/", []),
+        ("http://[::ffff:169.254.169.254]/", []),
+        ("http://metadata.example.com/", ["169.254.169.254"]),
+        ("http://alibaba.example.com/", ["100.100.100.200"]),
+        ("http://router.example.com/", ["fe80::1"]),
+    ],
+)
+async def test_metadata_and_link_local_stay_refused_when_private_targets_are_allowed(
+    url: str, answers: list[str]
+) -> None:
+    seen = Seen()
+    host = httpx2.URL(url).host
+    transport = GuardedTransport(httpx2.MockTransport(seen), allow_private=True, resolver=resolver({host: answers}))
+    with pytest.raises(TargetRefused, match="cloud metadata") as caught:
+        await send(transport, url)
+    assert caught.value.kind == "private" and seen.requests == []
+
+
+async def test_allowed_private_targets_are_still_pinned_to_the_checked_address() -> None:
+    seen = Seen()
+    table = resolver({"nas.home.arpa": ["192.168.1.20"]})
+    await send(
+        GuardedTransport(httpx2.MockTransport(seen), allow_private=True, resolver=table), "http://nas.home.arpa/h"
+    )
+    assert seen.requests[0].url.host == "192.168.1.20" and seen.requests[0].headers["host"] == "nas.home.arpa"

@@ -24,14 +24,12 @@ from akool_mcp.render import (
     list_builtin_avatars,
     render,
 )
-from akool_mcp.render.builtin import catalog as avatars
 from akool_mcp.render.builtin.catalog import (
     BITE_PATCH,
     BROWS,
     EYE_LIDS,
     MOUTH_LEVELS,
     MOUTH_WIDTHS,
-    Sprite,
     mouth_patch,
     sprite,
 )
@@ -192,24 +190,14 @@ def test_built_in_avatars_sway_only_the_head(tmp_path: pathlib.Path) -> None:
     assert max(float(np.abs(f[shoulders] - frames[0][shoulders]).mean()) for f in frames) < 0.5  # the body not
 
 
-def test_a_large_built_in_avatars_mouth_and_eyes_are_drawn_smooth(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_large_built_in_avatars_mouth_and_eyes_are_drawn_smooth() -> None:
     """A big avatar's bust is drawn once with anti-aliasing, but its mouth and eye states, small
     curved shapes that show stair steps at a 200% crop, are drawn supersampled: nearer the
     same states drawn at four times the size and averaged down than drawn at size once, and
     joining the bust around them with no seam."""
     side = 900  # bigger than avatars drawn whole at twice the size
-
-    def drawn(factor: int | None) -> Sprite:
-        """The sprite as drawn, or with its states drawn ``factor`` times the size."""
-        if factor is not None:
-            monkeypatch.setattr(avatars, "_DETAIL_SUPERSAMPLE", factor)
-        sprite.cache_clear()
-        return sprite("local_liam", side)
-
-    try:
-        now, once, fine = drawn(None), drawn(1), drawn(4)
-    finally:
-        sprite.cache_clear()
+    now = sprite("local_liam", side)
+    once, fine = (sprite("local_liam", side, detail_supersample=k) for k in (1, 4))
     for part in ("mouth", "eyes"):
         index = mouth_patch(6, 2) if part == "mouth" else 0
         ours, plain, reference = (getattr(s, part).patches[index].astype(int) for s in (now, once, fine))

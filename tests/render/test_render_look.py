@@ -9,7 +9,7 @@ pixels it paints.
 
 from __future__ import annotations
 
-import copy
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -18,10 +18,13 @@ from skimage import data as skimage_data
 
 from akool_mcp.render.face import landmarks as lm
 from akool_mcp.render.face.axes import FaceFrame
-from akool_mcp.render.face.cavity import soften_seam
+from akool_mcp.render.face.cavity import skin_light, soften_seam
+from akool_mcp.render.face.mouth_opening import Opening, fill_opening, find_opening
+from akool_mcp.render.face.mouth_posing import MouthPose
+from akool_mcp.render.face.mouth_rig import MouthRig, build_mouth_rig
+from akool_mcp.render.face.mouth_shape import LIP_KEPT, LIP_STRETCH
 from akool_mcp.render.face.photo import mouth_pose
-from akool_mcp.render.face.rig import MouthPose, MouthRig, skin_light
-from akool_mcp.render.face.settle import Opening, closed_face, fill_opening, find_opening, opened_lips
+from akool_mcp.render.face.settle import closed_face, opened_lips
 from akool_mcp.render.face.warp import remap
 
 pytestmark = pytest.mark.slow
@@ -38,7 +41,7 @@ def photo() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def rig(photo: np.ndarray) -> MouthRig:
-    return MouthRig(lm.find_faces(photo)[0], SIDE, SIDE)
+    return build_mouth_rig(lm.find_faces(photo)[0], SIDE, SIDE)
 
 
 def _patch(photo: np.ndarray, rig: MouthRig) -> np.ndarray:
@@ -49,14 +52,14 @@ def _patch(photo: np.ndarray, rig: MouthRig) -> np.ndarray:
 def _warped(patch: np.ndarray, rig: MouthRig, pose: MouthPose) -> np.ndarray:
     """The patch warped to ``pose`` with the line where the lips meet drawn: all but the inside."""
     moved = rig.posed(pose)
-    out = remap(patch, rig.mesh.maps(rig.rest, moved))
-    soften_seam(out, moved[rig._teeth_edge()], moved[rig.lower_inner], rig.frame.unit)  # pyright: ignore[reportPrivateUsage]
+    out = remap(patch, rig.mesh.maps(rig.placement.rest, moved))
+    soften_seam(out, moved[rig.shape.teeth_edge], moved[rig.shape.lower_inner], rig.placement.frame.unit)
     return out
 
 
 def _displacement(rig: MouthRig, pose: MouthPose) -> tuple[np.ndarray, np.ndarray]:
     """Per output pixel of the patch: how far (x, y) the warp reaches back into the photo."""
-    map1, map2 = rig.mesh.maps(rig.rest, rig.posed(pose))
+    map1, map2 = rig.mesh.maps(rig.placement.rest, rig.posed(pose))
     map_x, map_y = cv2.convertMaps(map1, map2, cv2.CV_32FC1)
     h, w = map_x.shape
     return map_x - np.arange(w, dtype=np.float32)[None, :], map_y - np.arange(h, dtype=np.float32)[:, None]
@@ -64,9 +67,11 @@ def _displacement(rig: MouthRig, pose: MouthPose) -> tuple[np.ndarray, np.ndarra
 
 def test_a_wide_open_jaw_bends_the_neck_and_collar_smoothly_with_no_seam(photo: np.ndarray, rig: MouthRig) -> None:
     dx, dy = _displacement(rig, WIDE)
-    unit = rig.frame.unit
+    unit = rig.placement.frame.unit
     # Under the chin: the neck and the collar, which the dropping jaw pulls on.
-    chin = rig.frame.to_picture(rig.uv[[rig.index[lm.CHIN]]])[0] - np.array(rig.rect[:2], np.float32)
+    chin = rig.placement.frame.to_picture(rig.shape.uv[[rig.shape.index[lm.CHIN]]])[0] - np.array(
+        rig.rect[:2], np.float32
+    )
     h, w = dx.shape
     under = np.broadcast_to(np.arange(h)[:, None] > chin[1], (h, w))
     drop = float(np.abs(dy[under]).max())
@@ -87,7 +92,7 @@ def test_a_wide_open_jaw_bends_the_neck_and_collar_smoothly_with_no_seam(photo: 
     # no step, so the gradient across the edge is the photo's own.
     out = photo.copy()
     px0, py0, px1, py1 = rig.rect
-    out[py0:py1, px0:px1] = remap(_patch(photo, rig), rig.mesh.maps(rig.rest, rig.posed(WIDE)))
+    out[py0:py1, px0:px1] = remap(_patch(photo, rig), rig.mesh.maps(rig.placement.rest, rig.posed(WIDE)))
     ring = np.zeros(photo.shape[:2], bool)
     ring[py0 - 2 : py1 + 2, px0 - 2 : px1 + 2] = True
     ring[py0 + 2 : py1 - 2, px0 + 2 : px1 - 2] = False
@@ -105,8 +110,8 @@ def test_closed_lips_show_no_inside_of_the_mouth(photo: np.ndarray, rig: MouthRi
     # And from the upper teeth's edge (the upper lip, when pressed) to the lower lip, across the
     # mouth, no dark pixel of the photo's own mouth is left either: the lips meet.
     moved = rig.posed(pose)
-    upper = moved[np.concatenate([[rig.upper_inner[0]], rig.teeth_rows, [rig.upper_inner[-1]]])]
-    lower = moved[rig.lower_inner]
+    upper = moved[rig.shape.teeth_edge]
+    lower = moved[rig.shape.lower_inner]
     luma = cv2.cvtColor(posed, cv2.COLOR_BGR2GRAY)
     left, right = float(upper[:, 0].min()), float(upper[:, 0].max())
     span = right - left
@@ -129,7 +134,7 @@ def test_closed_lips_meet_on_a_soft_darker_line_with_no_stair_steps(
     patch = _patch(photo, rig)
     moved = rig.posed(pose)
     luma = cv2.cvtColor(rig.render(patch.copy(), pose, 1.0), cv2.COLOR_BGR2GRAY).astype(int)
-    middle = (moved[rig._teeth_edge()] + moved[rig.lower_inner]) / 2  # pyright: ignore[reportPrivateUsage]
+    middle = (moved[rig.shape.teeth_edge] + moved[rig.shape.lower_inner]) / 2
     order = np.argsort(middle[:, 0])
     left, right = float(middle[:, 0].min()), float(middle[:, 0].max())
     xs = np.arange(int(left + 0.1 * (right - left)), int(right - 0.1 * (right - left)))
@@ -150,8 +155,8 @@ def test_the_inside_is_painted_only_where_the_lips_part(photo: np.ndarray, rig: 
         moved = rig.posed(pose)
         painted = np.abs(rig.render(patch.copy(), pose, 1.0).astype(int) - _warped(patch, rig, pose))
         _, xs = np.nonzero(painted.max(axis=2))
-        edge = moved[np.concatenate([[rig.upper_inner[0]], rig.teeth_rows, [rig.upper_inner[-1]]])]
-        lower = moved[rig.lower_inner]
+        edge = moved[rig.shape.teeth_edge]
+        lower = moved[rig.shape.lower_inner]
         top = np.interp(xs, edge[np.argsort(edge[:, 0]), 0], edge[np.argsort(edge[:, 0]), 1])
         bottom = np.interp(xs, lower[np.argsort(lower[:, 0]), 0], lower[np.argsort(lower[:, 0]), 1])
         # Every painted pixel lies in a column where the lips are at least 1.5 px apart.
@@ -161,14 +166,13 @@ def test_the_inside_is_painted_only_where_the_lips_part(photo: np.ndarray, rig: 
 
 def test_a_wide_ah_opens_within_a_natural_range(rig: MouthRig) -> None:
     moved = rig.posed(WIDE)
-    unit = rig.frame.unit
-    face = rig.frame.to_face(moved[: rig.n_face] + np.array(rig.rect[:2], np.float32))
-    gap = float(face[rig.index[lm.LIP_LOWER_INNER], 1] - face[rig.index[lm.LIP_UPPER_INNER], 1])
-    width = float(face[rig.index[lm.LIP_CORNER_LEFT], 0] - face[rig.index[lm.LIP_CORNER_RIGHT], 0])
+    index = rig.shape.index
+    face = rig.placement.frame.to_face(moved[: len(rig.shape.landmarks)] + np.array(rig.rect[:2], np.float32))
+    gap = float(face[index[lm.LIP_LOWER_INNER], 1] - face[index[lm.LIP_UPPER_INNER], 1])
+    width = float(face[index[lm.LIP_CORNER_LEFT], 0] - face[index[lm.LIP_CORNER_RIGHT], 0])
     assert 0.25 <= gap / width <= 0.45
-    chin_drop = float(face[rig.index[lm.CHIN], 1] - rig.uv[rig.index[lm.CHIN], 1])
+    chin_drop = float(face[index[lm.CHIN], 1] - rig.shape.uv[index[lm.CHIN], 1])
     assert 0.04 <= chin_drop <= 0.16  # eye widths: a face is about 1.6 of them from brow to chin
-    del unit
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +187,7 @@ def closed_photo(photo: np.ndarray, rig: MouthRig) -> np.ndarray:
 def test_teeth_drawn_for_a_closed_mouth_are_shaded_teeth_not_a_white_slab(closed_photo: np.ndarray) -> None:
     """Lit in the middle and darker towards the corners, where the row turns into the mouth, and
     told apart by faint gaps: a band of one colour reads as a white slab at a 100% crop."""
-    rig = MouthRig(lm.find_faces(closed_photo)[0], SIDE, SIDE)
+    rig = build_mouth_rig(lm.find_faces(closed_photo)[0], SIDE, SIDE)
     patch = _patch(closed_photo, rig)
     posed = rig.render(patch.copy(), WIDE, 1.0)
     luma = cv2.cvtColor(posed, cv2.COLOR_BGR2GRAY).astype(float)
@@ -246,19 +250,18 @@ def test_a_frame_open_on_its_own_teeth_gets_no_second_row_drawn(closed_photo: np
     """Her teeth stay in the teeth strip of a frame whose mouth is open: teeth drawn in the gap
     under them would make two rows, though her rest shape (shut) shows none of its own."""
     picture, face, opening = open_frame
-    rest = MouthRig(lm.find_faces(closed_photo)[0], SIDE, SIDE)
-    assert not rest.own_teeth  # posed as it is, the closed mouth gets drawn teeth
-    moved = rest.moved_to(face, SIDE, SIDE, opening)
+    rest = build_mouth_rig(lm.find_faces(closed_photo)[0], SIDE, SIDE)
+    assert not rest.placement.own_teeth  # posed as it is, the closed mouth gets drawn teeth
+    moved = rest.placed_on(face, SIDE, SIDE, opening)
     patch = _patch(picture, moved)
     fill_opening(patch, opening, moved.rect[:2])
     posed = moved.render(patch.copy(), WIDE, 1.0)
-    drawing = copy.copy(moved)
-    drawing.own_teeth = False
+    drawing = replace(moved, placement=replace(moved.placement, own_teeth=False))
     with_teeth = drawing.render(patch.copy(), WIDE, 1.0)
     assert np.count_nonzero(np.abs(with_teeth.astype(int) - posed).max(axis=2) > 20) > 200  # they would show
-    assert moved.own_teeth  # and are not drawn
-    shut = rest.moved_to(face, SIDE, SIDE, None)  # no open mouth seen: the rest shape decides
-    assert not shut.own_teeth
+    assert moved.placement.own_teeth  # and are not drawn
+    shut = rest.placed_on(face, SIDE, SIDE, None)  # no open mouth seen: the rest shape decides
+    assert not shut.placement.own_teeth
 
 
 def test_settling_moves_the_lower_lip_whole_and_keeps_it_as_thin_as_the_frame_shows_it(
@@ -288,18 +291,20 @@ def test_settling_moves_the_lower_lip_whole_and_keeps_it_as_thin_as_the_frame_sh
     thick_shut = shut[middle_out, 1] - shut[middle_in, 1]
     assert abs(float(thick_shut - (opened[middle_out, 1] - opened[middle_in, 1]))) < 1e-3
     # Posed from this frame, the lower lip is kept near the thickness the frame shows it.
-    rest = MouthRig(lm.find_faces(closed_photo)[0], SIDE, SIDE)
-    moved = rest.moved_to(face, SIDE, SIDE, opening)
+    rest = build_mouth_rig(lm.find_faces(closed_photo)[0], SIDE, SIDE)
+    moved = rest.placed_on(face, SIDE, SIDE, opening)
     posed = moved.posed(MouthPose(0.0, 0.0, 0.0))
-    rows_in = [moved.index[k] for k in inner]
-    rows_out = [moved.index[k] for k in outer]
+    rows_in = [moved.shape.index[k] for k in inner]
+    rows_out = [moved.shape.index[k] for k in outer]
     thick_posed = posed[rows_out, 1] - posed[rows_in, 1]
-    thick_frame = moved.rest[rows_out, 1] - moved.rest[rows_in, 1]
+    thick_frame = moved.placement.rest[rows_out, 1] - moved.placement.rest[rows_in, 1]
     across = thick_frame > 0  # the points pair up across the lip away from the corners
-    rest_thick = FaceFrame(lm.find_faces(closed_photo)[0]).unit * (rest.uv[rows_out, 1] - rest.uv[rows_in, 1])
-    assert float(np.max(rest_thick[across] - 1.6 * thick_frame[across])) > 2  # it would be taller
-    # At most 1.6 times as thick as the frame shows it, and never under 40% of its rest.
-    allowed = np.maximum(1.6 * thick_frame[across], 0.4 * rest_thick[across])
+    rest_thick = FaceFrame(lm.find_faces(closed_photo)[0]).unit * (
+        rest.shape.uv[rows_out, 1] - rest.shape.uv[rows_in, 1]
+    )
+    assert float(np.max(rest_thick[across] - LIP_STRETCH * thick_frame[across])) > 2  # it would be taller
+    # At most LIP_STRETCH times as thick as the frame shows it, and never under LIP_KEPT of its rest.
+    allowed = np.maximum(LIP_STRETCH * thick_frame[across], LIP_KEPT * rest_thick[across])
     assert float(np.max(thick_posed[across] - allowed)) <= 1.0  # the two faces differ in scale a little
     assert float(np.max(thick_posed[across] - rest_thick[across])) < -2  # and thinner than at rest
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,7 @@ import pytest
 from mcp import Client
 
 from akool_mcp.client import AkoolClient
-from akool_mcp.client import http as http_module
-from akool_mcp.client.http import OnDemandClient
+from akool_mcp.client.http import OnDemandClient, tls_context
 from akool_mcp.config import Settings
 from akool_mcp.errors import BackendUnavailableError
 from akool_mcp.media.transport import GuardedTransport
@@ -39,7 +39,7 @@ async def test_a_local_engine_that_cannot_start_is_reported_to_the_model(tmp_pat
 
 
 @pytest.fixture
-def tls_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def tls_loads(monkeypatch: pytest.MonkeyPatch) -> Generator[list[int]]:
     """Counts the TLS contexts made (loading CA certificates costs tens of milliseconds of start-up)."""
     made: list[int] = []
     real = httpcore2.default_ssl_context  # what every httpx2 client with default verification calls
@@ -48,9 +48,10 @@ def tls_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         made.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(http_module, "_context", None)
+    tls_context.cache_clear()
     monkeypatch.setattr(httpcore2, "default_ssl_context", counting)
-    return made
+    yield made
+    tls_context.cache_clear()
 
 
 async def test_answering_the_handshake_loads_no_tls_certificates(tls_loads: list[int]) -> None:
@@ -99,7 +100,7 @@ async def test_the_local_engine_opens_unasked_after_a_grace_to_resume_its_jobs(t
     settings = Settings.model_validate({"data_dir": tmp_path / "data", "backend": "local"})
     with anyio.fail_after(120):
         async with anyio.create_task_group() as tg:
-            tg.start_soon(opener.run, settings, None, False, clock.clock())
+            tg.start_soon(opener.run, settings, None, False, clock)
             assert await opener.opened()  # no tool asked for it
             opener.stop()
     assert clock.sleeps == [LOCAL_GRACE]
@@ -117,7 +118,7 @@ async def test_the_guarded_transport_loads_its_certificates_off_the_event_loop(
         threads.append(threading.current_thread() is threading.main_thread())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(http_module, "_context", None)
+    tls_context.cache_clear()
     monkeypatch.setattr(httpcore2, "default_ssl_context", recording)
     transport = GuardedTransport(allow_private=True)
     with pytest.raises(httpx2.ConnectError):  # nothing listens there: only the set-up matters

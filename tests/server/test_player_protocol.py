@@ -68,7 +68,7 @@ def test_the_player_html_loads_nothing_from_outside_itself() -> None:
 
 async def test_the_server_advertises_the_apps_extension_and_results_stay_as_they_were() -> None:
     fake = FakeAkool()
-    server = build_server(cloud_settings(), transport=fake.transport(), clock=FakeClock().clock())
+    server = build_server(cloud_settings(), transport=fake.transport(), clock=FakeClock())
     async with Client(server) as client:
         capabilities = client.server_capabilities
         listed = await client.call_tool("list_avatars", {})

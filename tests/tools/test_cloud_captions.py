@@ -54,7 +54,7 @@ def talking_mp4(seconds: float) -> bytes:
 async def test_an_akool_video_from_text_is_kept_with_captions_spread_over_its_audio(tmp_path: Path) -> None:
     fake = FakeAkool(cdn_video=talking_mp4(6.0))
     settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
-    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock())) as client:
         created = data(
             await client.call_tool("create_talking_video", {"avatar_id": "Me1", "text": SCRIPT, "voice_id": "v1"})
         )
@@ -73,7 +73,7 @@ async def test_an_akool_video_from_text_is_kept_with_captions_spread_over_its_au
 async def test_an_akool_video_from_recorded_speech_has_no_captions(tmp_path: Path) -> None:
     fake = FakeAkool(cdn_video=talking_mp4(2.0))
     settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
-    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock())) as client:
         created = data(
             await client.call_tool(
                 "create_talking_video", {"avatar_id": "Me1", "audio_url": "https://cdn.example/talk.mp3"}
@@ -87,7 +87,7 @@ async def test_an_akool_video_from_recorded_speech_has_no_captions(tmp_path: Pat
 async def test_burning_captions_is_refused_on_akool_naming_the_parameter(tmp_path: Path) -> None:
     settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
     fake = FakeAkool()
-    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock())) as client:
         result = await client.call_tool(
             "create_talking_video", {"avatar_id": "Me1", "text": "Hi.", "voice_id": "v1", "burn_captions": True}
         )

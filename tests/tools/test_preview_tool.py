@@ -14,7 +14,7 @@ from mcp.types import ImageContent
 
 from akool_mcp.config import Settings
 from akool_mcp.server import build_server
-from tests.fakes.akool import OFFICIAL, FakeAkool
+from tests.fakes.akool import CDN_ADDRESS, OFFICIAL, FakeAkool, resolve_cdn
 from tests.support import FakeClock, cloud_settings, data, text
 
 pytestmark = pytest.mark.anyio
@@ -57,13 +57,15 @@ async def test_a_cloud_preview_uses_the_avatars_picture_and_sends_nothing_to_ako
     tmp_path: Path, face_photo: Path
 ) -> None:
     fake = FakeAkool(cdn_files={"/8169.png": face_photo.read_bytes()})
-    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "out", allow_private_urls=True)
-    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "out")
+    server = build_server(settings, transport=fake.transport(), clock=FakeClock(), resolver=resolve_cdn)
+    async with Client(server) as client:
         result = await client.call_tool("preview_video_layout", {"avatar_id": OFFICIAL["avatar_id"]})
     assert not result.is_error, text(result)
     assert picture(list(result.content)).shape == (540, 960, 3)
     assert {r.method for r in fake.requests} == {"GET"}
-    assert any(r.url.host == "cdn.example" and r.url.path == "/8169.png" for r in fake.requests)
+    cdn = [r for r in fake.requests if r.headers.get("host") == "cdn.example"]
+    assert [(r.url.host, r.url.path) for r in cdn] == [(CDN_ADDRESS, "/8169.png")]  # pinned to the checked address
 
 
 async def test_a_preview_names_the_parameter_whose_media_cannot_be_used(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from mcp.types import BlobResourceContents, TextResourceContents
 
 from akool_mcp.config import Settings
 from akool_mcp.server import build_server
-from tests.fakes.akool import MINE, OFFICIAL, FakeAkool
+from tests.fakes.akool import CDN_ADDRESS, MINE, OFFICIAL, FakeAkool, resolve_cdn
 from tests.fakes.media import tiny_mp4
 from tests.support import FakeClock, cloud_settings, data
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.anyio
 
 def connect(fake: FakeAkool, tmp_path: Path) -> Client:
     settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
-    return Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock()))
+    return Client(build_server(settings, transport=fake.transport(), clock=FakeClock()))
 
 
 async def make_finished_video(client: Client, words: str) -> str:
@@ -99,11 +99,13 @@ async def test_the_prompt_walks_from_a_script_to_a_finished_video(tmp_path: Path
 async def test_an_avatars_thumbnail_is_readable_fetched_with_care(tmp_path: Path) -> None:
     png = cv2.imencode(".png", np.full((8, 8, 3), 128, np.uint8))[1].tobytes()
     fake = FakeAkool(cdn_files={"/thumbnail/8169.png": png})
-    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos", allow_private_urls=True)
-    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock().clock())) as client:
+    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
+    server = build_server(settings, transport=fake.transport(), clock=FakeClock(), resolver=resolve_cdn)
+    async with Client(server) as client:
         content = (await client.read_resource(f"akool://avatars/{MINE['avatar_id']}/thumbnail")).contents[0]
     assert isinstance(content, BlobResourceContents) and base64.b64decode(content.blob) == png
-    assert [r.url.path for r in fake.requests if r.url.host == "cdn.example"] == ["/thumbnail/8169.png"]
+    cdn = [r for r in fake.requests if r.headers.get("host") == "cdn.example"]
+    assert [(r.url.host, r.url.path) for r in cdn] == [(CDN_ADDRESS, "/thumbnail/8169.png")]  # pinned
 
 
 async def test_a_local_avatars_thumbnail_is_read_from_the_engine(tmp_path: Path) -> None:
@@ -115,13 +117,3 @@ async def test_a_local_avatars_thumbnail_is_read_from_the_engine(tmp_path: Path)
         content = (await client.read_resource(f"akool://avatars/{avatar['avatar_id']}/thumbnail")).contents[0]
     assert isinstance(content, BlobResourceContents)
     assert base64.b64decode(content.blob) == Path(avatar["thumbnail_url"]).read_bytes()
-
-
-def test_a_jpeg_thumbnail_is_served_as_the_png_the_resource_declares() -> None:
-    from akool_mcp.tools.resources import _as_png  # pyright: ignore[reportPrivateUsage]
-
-    jpeg = cv2.imencode(".jpg", np.full((12, 20, 3), 90, np.uint8))[1].tobytes()
-    png = _as_png(jpeg)
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    decoded = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    assert decoded is not None and decoded.shape == (12, 20, 3)

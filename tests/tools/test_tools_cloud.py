@@ -23,7 +23,7 @@ INFO = "/api/open/v3/content/video/infobymodelid"
 
 
 def connect(fake: FakeAkool, clock: FakeClock | None = None, **settings: Any) -> Client:
-    server = build_server(cloud_settings(**settings), transport=fake.transport(), clock=(clock or FakeClock()).clock())
+    server = build_server(cloud_settings(**settings), transport=fake.transport(), clock=clock or FakeClock())
     return Client(server)
 
 

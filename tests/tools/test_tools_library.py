@@ -24,7 +24,7 @@ CREATE = "/api/open/v3/talkingavatar/create"
 
 def connect(fake: FakeAkool, tmp_path: Path, clock: FakeClock | None = None) -> Client:
     settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
-    return Client(build_server(settings, transport=fake.transport(), clock=(clock or FakeClock()).clock()))
+    return Client(build_server(settings, transport=fake.transport(), clock=clock or FakeClock()))
 
 
 async def make_video(client: Client, words: str = "Hello from the fake cloud, welcome to the show") -> str:

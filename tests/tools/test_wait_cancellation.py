@@ -6,7 +6,6 @@ import anyio
 import pytest
 from mcp import Client
 
-from akool_mcp.domain.follow import Clock
 from akool_mcp.server import build_server
 from tests.fakes.akool import FakeAkool
 from tests.support import cloud_settings, data
@@ -21,8 +20,14 @@ class BlockingClock:
         self.sleeping = anyio.Event()
         self.cancelled = anyio.Event()
 
-    def clock(self) -> Clock:
-        return Clock(now=lambda: 0.0, sleep=self.sleep)
+    def now_ms(self) -> int:
+        return 0
+
+    def monotonic(self) -> float:
+        return 0.0
+
+    async def wait(self, event: anyio.Event, seconds: float) -> None:
+        await self.sleep(seconds)
 
     async def sleep(self, seconds: float) -> None:
         self.sleeping.set()
@@ -36,7 +41,7 @@ class BlockingClock:
 async def test_cancelling_the_call_stops_the_wait_on_the_server() -> None:
     fake = FakeAkool(video_polls_until_done=1000)
     blocking = BlockingClock()
-    server = build_server(cloud_settings(), transport=fake.transport(), clock=blocking.clock())
+    server = build_server(cloud_settings(), transport=fake.transport(), clock=blocking)
     async with Client(server) as client:
         created = data(
             await client.call_tool("create_talking_video", {"avatar_id": "Me1", "audio_url": "https://a.example/s.mp3"})

@@ -9,28 +9,25 @@ are not needed at start are made on first use by `OnDemandClient`.
 
 from __future__ import annotations
 
+import functools
 import ssl
-import threading
 from collections.abc import Awaitable, Callable
 
 import anyio
 import anyio.to_thread
 import httpx2
 
-_lock = threading.Lock()
-_context: ssl.SSLContext | None = None
-
 # Something that hands out the client to use: an `OnDemandClient`, or `ready(client)` for one already made.
 HttpSource = Callable[[], Awaitable[httpx2.AsyncClient]]
 
 
+@functools.cache
 def tls_context() -> ssl.SSLContext:
-    """The process's one TLS context, httpx2's default (system CAs, SSL_CERT_FILE/SSL_CERT_DIR honoured)."""
-    global _context
-    with _lock:
-        if _context is None:
-            _context = httpx2.create_ssl_context()
-        return _context
+    """The process's one TLS context, httpx2's default (system CAs, SSL_CERT_FILE/SSL_CERT_DIR honoured).
+
+    Made on first need and kept (`tls_context.cache_clear()` forgets it, for a test that counts loads).
+    """
+    return httpx2.create_ssl_context()
 
 
 class OnDemandClient:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-
-import anyio
 
 from akool_mcp.client import AkoolClient
+from akool_mcp.clock import Clock
 from akool_mcp.models import Status, Video
 
 POLL_FIRST = 1.0
@@ -16,14 +13,6 @@ POLL_FACTOR = 1.5
 POLL_MAX = 5.0
 
 OnPoll = Callable[[Video, float], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Clock:
-    """Time and sleep together, so tests drive both with a fake."""
-
-    now: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], Awaitable[None]] = anyio.sleep
 
 
 def is_final(video: Video) -> bool:
@@ -43,15 +32,15 @@ async def wait_for_video(
 
     Cancellation (the client cancelling the tool call) propagates out of the sleep, ending the wait.
     """
-    start = clock.now()
+    start = clock.monotonic()
     deadline = start + wait_seconds
     interval = min(POLL_FIRST, max_interval)
     video = await client.get_video(video_id)
     while True:
-        waited = clock.now() - start
+        waited = clock.monotonic() - start
         if on_poll is not None:
             await on_poll(video, waited)
-        remaining = deadline - clock.now()
+        remaining = deadline - clock.monotonic()
         if is_final(video) or remaining <= 0:
             return video, waited
         await clock.sleep(min(interval, remaining))

@@ -6,7 +6,7 @@ import re
 
 from akool_mcp.client import AkoolClient
 from akool_mcp.errors import InputError, NotFoundError
-from akool_mcp.models import Avatar, AvatarSource, Status
+from akool_mcp.models import Avatar, AvatarSource, Status, status_label
 
 _RECORD_ID = re.compile(r"^[0-9a-f]{24}$")
 PAGE_SIZE = 100
@@ -51,7 +51,7 @@ async def ready_avatar(client: AkoolClient, avatar_id: str) -> Avatar:
     if found is None:
         raise InputError("avatar_id", f"no avatar has avatar_id {avatar_id!r}; call list_avatars.")
     if found.status not in (None, Status.COMPLETED):
-        label = {1: "queueing", 2: "processing", 4: "failed"}.get(found.status, "unknown")
+        label = status_label(found.status)
         raise InputError("avatar_id", f"avatar {avatar_id!r} is not ready (status {label}); check it with get_avatar.")
     return found
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from akool_mcp.privacy import private_dir, write_private
+
 POSTER_WIDTH = 640
 JPEG_QUALITY = 82
 
@@ -44,9 +46,6 @@ def make_poster(video: Path, poster: Path) -> Path:
     """Write the poster of `video` to `poster` (once; an existing poster is reused)."""
     if poster.is_file():
         return poster
-    poster.parent.mkdir(parents=True, exist_ok=True)
-    data = jpeg_of(first_frame(video))
-    partial = poster.with_name(poster.name + ".part")
-    partial.write_bytes(data)
-    partial.replace(poster)
+    private_dir(poster.parent)
+    write_private(poster, jpeg_of(first_frame(video)))
     return poster

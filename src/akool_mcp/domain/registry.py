@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from akool_mcp.privacy import private_dir, private_file
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -70,7 +72,8 @@ class VideoRegistry:
         # Opened on first use: listing the tools should not touch the disk.
         with self._lock:
             if self._conn is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_dir(self.path.parent)
+                private_file(self.path)  # it holds signed video links and summaries of what they say
                 import sqlite3  # on first use: a server that is only listed never opens the registry
 
                 conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5)

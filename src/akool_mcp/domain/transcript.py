@@ -35,8 +35,8 @@ def audio_seconds(video: Path) -> float:
         return (container.duration or 0) / 1_000_000
 
 
-def write_captions_from_text(video: Path, text: str, captions: Path) -> bool:
-    """WebVTT captions of ``text`` spread over the video's audio; False when there is nothing to time."""
+def captions_from_text(video: Path, text: str) -> str | None:
+    """WebVTT captions of ``text`` spread over the video's audio; None when there is nothing to time."""
     from akool_mcp.speech import cues_from_text, to_webvtt
     from akool_mcp.speech.reading import read_aloud
     from akool_mcp.speech.sentences import split_sentences
@@ -44,9 +44,4 @@ def write_captions_from_text(video: Path, text: str, captions: Path) -> bool:
     seconds = audio_seconds(video)
     sentences = [s.text for s in split_sentences(text)]
     cues = cues_from_text(sentences, seconds, weigh=lambda piece: float(len(read_aloud(piece))))
-    if not cues:
-        return False
-    partial = captions.with_name(f".{captions.name}.partial")
-    partial.write_text(to_webvtt(cues), encoding="utf-8")
-    partial.replace(captions)
-    return True
+    return to_webvtt(cues) if cues else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -14,18 +15,12 @@ from anyio.abc import TaskGroup
 from akool_mcp.domain.keeping import VideoKeeper, captions_of, default_name
 from akool_mcp.domain.poster import PosterError, make_poster
 from akool_mcp.domain.registry import VideoRecord, VideoRegistry
-from akool_mcp.domain.transcript import keep_script, script_path, write_captions_from_text
+from akool_mcp.domain.transcript import captions_from_text, keep_script, script_path
 from akool_mcp.errors import InputError, SaveError
 from akool_mcp.log import get_logger
-from akool_mcp.models import Status, Video
+from akool_mcp.models import Status, Video, status_label
 
 log = get_logger(__name__)
-
-STATUS_NAMES = {1: "queueing", 2: "processing", 3: "completed", 4: "failed"}
-
-
-def status_label(code: int | None) -> str:
-    return STATUS_NAMES.get(code or 0, "unknown")
 
 
 @dataclass(frozen=True)
@@ -125,7 +120,9 @@ class VideoLibrary:
             if not captions_of(kept).is_file() and script.is_file():
                 try:
                     text = script.read_text(encoding="utf-8")
-                    await anyio.to_thread.run_sync(write_captions_from_text, kept, text, captions_of(kept))
+                    document = await anyio.to_thread.run_sync(captions_from_text, kept, text)
+                    if document is not None:
+                        await anyio.to_thread.run_sync(self._write_beside, captions_of(kept).name, document)
                 except Exception as exc:  # captions are a bonus: the video is kept either way
                     log.info("video.captions_failed", video=video_id, error=type(exc).__name__)
             poster: Path | None = self.poster_path(video_id)
@@ -144,6 +141,11 @@ class VideoLibrary:
         finally:
             del self._keeping[video_id]
             done.set()
+
+    def _write_beside(self, name: str, document: str) -> None:
+        with contextlib.suppress(FileExistsError), self.keeper.folder.create(name) as new:
+            new.write(document.encode("utf-8"))
+            new.commit()
 
     async def save_as(self, video_id: str, name: str) -> VideoRecord:
         record = self.registry.get(video_id)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import json
 import sqlite3
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -27,16 +26,18 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from akool_mcp.local.api_errors import ApiError, BodyTooLarge
+from akool_mcp.local.catalogue import Catalogue
+from akool_mcp.local.engine_errors import FAILED, INVALID, NO_RECORD, TOO_FREQUENT, BodyTooLarge, EngineError
+from akool_mcp.local.filelinks import FileLinks
+from akool_mcp.local.health import Health
 from akool_mcp.local.keys import LocalKeys, RateLimiter, TokenIssuer, same_secret
 from akool_mcp.local.openapi import openapi_document
 from akool_mcp.local.store import AvatarRow, Store, VideoRow
 from akool_mcp.log import get_logger
-from akool_mcp.models import AvatarCreateRequest, ContractViolation, TalkingVideoRequest
+from akool_mcp.models import AvatarCreateRequest, Status, TalkingVideoRequest
 
 if TYPE_CHECKING:
     from akool_mcp.local.intake import Intake
-    from akool_mcp.speech import Voice
 
 log = get_logger(__name__)
 
@@ -54,8 +55,14 @@ def envelope(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def error_response(exc: ApiError) -> JSONResponse:
-    return envelope(code=exc.code, msg=exc.msg, status=413 if isinstance(exc, BodyTooLarge) else 200)
+def error_response(exc: EngineError) -> JSONResponse:
+    headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+    return envelope(code=exc.code, msg=exc.msg, status=413 if isinstance(exc, BodyTooLarge) else 200, headers=headers)
+
+
+def caller_of(request: Request) -> str:
+    """Who is asking, for per-client limits: the peer's address (the engine in process: "local")."""
+    return request.client.host if request.client else "local"
 
 
 def _int_param(request: Request, name: str, default: int | None, *, low: int, high: int) -> int | None:
@@ -65,9 +72,9 @@ def _int_param(request: Request, name: str, default: int | None, *, low: int, hi
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError(1003, f"{name} must be a whole number, got {raw[:20]!r}") from None
+        raise EngineError(INVALID, f"{name} must be a whole number, got {raw[:20]!r}") from None
     if not low <= value <= high:
-        raise ApiError(1003, f"{name} must be between {low} and {high}, got {value}")
+        raise EngineError(INVALID, f"{name} must be between {low} and {high}, got {value}")
     return value
 
 
@@ -91,11 +98,11 @@ async def _json_body(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw or b"null")
     except RecursionError:
-        raise ApiError(1003, f"the request body is nested too deeply (at most {MAX_DEPTH} levels)") from None
+        raise EngineError(INVALID, f"the request body is nested too deeply (at most {MAX_DEPTH} levels)") from None
     except ValueError:
-        raise ApiError(1003, "the request body must be JSON") from None
+        raise EngineError(INVALID, "the request body must be JSON") from None
     if not isinstance(body, dict):
-        raise ApiError(1003, "the request body must be a JSON object")
+        raise EngineError(INVALID, "the request body must be a JSON object")
     parsed = cast("dict[str, Any]", body)
     check_text(parsed, "", 0)
     return parsed
@@ -104,7 +111,7 @@ async def _json_body(request: Request) -> dict[str, Any]:
 def check_text(value: object, path: str, depth: int) -> None:
     """Refuse nesting deeper than MAX_DEPTH, and strings (keys too) holding lone surrogates or NUL."""
     if depth > MAX_DEPTH:
-        raise ApiError(1003, f"{path or 'body'}: nested too deeply (at most {MAX_DEPTH} levels)")
+        raise EngineError(INVALID, f"{path or 'body'}: nested too deeply (at most {MAX_DEPTH} levels)")
     if isinstance(value, str):
         _check_string(value, path)
     elif isinstance(value, dict):
@@ -119,9 +126,11 @@ def check_text(value: object, path: str, depth: int) -> None:
 
 def _check_string(text: str, field: str) -> None:
     if "\x00" in text:
-        raise ApiError(1003, f"{field or 'body'}: contains a NUL character; remove it")
+        raise EngineError(INVALID, "contains a NUL character; remove it", field=field or "body")
     if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
-        raise ApiError(1003, f"{field or 'body'}: contains invalid Unicode (a lone surrogate); send valid UTF-8 text")
+        raise EngineError(
+            INVALID, f"{field or 'body'}: contains invalid Unicode (a lone surrogate); send valid UTF-8 text"
+        )
 
 
 def _first_validation_error(exc: ValidationError) -> str:
@@ -150,13 +159,13 @@ class Authenticator:
         if authorization:  # Authorization wins when both are sent, as on Akool.
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token or not self.tokens.valid(token.strip()):
-                raise ApiError(1101, "invalid authorization or the token has expired; get a new one from getToken")
+                raise EngineError(1101, "invalid authorization or the token has expired; get a new one from getToken")
             return
         if api_key:
             if not same_secret(api_key.strip(), self.keys.api_key):
-                raise ApiError(1101, "invalid authorization: the x-api-key is not valid")
+                raise EngineError(1101, "invalid authorization: the x-api-key is not valid")
             return
-        raise ApiError(1102, "authorization cannot be empty: send x-api-key or Authorization: Bearer <token>")
+        raise EngineError(1102, "authorization cannot be empty: send x-api-key or Authorization: Bearer <token>")
 
     def credentials_match(self, client_id: str, secret: str) -> bool:
         return same_secret(client_id, self.keys.client_id) and same_secret(secret, self.keys.client_secret)
@@ -171,19 +180,15 @@ class LocalApi:
         store: Store,
         intake: Intake,
         auth: Authenticator,
-        ensure_builtins: Callable[[], Awaitable[None]],
-        voices: Callable[[], list[Voice]],
-        file_url: Callable[[str], str],
-        files_root: Path,
-        health: Callable[[], tuple[bool, dict[str, Any]]],
+        catalogue: Catalogue,
+        links: FileLinks,
+        health: Health,
     ) -> None:
         self._store = store
         self._intake = intake
         self._auth = auth
-        self._ensure_builtins = ensure_builtins
-        self._voices = voices
-        self._file_url = file_url
-        self._files_root = files_root
+        self._catalogue = catalogue
+        self._links = links
         self._health = health
 
     def app(self) -> Starlette:
@@ -210,28 +215,27 @@ class LocalApi:
             try:
                 self._auth.check(request)
                 return await handler(request)
-            except ApiError as exc:
+            except EngineError as exc:
                 return error_response(exc)
 
         return guarded
 
     async def get_token(self, request: Request) -> Response:
-        caller = request.client.host if request.client else "local"
-        wait = self._auth.limiter.allow(caller)
+        wait = self._auth.limiter.allow(caller_of(request))
         if wait > 0:
             seconds = max(1, round(wait))
             return envelope(
-                code=1005,
+                code=TOO_FREQUENT,
                 msg=f"operation too frequent: getToken is limited per client; try again in {seconds} s",
                 headers={"Retry-After": str(seconds)},
             )
         try:
             body = await _json_body(request)
-        except ApiError as exc:
+        except EngineError as exc:
             return error_response(exc)
         client_id, secret = body.get("clientId"), body.get("clientSecret")
         if not client_id or not secret:
-            return envelope(code=1003, msg="clientId and clientSecret are required")
+            return envelope(code=INVALID, msg="clientId and clientSecret are required")
         if not self._auth.credentials_match(str(client_id), str(secret)):
             return envelope(code=1101, msg="invalid clientId or clientSecret")
         # The token sits at the top level, not in `data`, as on Akool.
@@ -240,7 +244,7 @@ class LocalApi:
     # -- avatars ------------------------------------------------------------------------------
 
     async def avatar_list(self, request: Request) -> Response:
-        await self._ensure_builtins()
+        await self._catalogue.ensure_builtins()
         source = _int_param(request, "from", None, low=2, high=3)
         type_ = _int_param(request, "type", None, low=1, high=2)
         page = _int_param(request, "page", 1, low=1, high=100_000) or 1
@@ -251,11 +255,11 @@ class LocalApi:
     async def avatar_detail(self, request: Request) -> Response:
         record_id = request.query_params.get("id", "").strip()
         if not record_id:
-            raise ApiError(1003, "id is required: the avatar record _id from avatar/list")
-        await self._ensure_builtins()
+            raise EngineError(INVALID, "id is required: the avatar record _id from avatar/list")
+        await self._catalogue.ensure_builtins()
         row = self._store.get_avatar(record_id)
         if row is None:
-            raise ApiError(1014, f"id: no avatar record {record_id[:40]!r}")
+            raise EngineError(NO_RECORD, f"no avatar record {record_id[:40]!r}", field="id")
         return envelope(self.avatar_json(row))
 
     async def avatar_create(self, request: Request) -> Response:
@@ -263,8 +267,8 @@ class LocalApi:
         try:
             req = AvatarCreateRequest.model_validate(body)
         except ValidationError as exc:
-            raise ApiError(1003, _first_validation_error(exc)) from None
-        row = await self._intake.accept_avatar(req)
+            raise EngineError(INVALID, _first_validation_error(exc)) from None
+        row = await self._intake.accept_avatar(req, caller_of(request))
         return envelope(self.avatar_json(row))
 
     def avatar_json(self, row: AvatarRow) -> dict[str, Any]:
@@ -276,11 +280,11 @@ class LocalApi:
             "status": row.status,
             "name": row.name,
             "avatar_id": row.avatar_id,
-            "url": self._file_url(row.preview_path) if row.preview_path else row.source_url or "",
-            "thumbnailUrl": self._file_url(row.thumbnail_path) if row.thumbnail_path else "",
+            "url": self._links.url(row.preview_path) if row.preview_path else row.source_url or "",
+            "thumbnailUrl": self._links.url(row.thumbnail_path) if row.thumbnail_path else "",
             "gender": row.gender or "",
             "create_time": row.create_time,
-            "modify_url": self._file_url(row.preview_path) if row.preview_path else "",
+            "modify_url": self._links.url(row.preview_path) if row.preview_path else "",
             "crop_arr": [],
             "sort": row.sort,
             "disabled": False,
@@ -296,39 +300,36 @@ class LocalApi:
         try:
             req = TalkingVideoRequest.model_validate(body)
         except ValidationError as exc:
-            raise ApiError(1003, _first_validation_error(exc)) from None
-        try:
-            row = await self._intake.accept_video(req)
-        except ContractViolation as exc:
-            raise ApiError(1003, str(exc)) from None
+            raise EngineError(INVALID, _first_validation_error(exc)) from None
+        row = await self._intake.accept_video(req, caller_of(request))
         return envelope(self.video_json(row, brief=True))
 
     async def video_info(self, request: Request) -> Response:
-        record_id = request.query_params.get("video_model_id", "").strip()
-        if not record_id:
-            raise ApiError(1003, "video_model_id is required: the _id that talkingavatar/create returned")
-        row = self._store.get_video(record_id)
+        video_id = request.query_params.get("video_model_id", "").strip()
+        if not video_id:
+            raise EngineError(INVALID, "video_model_id is required: the _id that talkingavatar/create returned")
+        row = self._store.get_video(video_id)
         if row is None:
-            raise ApiError(1014, f"video_model_id: no video {record_id[:40]!r}")
+            raise EngineError(NO_RECORD, f"no video {video_id[:40]!r}", field="video_model_id")
         return envelope(self.video_json(row))
 
     def video_json(self, row: VideoRow, *, brief: bool = False) -> dict[str, Any]:
-        done = row.status == 3 and row.output_path
+        done = row.status == Status.COMPLETED and row.output_path
         item: dict[str, Any] = {
             "_id": row.id,
             "uid": 1,
-            "video_id": row.video_id,
+            "video_id": row.uuid,
             "task_id": row.task_id,
             "video_status": row.status,
-            "video": self._file_url(row.output_path) if done and row.output_path else "",
+            "video": self._links.url(row.output_path) if done and row.output_path else "",
             "create_time": row.create_time,
         }
         if not brief:
             item["deduction_duration"] = round(row.duration or 0.0, 2)
             item["type"] = 1
             item["progress"] = round(row.progress, 3)
-        if row.status == 4:
-            item["error_code"] = row.error_code or 1109
+        if row.status == Status.FAILED:
+            item["error_code"] = row.error_code or FAILED
             item["error_reason"] = row.error_reason or "render failed"
         if not brief and row.webhook_url:
             hook = self._store.latest_webhook(row.id)
@@ -344,7 +345,7 @@ class LocalApi:
     async def voice_list(self, request: Request) -> Response:
         page = _int_param(request, "page", 1, low=1, high=100_000) or 1
         size = _int_param(request, "size", 100, low=1, high=1000) or 100
-        voices = self._voices()
+        voices = self._catalogue.voices()
         chunk = voices[(page - 1) * size : page * size]
         result = [
             {
@@ -353,7 +354,7 @@ class LocalApi:
                 "gender": v.gender,
                 "language": v.language,
                 "locale": v.locale,
-                "preview": self._file_url(f"voices/{v.voice_id}/preview.mp3"),
+                "preview": self._links.url(f"voices/{v.voice_id}/preview.mp3"),
                 "quality": v.quality,
                 "type": 2,
             }
@@ -369,7 +370,7 @@ class LocalApi:
         return JSONResponse(openapi_document())
 
     async def health(self, request: Request) -> Response:
-        ready, body = self._health()
+        ready, body = self._health.report()
         return JSONResponse(body, status_code=200 if ready else 503)
 
     async def voice_preview(self, request: Request) -> Response:
@@ -378,10 +379,10 @@ class LocalApi:
         from akool_mcp.speech.samples import preview_file
 
         voice_id: str = request.path_params["voice_id"]
-        if voice_id not in {v.voice_id for v in self._voices()}:
+        if voice_id not in {v.voice_id for v in self._catalogue.voices()}:
             raise HTTPException(404)
         try:
-            path = await anyio.to_thread.run_sync(preview_file, voice_id, self._files_root / "voices")
+            path = await anyio.to_thread.run_sync(preview_file, voice_id, self._links.root / "voices")
         except SpeechError as exc:
             return JSONResponse({"code": 1201, "msg": str(exc)}, status_code=500)
         return FileResponse(path, media_type="audio/mpeg")
@@ -390,7 +391,7 @@ class LocalApi:
         rel: str = request.path_params["path"]
         if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in rel) or len(rel) > 512:
             raise HTTPException(404)
-        root = self._files_root.resolve()
+        root = self._links.root.resolve()
         target = root
         try:
             target = (root / rel).resolve()
@@ -441,14 +442,19 @@ class ErrorBoundary:
             if started:
                 return  # the answer is under way; the server closes the connection
             status, msg = _describe_failure(exc)
-            await JSONResponse({"code": 1109, "msg": msg}, status_code=status)(scope, receive, send)
+            await JSONResponse({"code": FAILED, "msg": msg}, status_code=status)(scope, receive, send)
 
 
 def _describe_failure(exc: Exception) -> tuple[int, str]:
     text = str(exc).lower()
-    full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in text
+    # SQLite says "database or disk is full" when it knows, and "disk I/O error" when a write of its log
+    # fails for want of space.
+    full = (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "disk is full" in text or "disk i/o" in text
     if full:
-        return 503, "the engine cannot store anything right now: its disk is full; free some space and try again"
+        return 503, (
+            "not enough disk space in the engine's data folder (AKOOL_DATA_DIR), or its disk is failing; nothing "
+            "was stored: free some space and try again"
+        )
     if isinstance(exc, sqlite3.OperationalError):
         return 503, "the engine's store is busy or unavailable; try again in a moment"
     return 500, "internal error in the local engine; see its log"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from akool_mcp.config import ConfigError
-
-DIR_MODE = 0o700
+from akool_mcp.privacy import private_dir
 
 
 class DataDirError(ConfigError):
@@ -46,9 +44,7 @@ def prepare_data_dir(path: Path) -> FileLayout:
     try:
         if path.exists() and not path.is_dir():
             raise DataDirError(f"{shown} is not a directory; point AKOOL_DATA_DIR at a directory.")
-        path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
-            path.chmod(DIR_MODE)  # it holds the engine's secret: the user's eyes only
+        private_dir(path)  # it holds the engine's secret: the user's eyes only
         layout = FileLayout(path)
         for folder in (layout.files_root / "videos", layout.files_root / "avatars", layout.work_root):
             folder.mkdir(parents=True, exist_ok=True)

@@ -2,20 +2,23 @@
 
 A request that passes here can be run: its URLs were parsed by the parser that will fetch them, its
 webhook target is public (unless private targets are allowed), and what it refers to (avatars,
-voices) exists.
+voices) exists. This is where lower errors (contract rules, URL checks) become the engine's own
+`EngineError`, with the field in the API's words.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
-from akool_mcp.local.api_errors import ApiError
-from akool_mcp.local.store import AvatarRow, DuplicateError, Store, VideoRow, new_object_id, now_ms
+from akool_mcp.clock import Clock
+from akool_mcp.local.catalogue import Catalogue
+from akool_mcp.local.engine_errors import EXISTS, INVALID, NOT_FOUND, TOO_FREQUENT, EngineError
+from akool_mcp.local.store import AvatarRow, DuplicateError, NoRoom, Room, Store, VideoRow, new_object_id
 from akool_mcp.log import get_logger
 from akool_mcp.media.fetch import FetchError, MediaKind, check_url_syntax
 from akool_mcp.media.transport import Resolver, TargetRefused, UrlError, parse_http_url, resolve_public
@@ -32,11 +35,28 @@ from akool_mcp.models import (
 
 if TYPE_CHECKING:
     from akool_mcp.local.jobs import JobKind
-    from akool_mcp.speech import Voice
 
 log = get_logger(__name__)
 
 WEBHOOK_DNS_SECONDS = 3.0
+
+
+class JobQueue(Protocol):
+    def submit(self, kind: JobKind, record_id: str) -> None: ...
+
+    def estimated_wait(self, jobs_ahead: int) -> float: ...
+
+
+MIN_RETRY_AFTER = 5
+MAX_RETRY_AFTER = 600
+
+
+def _contract(check: Callable[[], None]) -> None:
+    """Run a contract check; a broken rule is answered as an invalid parameter, naming the field."""
+    try:
+        check()
+    except ContractViolation as exc:
+        raise EngineError(INVALID, exc.message, field=exc.field) from None
 
 
 class Intake:
@@ -44,34 +64,36 @@ class Intake:
         self,
         *,
         store: Store,
-        submit: Callable[[JobKind, str], None],
-        voices: Callable[[], list[Voice]],
-        ensure_builtins: Callable[[], Awaitable[None]],
+        queue: JobQueue,
+        catalogue: Catalogue,
+        clock: Clock,
         resolver: Resolver,
         allow_private: bool,
         local_paths: bool,
+        room: Room,
     ) -> None:
         self._store = store
-        self._submit = submit
-        self._voices = voices
-        self._ensure_builtins = ensure_builtins
+        self._room = room
+        self._queue = queue
+        self._catalogue = catalogue
+        self._clock = clock
         self._resolver = resolver
         self._allow_private = allow_private
         self._local_paths = local_paths
 
-    async def accept_video(self, req: TalkingVideoRequest) -> VideoRow:
-        validate_talking_video(req, allow_local_paths=self._local_paths)
+    async def accept_video(self, req: TalkingVideoRequest, client: str = "local") -> VideoRow:
+        _contract(lambda: validate_talking_video(req, allow_local_paths=self._local_paths))
         self._check_media_urls(req)
         if req.webhook_url:
             await self._check_webhook_url(req.webhook_url)
         if any(el.type == "avatar" and el.avatar_id for el in req.elements):
-            await self._ensure_builtins()
+            await self._catalogue.ensure_builtins()
         self._check_references(req)
-        stamp = now_ms()
+        stamp = self._clock.now_ms()
         row = VideoRow(
-            id=new_object_id(),
-            video_id=str(uuid.uuid4()),
-            task_id=new_object_id(),
+            id=new_object_id(stamp),
+            uuid=str(uuid.uuid4()),
+            task_id=new_object_id(stamp),
             status=Status.QUEUEING,
             request_json=json.dumps(req.model_dump(mode="json", by_alias=True, exclude_none=True)),
             webhook_url=req.webhook_url or None,
@@ -83,10 +105,11 @@ class Intake:
             attempts=0,
             create_time=stamp,
             update_time=stamp,
+            client=client,
         )
-        self._store.insert_video(row)
+        self._admitted(lambda: self._store.insert_video(row, self._room))
         log.info("video.accepted", video=row.id)
-        self._submit("video", row.id)
+        self._queue.submit("video", row.id)
         return row
 
     def _check_media_urls(self, req: TalkingVideoRequest) -> None:
@@ -98,49 +121,55 @@ class Intake:
             try:
                 check_url_syntax(el.url, kinds[el.type], allow_local_paths=self._local_paths)
             except FetchError as exc:
-                raise ContractViolation(f"elements[{i}].url", str(exc)) from None
+                raise EngineError(INVALID, str(exc), field=f"elements[{i}].url") from None
 
     async def _check_webhook_url(self, url: str) -> None:
         try:
             parsed = parse_http_url(url)
         except UrlError as exc:
-            raise ContractViolation("webhookUrl", str(exc)) from None
-        if self._allow_private:
-            return
+            raise EngineError(INVALID, str(exc), field="webhookUrl") from None
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
         try:
             with anyio.move_on_after(WEBHOOK_DNS_SECONDS):
-                await resolve_public(parsed.host, port, self._resolver)
+                await resolve_public(parsed.host, port, self._resolver, allow_private=self._allow_private)
         except TargetRefused as exc:
+            if exc.kind == "private" and self._allow_private:
+                raise EngineError(
+                    INVALID, f"{exc}; the engine never calls link-local or cloud metadata addresses", field="webhookUrl"
+                ) from None
             if exc.kind == "private":
-                raise ContractViolation(
-                    "webhookUrl",
+                raise EngineError(
+                    INVALID,
                     "points at a private, loopback or link-local address; the engine only calls public "
                     "receivers. To allow private receivers, start the engine with AKOOL_ALLOW_PRIVATE_URLS=true.",
+                    field="webhookUrl",
                 ) from None
             # A name that does not resolve now may resolve later: the delivery retries, and the
             # video's detail shows how it went.
 
     def _check_references(self, req: TalkingVideoRequest) -> None:
-        voice_ids = {v.voice_id for v in self._voices()}
+        voice_ids = {v.voice_id for v in self._catalogue.voices()}
         for i, el in enumerate(req.elements):
             if el.type == "avatar" and el.avatar_id:
+                field = f"elements[{i}].avatar_id"
                 row = self._store.get_avatar_by_avatar_id(el.avatar_id)
                 if row is None:
-                    raise ApiError(1008, f"elements[{i}].avatar_id: no avatar {short(el.avatar_id)!r}; see avatar/list")
+                    raise EngineError(NOT_FOUND, f"no avatar {short(el.avatar_id)!r}; see avatar/list", field=field)
                 if row.status != Status.COMPLETED:
-                    raise ApiError(
-                        1003,
-                        f"elements[{i}].avatar_id: avatar {short(el.avatar_id)!r} is not ready (status {row.status})",
-                    )
+                    status = Status(row.status).label
+                    raise EngineError(INVALID, f"avatar {short(el.avatar_id)!r} is not ready ({status})", field=field)
                 if row.source != req.avatar_from:
                     kind = "an official" if row.source == AvatarSource.OFFICIAL else "your own"
-                    raise ContractViolation(
-                        "avatar_from", f"must be {row.source}: {short(el.avatar_id)!r} is {kind} avatar (its `from`)"
+                    raise EngineError(
+                        INVALID,
+                        f"must be {row.source}: {short(el.avatar_id)!r} is {kind} avatar (its `from`)",
+                        field="avatar_from",
                     )
             if el.type == "audio" and not el.url and el.voice_id not in voice_ids:
-                raise ContractViolation(
-                    f"elements[{i}].voice_id", f"unknown voice {short(el.voice_id or '')!r}; see the voice list"
+                raise EngineError(
+                    INVALID,
+                    f"unknown voice {short(el.voice_id or '')!r}; see the voice list",
+                    field=f"elements[{i}].voice_id",
                 )
             if el.type == "audio" and not el.url and el.input_text:
                 from akool_mcp.speech.sentences import unspeakable_reason
@@ -152,24 +181,37 @@ class Intake:
                         f"{reason}; the voices read English, Spanish, French and German (Latin alphabet)",
                     )
 
-    async def accept_avatar(self, req: AvatarCreateRequest) -> AvatarRow:
+    def _admitted(self, insert: Callable[[], None]) -> None:
+        """Run the insert if the queue has room; otherwise refuse as Akool's rate limit, saying when to come back."""
         try:
-            validate_avatar_create(req, allow_local_paths=self._local_paths)
-            if req.url_from != 2:
-                try:
-                    check_url_syntax(req.url, "avatar", allow_local_paths=self._local_paths)
-                except FetchError as exc:
-                    raise ContractViolation("url", str(exc)) from None
-        except ContractViolation as exc:
-            raise ApiError(1003, str(exc)) from None
+            insert()
+        except NoRoom as full:
+            ahead = full.ahead - full.limit + 1
+            wait = self._queue.estimated_wait(ahead)
+            seconds = int(min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, wait)))
+            raise EngineError(
+                TOO_FREQUENT,
+                f"the engine is busy: {full.ahead} jobs are waiting or rendering ({full.whose} limit is "
+                f"{full.limit}); nothing was queued, try again in {seconds} s",
+                retry_after=seconds,
+            ) from None
+
+    async def accept_avatar(self, req: AvatarCreateRequest, client: str = "local") -> AvatarRow:
+        _contract(lambda: validate_avatar_create(req, allow_local_paths=self._local_paths))
         if req.url_from == 2:
-            raise ApiError(
-                1003, "url_from: the local engine cannot download from YouTube/TikTok/X/Drive; give a direct link"
+            raise EngineError(
+                INVALID,
+                "the local engine cannot download from YouTube/TikTok/X/Drive; give a direct link",
+                field="url_from",
             )
-        await self._ensure_builtins()  # an upload may not take a built-in avatar's avatar_id
-        stamp = now_ms()
+        try:
+            check_url_syntax(req.url, "avatar", allow_local_paths=self._local_paths)
+        except FetchError as exc:
+            raise EngineError(INVALID, str(exc), field="url") from None
+        await self._catalogue.ensure_builtins()  # an upload may not take a built-in avatar's avatar_id
+        stamp = self._clock.now_ms()
         row = AvatarRow(
-            id=new_object_id(),
+            id=new_object_id(stamp),
             avatar_id=req.avatar_id,
             name=req.name or req.avatar_id,
             type=req.type,
@@ -186,10 +228,13 @@ class Intake:
             sort=0,
             create_time=stamp,
             update_time=stamp,
+            client=client,
         )
         try:
-            self._store.insert_avatar(row)
+            self._admitted(lambda: self._store.insert_avatar(row, self._room))
         except DuplicateError:
-            raise ApiError(1222, f"avatar_id: {req.avatar_id!r} already exists; choose another avatar_id") from None
-        self._submit("avatar", row.id)
+            raise EngineError(
+                EXISTS, f"{req.avatar_id!r} already exists; choose another avatar_id", field="avatar_id"
+            ) from None
+        self._queue.submit("avatar", row.id)
         return row

@@ -13,9 +13,12 @@ A job accepted is a job finished or reported failed:
 from __future__ import annotations
 
 import math
+import statistics
 import threading
-from collections import Counter
-from collections.abc import Awaitable, Callable
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 import anyio
@@ -23,11 +26,9 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from akool_mcp.local.datadir import FileLayout
-from akool_mcp.local.lifecycle import VideoLifecycle
-from akool_mcp.local.store import Store
+from akool_mcp.local.lifecycle import Lifecycle
 from akool_mcp.local.supervisor import Supervisor
 from akool_mcp.log import get_logger
-from akool_mcp.models import Status
 
 log = get_logger(__name__)
 
@@ -36,25 +37,25 @@ Produce = Callable[[str, threading.Event], Awaitable[None]]
 MAX_ATTEMPTS = 3
 QUARANTINE_AFTER = 3
 WORKER_KIND = "render worker"
+TYPICAL_JOB_SECONDS = 30.0  # assumed until jobs have run: about a 20 s clip at 4K on two cores
+_RECENT_JOBS = 20
+
+
+@dataclass(frozen=True)
+class Job:
+    """One kind of job: the lifecycle of the records it makes, and the producer that makes one."""
+
+    lifecycle: Lifecycle
+    produce: Produce
 
 
 class JobRunner:
     def __init__(
-        self,
-        *,
-        store: Store,
-        lifecycle: VideoLifecycle,
-        layout: FileLayout,
-        supervisor: Supervisor,
-        produce_video: Produce,
-        produce_avatar: Produce,
-        workers: int,
+        self, *, jobs: Mapping[JobKind, Job], layout: FileLayout, supervisor: Supervisor, workers: int
     ) -> None:
-        self._store = store
-        self._lifecycle = lifecycle
+        self._jobs = dict(jobs)
         self._layout = layout
         self._supervisor = supervisor
-        self._produce: dict[JobKind, Produce] = {"video": produce_video, "avatar": produce_avatar}
         self._workers = workers
         self._send: MemoryObjectSendStream[tuple[JobKind, str]]
         self._receive: MemoryObjectReceiveStream[tuple[JobKind, str]]
@@ -63,6 +64,7 @@ class JobRunner:
         self._done: dict[str, anyio.Event] = {}
         self._crashes: Counter[str] = Counter()
         self.quarantined: set[str] = set()
+        self._recent: deque[float] = deque(maxlen=_RECENT_JOBS)  # how long recent jobs took, seconds
 
     async def start(self, tg: TaskGroup) -> None:
         self._clean_partials()
@@ -82,8 +84,10 @@ class JobRunner:
         self._done.setdefault(record_id, anyio.Event())
         self._send.send_nowait((kind, record_id))
 
-    def queue_depth(self) -> int:
-        return self._send.statistics().current_buffer_used
+    def estimated_wait(self, jobs_ahead: int) -> float:
+        """Seconds until `jobs_ahead` jobs are done, from how long recent jobs took on these workers."""
+        typical = statistics.median(self._recent) if self._recent else TYPICAL_JOB_SECONDS
+        return typical * jobs_ahead / self._workers
 
     async def wait_done(self, record_id: str) -> None:
         """Return once the job has run in this process (finished, failed, or interrupted by a stop)."""
@@ -96,24 +100,15 @@ class JobRunner:
             partial.unlink(missing_ok=True)
 
     def _recover(self) -> None:
-        store = self._store
-        for video in store.unfinished_videos():
-            if video.attempts >= MAX_ATTEMPTS:
-                reason = f"the render was interrupted {video.attempts} times (the engine stopped or crashed)"
-                self._lifecycle.fail(video.id, reason)
-                continue
-            self._lifecycle.requeue(video.id)
-            log.info("job.resumed", kind="video", id=video.id, attempts=video.attempts)
-            self.submit("video", video.id)
-        for avatar in store.unfinished_avatars():
-            if avatar.attempts >= MAX_ATTEMPTS:
-                store.update_avatar(
-                    avatar.id, status=Status.FAILED, error_reason="preparing the avatar was interrupted repeatedly"
-                )
-                continue
-            store.update_avatar(avatar.id, status=Status.QUEUEING)
-            log.info("job.resumed", kind="avatar", id=avatar.id)
-            self.submit("avatar", avatar.id)
+        for kind, job in self._jobs.items():
+            for record in job.lifecycle.unfinished():
+                if record.attempts >= MAX_ATTEMPTS:
+                    times = f"{record.attempts} times (the engine stopped or crashed)"
+                    job.lifecycle.fail(record.record_id, f"{job.lifecycle.doing} was interrupted {times}")
+                    continue
+                job.lifecycle.requeue(record.record_id)
+                log.info("job.resumed", kind=kind, id=record.record_id, attempts=record.attempts)
+                self.submit(kind, record.record_id)
 
     async def _worker(self) -> None:
         async for kind, record_id in self._receive:
@@ -122,8 +117,11 @@ class JobRunner:
             await self._run(kind, record_id)
 
     async def _run(self, kind: JobKind, record_id: str) -> None:
+        job = self._jobs[kind]
+        started = time.monotonic()
         try:
-            await self._produce[kind](record_id, self.stopping)
+            await job.produce(record_id, self.stopping)
+            self._recent.append(time.monotonic() - started)
         except Exception as exc:  # the boundary: a job's failure is the job's, never the worker's
             if self.stopping.is_set():
                 self._finished(record_id)  # interrupted by a stop: it resumes on the next start
@@ -131,7 +129,10 @@ class JobRunner:
             log.exception("job.crashed", kind=kind, id=record_id)
             self._supervisor.note_error(f"{kind} {record_id}: {type(exc).__name__}: {str(exc)[:160]}")
             try:
-                self._record_crash(kind, record_id, exc)
+                what = f"{type(exc).__name__}: {str(exc)[:120]}" if str(exc) else type(exc).__name__
+                job.lifecycle.fail(
+                    record_id, f"internal error while {job.lifecycle.doing} ({what}); see the engine log"
+                )
             except Exception:
                 self._crashes[record_id] += 1
                 if self._crashes[record_id] < QUARANTINE_AFTER:
@@ -143,14 +144,12 @@ class JobRunner:
                 raise
         self._finished(record_id)
 
-    def _record_crash(self, kind: JobKind, record_id: str, exc: Exception) -> None:
-        what = f"{type(exc).__name__}: {str(exc)[:120]}" if str(exc) else type(exc).__name__
-        if kind == "video":
-            self._lifecycle.fail(record_id, f"internal error while rendering ({what}); see the engine log")
-        else:
-            self._store.update_avatar(
-                record_id, status=Status.FAILED, error_reason=f"internal error while preparing the avatar ({what})"
-            )
+    def _describe(self, exc: Exception) -> str:
+        """What went wrong, for the caller: never a path on this machine (the caller may be elsewhere)."""
+        if isinstance(exc, OSError):
+            return f"{type(exc).__name__}: {exc.strerror or 'system error'}"
+        text = str(exc).replace(str(self._layout.data_dir), "<data folder>")[:120]
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
     def _finished(self, record_id: str) -> None:
         self._crashes.pop(record_id, None)

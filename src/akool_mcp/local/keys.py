@@ -15,8 +15,8 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from akool_mcp.clock import Clock
 from akool_mcp.config import Settings
-from akool_mcp.local.clock import Clock
 from akool_mcp.local.store import Store
 
 

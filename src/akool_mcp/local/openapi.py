@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from akool_mcp.media.probe import limits
 from akool_mcp.models import AvatarCreateRequest, TalkingVideoRequest
 
 
@@ -69,7 +70,16 @@ _HEALTH = {
     "properties": {
         "status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]},
         "workers": {"type": "object", "properties": {"alive": {"type": "integer"}, "total": {"type": "integer"}}},
-        "queue": {"type": "object", "properties": {"queued": {"type": "integer"}, "processing": {"type": "integer"}}},
+        "queue": {
+            "type": "object",
+            "properties": {
+                "queued": {"type": "integer", "description": "videos waiting"},
+                "processing": {"type": "integer", "description": "videos rendering"},
+                "unfinished_jobs": {"type": "integer", "description": "videos and avatars waiting or running"},
+                "limit": {"type": "integer", "description": "AKOOL_MAX_QUEUED_JOBS"},
+                "per_client_limit": {"type": "integer", "description": "AKOOL_MAX_QUEUED_PER_CLIENT"},
+            },
+        },
         "webhooks": {"type": "object"},
         "restarts": {"type": "integer"},
         "quarantined": {"type": "integer"},
@@ -82,7 +92,14 @@ LIMITS = (
     "name up to 200 characters; images up to 50 megapixels (read from the file header); media up to 300 MB. "
     "Bearer tokens expire after AKOOL_LOCAL_TOKEN_TTL_DAYS (365) and all die when the secret changes; "
     "getToken allows 10 calls a minute per client (code 1005 with Retry-After past that). A private or "
-    "loopback webhookUrl is refused (1003) unless AKOOL_ALLOW_PRIVATE_URLS=true."
+    "loopback webhookUrl is refused (1003) unless AKOOL_ALLOW_PRIVATE_URLS=true; link-local and cloud metadata "
+    "addresses always are. Avatar videos and audio are probed when they arrive and before a render, and refused "
+    "(avatar status 4, or video status 4 naming the element) outside the limits in `x-media-limits`. A render must "
+    "finish within AKOOL_RENDER_BUDGET_SECONDS (120) + AKOOL_RENDER_BUDGET_FACTOR (10) x its speech's length, or "
+    "it fails naming the input that made it slow. At most AKOOL_MAX_QUEUED_JOBS (100) videos and avatars wait or "
+    "run at once, AKOOL_MAX_QUEUED_PER_CLIENT (20) for one caller address: past that a create answers code 1005 "
+    "with Retry-After and queues nothing. Webhooks to one receiver go one at a time, in order, 10 s each; "
+    "receivers do not wait on each other."
 )
 _TOO_LARGE = {"description": "the body is over 1 MiB (envelope with code 1003)"}
 
@@ -96,6 +113,7 @@ def openapi_document() -> dict[str, Any]:
             "version": "1.0",
             "description": "A self-hosted implementation of Akool's Talking Avatar API that renders on this machine. "
             + LIMITS,
+            "x-media-limits": limits(),
         },
         "components": {
             "securitySchemes": {

@@ -1,10 +1,24 @@
-"""Running one job: fetch the inputs, make the speech, render, and record the outcome."""
+"""Running one job: fetch the inputs, probe them, make the speech, render (or check an avatar), record
+the outcome.
+
+Failures a user can act on (a URL that cannot be fetched, a video outside the limits, text that cannot
+be spoken, a photo without a face) become `JobFailed` here, once, with the field and code the caller
+sees.
+
+Every render has a wall-clock budget (`Budget`: a base plus a multiple of the speech's length), kept
+by a watchdog outside the render: when it runs out, the render is told to stop, which it notices
+inside a frame's work (every decoded source frame), and the video fails with a reason naming the
+input that made it slow. A stop of the engine reaches the render the same way.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,11 +26,15 @@ from typing import TYPE_CHECKING
 import anyio
 import httpx2
 
+from akool_mcp.clock import Clock
 from akool_mcp.local.datadir import FileLayout
-from akool_mcp.local.lifecycle import VideoLifecycle
+from akool_mcp.local.engine_errors import INVALID, NOT_FOUND, SPEECH_FAILED, JobFailed
+from akool_mcp.local.lifecycle import AvatarLifecycle, VideoLifecycle
 from akool_mcp.local.store import Store
 from akool_mcp.log import get_logger
 from akool_mcp.media.fetch import FetchError, FetchPolicy, MediaKind, fetch_media
+from akool_mcp.media.probe import MAX_AUDIO_SECONDS as MAX_SPEECH_SECONDS
+from akool_mcp.media.probe import ProbeError, probe_audio, probe_video
 from akool_mcp.media.transport import shorten
 from akool_mcp.models import AvatarSource, Status, TalkingVideoRequest
 
@@ -26,13 +44,65 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 PROGRESS_STEP = 0.05
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm")
+# Speech read from text is at most this many characters a second (English at a brisk pace is about
+# 15): an upper bound on its length before it is made, for the budget.
+_CHARS_PER_SECOND = 8.0
 
 
-class JobFailed(Exception):
-    def __init__(self, reason: str, code: int = 1109) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
+@dataclass(frozen=True)
+class Budget:
+    """How long a job may take (wall time): `seconds`, plus `factor` x the speech's length for a render."""
+
+    seconds: float
+    factor: float
+
+    def for_speech(self, speech_seconds: float) -> float:
+        return self.seconds + self.factor * speech_seconds
+
+
+class Watchdog:
+    """Sets `expired` when `limit` seconds pass before the job is done (the clock is the engine's)."""
+
+    def __init__(self, clock: Clock, limit: float) -> None:
+        self.clock = clock
+        self.limit = limit
+        self.expired = threading.Event()
+        self.done = anyio.Event()
+
+    async def watch(self) -> None:
+        await self.clock.wait(self.done, self.limit)
+        if not self.done.is_set():
+            self.expired.set()
+
+    def stop_when(self, stopping: threading.Event) -> Callable[[], bool]:
+        """What the render asks, often: has the engine stopped, or the budget run out?"""
+        return lambda: stopping.is_set() or self.expired.is_set()
+
+
+async def run_watched(work: Callable[[], object], watchdog: Watchdog) -> None:
+    """Run `work` on a worker thread while the watchdog keeps time; what `work` raises comes out as it is."""
+    failure: Exception | None = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(watchdog.watch)
+        try:
+            await anyio.to_thread.run_sync(work)
+        except Exception as exc:
+            failure = exc
+        finally:
+            watchdog.done.set()
+    if failure is not None:
+        raise failure
+
+
+def give_back_memory() -> None:
+    """Hand freed heap back to the system after a job (glibc keeps it otherwise; a 4K render frees ~1 GB)."""
+    path = ctypes.util.find_library("c")
+    if path is None:
+        return
+    trim = getattr(ctypes.CDLL(path), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 @dataclass(frozen=True)
@@ -46,7 +116,7 @@ class MediaFetcher:
         try:
             fetched = await fetch_media(url, kind, workdir, policy=self.policy, client=self.http)
         except FetchError as exc:
-            raise JobFailed(f"{field}: {exc}", 1003) from exc
+            raise JobFailed(str(exc), INVALID, field=field) from exc
         return fetched.path
 
 
@@ -54,45 +124,64 @@ class VideoProducer:
     """Renders one accepted video; every status change goes through the lifecycle."""
 
     def __init__(
-        self, *, store: Store, lifecycle: VideoLifecycle, fetcher: MediaFetcher, layout: FileLayout, preset: str
+        self,
+        *,
+        store: Store,
+        lifecycle: VideoLifecycle,
+        fetcher: MediaFetcher,
+        layout: FileLayout,
+        preset: str,
+        clock: Clock,
+        budget: Budget,
     ) -> None:
         self._store = store
         self._lifecycle = lifecycle
         self._fetcher = fetcher
         self._layout = layout
         self._preset = preset
+        self._clock = clock
+        self._budget = budget
 
-    async def __call__(self, record_id: str, stopping: threading.Event) -> None:
-        row = self._lifecycle.start(record_id)
+    async def __call__(self, video_id: str, stopping: threading.Event) -> None:
+        row = self._lifecycle.start(video_id)
         if row is None:
             return
-        log.info("video.render_start", video=record_id, attempt=row.attempts)
-        workdir = self._layout.job_dir(record_id)
+        log.info("video.render_start", video=video_id, attempt=row.attempts)
+        workdir = self._layout.job_dir(video_id)
+        results: list[RenderResult] = []
         try:
             request = TalkingVideoRequest.model_validate(row.request)
-            files, avatar_media, builtin_id = await _gather_inputs(
-                self._store, self._fetcher, self._layout, request, workdir
-            )
-            final = self._layout.files_root / "videos" / f"{record_id}.mp4"
-            partial = final.with_name(f".{record_id}.partial.mp4")
-            inputs = RenderInputs(request, files, avatar_media, builtin_id)
+            inputs = await _gather_inputs(self._store, self._fetcher, self._layout, request, workdir)
+            speech_seconds = await anyio.to_thread.run_sync(_probe_inputs, inputs)
+            final = self._layout.files_root / "videos" / f"{video_id}.mp4"
+            partial = final.with_name(f".{video_id}.partial.mp4")
+            watchdog = Watchdog(self._clock, self._budget.for_speech(speech_seconds))
+            stop = watchdog.stop_when(stopping)
 
-            def work() -> RenderResult:
-                return _render(self._lifecycle, self._preset, record_id, inputs, partial, final, stopping)
+            def work() -> None:
+                results.append(_render(self._lifecycle, self._preset, video_id, inputs, partial, final, stop))
 
-            result = await anyio.to_thread.run_sync(work)
+            try:
+                await run_watched(work, watchdog)
+            except Exception as exc:
+                if watchdog.expired.is_set() and not stopping.is_set():
+                    raise _past_budget(inputs, watchdog.limit, speech_seconds) from exc
+                raise
         except JobFailed as exc:
-            self._lifecycle.fail(record_id, exc.reason, exc.code)
+            self._lifecycle.fail(video_id, exc.msg, exc.code)
             return
         except Exception:
             if stopping.is_set():
-                log.info("video.render_interrupted", video=record_id)
+                log.info("video.render_interrupted", video=video_id)
                 return  # resumed on the next start
             raise  # the runner's boundary records it as an internal error
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        self._lifecycle.complete(record_id, str(final.relative_to(self._layout.files_root)), result.duration)
-        log.info("video.completed", video=record_id, seconds=round(result.duration, 2), frames=result.frames)
+            await anyio.to_thread.run_sync(give_back_memory)
+            await anyio.to_thread.run_sync(give_back_memory)
+        result = results[0]
+        self._lifecycle.complete(video_id, str(final.relative_to(self._layout.files_root)), result.duration)
+        log.info("video.completed", video=video_id, seconds=round(result.duration, 2), frames=result.frames)
 
 
 @dataclass(frozen=True)
@@ -101,14 +190,66 @@ class RenderInputs:
     files: dict[int, Path]
     avatar_media: Path | None
     builtin_id: str | None
+    avatar_field: str  # where the request names the avatar: elements[i].url or elements[i].avatar_id
+
+    @property
+    def avatar_video(self) -> Path | None:
+        """The avatar's source when it is a video (fetched for this job, or the stored upload)."""
+        source = self.avatar_media or next(
+            (path for i, path in self.files.items() if self.request.elements[i].type == "avatar"), None
+        )
+        return source if source is not None and source.suffix.lower() in VIDEO_SUFFIXES else None
+
+    @property
+    def audio(self) -> tuple[int, Path | None]:
+        index = next(i for i, el in enumerate(self.request.elements) if el.type == "audio")
+        return index, self.files.get(index)
+
+
+def _probe_inputs(inputs: RenderInputs) -> float:
+    """Check the avatar video and the audio against the media limits; the speech's length (an upper
+    bound when it is still to be made from text)."""
+    video = inputs.avatar_video
+    if video is not None:
+        try:
+            probe_video(video, "the avatar video")
+        except ProbeError as exc:
+            raise JobFailed(str(exc), INVALID, field=inputs.avatar_field) from exc
+    index, audio = inputs.audio
+    if audio is not None:
+        try:
+            return probe_audio(audio, "the audio").duration or MAX_SPEECH_SECONDS
+        except ProbeError as exc:
+            raise JobFailed(str(exc), INVALID, field=f"elements[{index}].url") from exc
+    text = inputs.request.elements[index].input_text or ""
+    return min(MAX_SPEECH_SECONDS, max(1.0, len(text) / _CHARS_PER_SECOND))
+
+
+def _past_budget(inputs: RenderInputs, limit: float, speech_seconds: float) -> JobFailed:
+    """The failure of a render that ran out of time, naming the input that most likely made it slow."""
+    spent = (
+        f"the render did not finish within its time budget ({limit:.0f} s for about {speech_seconds:.0f} s of "
+        "speech; AKOOL_RENDER_BUDGET_SECONDS and AKOOL_RENDER_BUDGET_FACTOR set it)"
+    )
+    if inputs.avatar_video is not None:
+        return JobFailed(
+            f"{spent}: the avatar video is too slow to decode or too large; use a shorter video of at most "
+            "1920x1080 at 25-30 fps",
+            field=inputs.avatar_field,
+        )
+    index, audio = inputs.audio
+    if audio is not None:
+        return JobFailed(f"{spent}: check the audio file, or use a shorter one", field=f"elements[{index}].url")
+    return JobFailed(f"{spent}; the engine may be overloaded: try again, or with shorter text")
 
 
 async def _gather_inputs(
     store: Store, fetcher: MediaFetcher, layout: FileLayout, request: TalkingVideoRequest, workdir: Path
-) -> tuple[dict[int, Path], Path | None, str | None]:
+) -> RenderInputs:
     files: dict[int, Path] = {}
     avatar_media: Path | None = None
     builtin_id: str | None = None
+    avatar_field = "elements"
     for i, el in enumerate(request.elements):
         field = f"elements[{i}].url"
         if el.type == "image" and el.url and not el.url.startswith("#"):
@@ -117,27 +258,31 @@ async def _gather_inputs(
             files[i] = await fetcher.fetch(el.url, "audio", workdir, field)
         elif el.type == "avatar" and el.url:
             files[i] = await fetcher.fetch(el.url, "avatar", workdir, field)
+            avatar_field = field
         elif el.type == "avatar" and el.avatar_id:
+            avatar_field = f"elements[{i}].avatar_id"
             avatar = store.get_avatar_by_avatar_id(el.avatar_id)
             if avatar is None or avatar.status != Status.COMPLETED:
                 raise JobFailed(
-                    f"elements[{i}].avatar_id: avatar {shorten(el.avatar_id)!r} is no longer available", 1008
+                    f"avatar {shorten(el.avatar_id)!r} is no longer available",
+                    NOT_FOUND,
+                    field=f"elements[{i}].avatar_id",
                 )
             if avatar.source == AvatarSource.OFFICIAL:
                 builtin_id = avatar.avatar_id
             elif avatar.media_path:
                 avatar_media = layout.files_root / avatar.media_path
-    return files, avatar_media, builtin_id
+    return RenderInputs(request, files, avatar_media, builtin_id, avatar_field)
 
 
 def _render(
     lifecycle: VideoLifecycle,
     preset: str,
-    record_id: str,
+    video_id: str,
     inputs: RenderInputs,
     partial: Path,
     final: Path,
-    stopping: threading.Event,
+    cancelled: Callable[[], bool],
 ) -> RenderResult:
     from akool_mcp.media.elements import build_layers
     from akool_mcp.render import Composition, RenderError, render
@@ -150,17 +295,17 @@ def _render(
             decode_audio(files[audio_index]) if audio.url else synthesize(audio.input_text or "", audio.voice_id or "")
         )
     except SpeechError as exc:
-        raise JobFailed(f"elements[{audio_index}]: {exc}", 1201) from exc
+        raise JobFailed(str(exc), SPEECH_FAILED, field=f"elements[{audio_index}]") from exc
     try:
         layers = build_layers(request.elements, files, avatar_media=inputs.avatar_media, builtin_id=inputs.builtin_id)
     except ValueError as exc:
-        raise JobFailed(str(exc), 1003) from exc
+        raise JobFailed(str(exc), INVALID) from exc
     last = [0.0]
 
     def progress(fraction: float) -> None:
         if fraction - last[0] >= PROGRESS_STEP:
             last[0] = fraction
-            lifecycle.progress(record_id, fraction)
+            lifecycle.progress(video_id, fraction)
 
     try:
         result = render(
@@ -168,11 +313,11 @@ def _render(
             partial,
             preset=preset,
             progress=progress,
-            cancelled=stopping.is_set,
+            cancelled=cancelled,
         )
     except RenderError as exc:
         partial.unlink(missing_ok=True)
-        if stopping.is_set():
+        if cancelled():
             raise
         raise JobFailed(str(exc)) from exc
     except BaseException:
@@ -191,44 +336,53 @@ def _render(
     return result
 
 
-async def produce_avatar(
-    store: Store, fetcher: MediaFetcher, layout: FileLayout, record_id: str, stopping: threading.Event
-) -> None:
-    row = store.get_avatar(record_id)
-    if row is None or row.status not in (Status.QUEUEING, Status.PROCESSING) or row.source_url is None:
-        return
-    store.update_avatar(record_id, status=Status.PROCESSING, attempts=row.attempts + 1)
-    workdir = layout.job_dir(record_id)
-    folder = layout.files_root / "avatars" / record_id
-    try:
-        fetched = await fetcher.fetch(row.source_url, "avatar", workdir, "url")
-        folder.mkdir(parents=True, exist_ok=True)
-        media = folder / f"source{fetched.suffix.lower()}"
-        await anyio.to_thread.run_sync(shutil.copyfile, fetched, media)
-        from akool_mcp.render import RenderError, analyze_avatar_source
+class AvatarProducer:
+    """Prepares one uploaded avatar: fetches it, checks it shows one face, and keeps it with a thumbnail."""
 
-        try:
-            analysis = await anyio.to_thread.run_sync(analyze_avatar_source, media)
-        except RenderError as exc:
-            raise JobFailed(str(exc), 1003) from exc
-        thumb = folder / "thumbnail.png"
-        thumb.write_bytes(analysis.thumbnail_png)
-        preview = media if analysis.kind == "image" else thumb
-        store.update_avatar(
-            record_id,
-            status=Status.COMPLETED,
-            media_path=str(media.relative_to(layout.files_root)),
-            preview_path=str(preview.relative_to(layout.files_root)),
-            thumbnail_path=str(thumb.relative_to(layout.files_root)),
-            face_json=json.dumps(list(analysis.face_box)),
-        )
-        log.info("avatar.ready", avatar=record_id)
-    except JobFailed as exc:
-        store.update_avatar(record_id, status=Status.FAILED, error_reason=exc.reason)
-        log.info("avatar.failed", avatar=record_id, reason=exc.reason)
-    except Exception:
-        if stopping.is_set():
+    def __init__(self, *, lifecycle: AvatarLifecycle, fetcher: MediaFetcher, layout: FileLayout) -> None:
+        self._lifecycle = lifecycle
+        self._fetcher = fetcher
+        self._layout = layout
+
+    async def __call__(self, record_id: str, stopping: threading.Event) -> None:
+        row = self._lifecycle.start(record_id)
+        if row is None or row.source_url is None:
             return
-        raise  # the runner's boundary records it as an internal error
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        workdir = self._layout.job_dir(record_id)
+        folder = self._layout.files_root / "avatars" / record_id
+        root = self._layout.files_root
+        try:
+            fetched = await self._fetcher.fetch(row.source_url, "avatar", workdir, "url")
+            if fetched.suffix.lower() in VIDEO_SUFFIXES:
+                try:
+                    await anyio.to_thread.run_sync(probe_video, fetched, "the video")
+                except ProbeError as exc:
+                    raise JobFailed(str(exc), INVALID, field="url") from exc
+            folder.mkdir(parents=True, exist_ok=True)
+            media = folder / f"source{fetched.suffix.lower()}"
+            await anyio.to_thread.run_sync(shutil.copyfile, fetched, media)
+            from akool_mcp.render import RenderError, analyze_avatar_source
+
+            try:
+                analysis = await anyio.to_thread.run_sync(analyze_avatar_source, media)
+            except RenderError as exc:
+                raise JobFailed(str(exc), INVALID) from exc
+            thumb = folder / "thumbnail.png"
+            thumb.write_bytes(analysis.thumbnail_png)
+            preview = media if analysis.kind == "image" else thumb
+            self._lifecycle.complete(
+                record_id,
+                media_path=str(media.relative_to(root)),
+                preview_path=str(preview.relative_to(root)),
+                thumbnail_path=str(thumb.relative_to(root)),
+                face=json.dumps(list(analysis.face_box)),
+            )
+        except JobFailed as exc:
+            self._lifecycle.fail(record_id, exc.msg, exc.code)
+        except Exception:
+            if stopping.is_set():
+                return
+            raise  # the runner's boundary records it as an internal error
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+            await anyio.to_thread.run_sync(give_back_memory)

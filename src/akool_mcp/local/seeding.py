@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from akool_mcp.local.store import AvatarRow, Store, now_ms
+from akool_mcp.local.store import AvatarRow, Store
 from akool_mcp.models import AvatarSource, AvatarType, Status
 
 PREVIEW_SIZE = (1080, 1080)
@@ -29,7 +29,7 @@ def seed_builtin_avatars(store: Store, files_root: Path) -> None:
             _write_atomic(preview, builtin_avatar_png(avatar.avatar_id, *PREVIEW_SIZE))
         if not thumb.exists():
             _write_atomic(thumb, builtin_thumbnail_png(avatar.avatar_id))
-        stamp = now_ms()
+        stamp = store.clock.now_ms()
         store.upsert_builtin_avatar(
             AvatarRow(
                 id=builtin_record_id(avatar.avatar_id),

@@ -48,10 +48,10 @@ def announce_keys(engine: LocalEngine) -> None:
             f"{engine.data_dir / 'engine.sqlite3'}):\n"
             f"    x-api-key / AKOOL_API_KEY: {keys.api_key}\n"
             f"    clientId: {keys.client_id}\n"
-            f"Point the MCP server at it with AKOOL_BASE_URL={engine.base_url} AKOOL_API_KEY=<the key>.\n\n"
+            f"Point the MCP server at it with AKOOL_BASE_URL={engine.links.base_url} AKOOL_API_KEY=<the key>.\n\n"
         )
     else:
-        sys.stderr.write(f"akool-mcp local engine: serving at {engine.base_url} (client id {keys.client_id})\n")
+        sys.stderr.write(f"akool-mcp local engine: serving at {engine.links.base_url} (client id {keys.client_id})\n")
 
 
 def serve_local_api(settings: Settings, *, host: str, port: int) -> None:

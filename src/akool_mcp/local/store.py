@@ -8,15 +8,17 @@ readable by the user only (SQLite gives its -wal and -shm files the database fil
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sqlite3
-import time
-from collections.abc import Generator
+from collections.abc import Collection, Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from akool_mcp.clock import Clock, SystemClock
+from akool_mcp.models import Status
+from akool_mcp.privacy import FILE_MODE, private_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS avatars (
@@ -36,11 +38,12 @@ CREATE TABLE IF NOT EXISTS avatars (
     attempts INTEGER NOT NULL DEFAULT 0,
     sort INTEGER NOT NULL DEFAULT 0,
     create_time INTEGER NOT NULL,
-    update_time INTEGER NOT NULL
+    update_time INTEGER NOT NULL,
+    client TEXT
 );
 CREATE TABLE IF NOT EXISTS videos (
     id TEXT PRIMARY KEY,
-    video_id TEXT NOT NULL,
+    uuid TEXT NOT NULL,
     task_id TEXT NOT NULL,
     status INTEGER NOT NULL,
     request_json TEXT NOT NULL,
@@ -52,7 +55,8 @@ CREATE TABLE IF NOT EXISTS videos (
     error_reason TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     create_time INTEGER NOT NULL,
-    update_time INTEGER NOT NULL
+    update_time INTEGER NOT NULL,
+    client TEXT
 );
 CREATE TABLE IF NOT EXISTS webhooks (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -70,18 +74,17 @@ CREATE INDEX IF NOT EXISTS videos_status ON videos(status);
 CREATE INDEX IF NOT EXISTS webhooks_due ON webhooks(state, next_attempt);
 """
 # Columns added after the first release, for databases made before them.
-MIGRATIONS = (("webhooks", "video_id", "TEXT"),)
+MIGRATIONS = (("webhooks", "video_id", "TEXT"), ("videos", "client", "TEXT"), ("avatars", "client", "TEXT"))
+# Columns renamed since (table, old, new): the wire's second video id is kept as `uuid`, so that
+# `video_id` means one thing in this code base (the `_id`), as the glossary in CONTRIBUTING says.
+RENAMES = (("videos", "video_id", "uuid"),)
+UNFINISHED = (int(Status.QUEUEING), int(Status.PROCESSING))
 INDEXES = "CREATE INDEX IF NOT EXISTS webhooks_video ON webhooks(video_id, seq);"
-DB_MODE = 0o600
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def new_object_id() -> str:
-    """A 24-hex id shaped like a MongoDB ObjectId: 4 bytes of time, 8 random."""
-    return f"{int(time.time()):08x}{secrets.token_hex(8)}"
+def new_object_id(now_ms: int) -> str:
+    """A 24-hex id shaped like a MongoDB ObjectId: 4 bytes of time (seconds), 8 random."""
+    return f"{now_ms // 1000:08x}{secrets.token_hex(8)}"
 
 
 @dataclass(frozen=True)
@@ -103,12 +106,13 @@ class AvatarRow:
     sort: int
     create_time: int
     update_time: int
+    client: str | None = None  # who asked for it (the caller's address; "local" in process)
 
 
 @dataclass(frozen=True)
 class VideoRow:
-    id: str
-    video_id: str
+    id: str  # the video_id: the `_id` a create returns
+    uuid: str  # the wire's `video_id`, a second id Akool gives the same video; nothing looks it up
     task_id: str
     status: int
     request_json: str
@@ -121,6 +125,7 @@ class VideoRow:
     attempts: int
     create_time: int
     update_time: int
+    client: str | None = None  # who asked for it (the caller's address; "local" in process)
 
     @property
     def request(self) -> dict[str, Any]:
@@ -153,23 +158,44 @@ class DuplicateError(Exception):
     """The unique key exists already."""
 
 
+@dataclass(frozen=True)
+class Room:
+    """How many unfinished jobs (videos and avatars) may wait or run: in all, and for one client."""
+
+    total: int
+    per_client: int
+
+
+class NoRoom(Exception):
+    """The queue is full; `ahead` jobs are unfinished, `whose` says which bound was reached."""
+
+    def __init__(self, ahead: int, limit: int, whose: str) -> None:
+        super().__init__(f"{ahead} unfinished jobs ({whose} limit {limit})")
+        self.ahead = ahead
+        self.limit = limit
+        self.whose = whose
+
+
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Clock | None = None) -> None:
         self.path = path
+        self.clock: Clock = clock or SystemClock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        _private_file(path)
+        private_file(path)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
             for table, column, kind in MIGRATIONS:
-                columns = {str(r["name"]) for r in db.execute(f"PRAGMA table_info({table})")}
-                if column not in columns:
+                if column not in _columns(db, table):
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            for table, old, new in RENAMES:
+                if old in _columns(db, table):
+                    db.execute(f"ALTER TABLE {table} RENAME COLUMN {old} TO {new}")
             db.execute(INDEXES)
         for suffix in ("-wal", "-shm"):
             side = path.with_name(path.name + suffix)
             if side.exists():
-                side.chmod(DB_MODE)
+                side.chmod(FILE_MODE)
 
     def ping(self) -> None:
         """Raise if the database cannot be read."""
@@ -206,28 +232,44 @@ class Store:
     def upsert_builtin_avatar(self, row: AvatarRow) -> None:
         with self._connect() as db:
             db.execute(
-                "INSERT INTO avatars VALUES(:id,:avatar_id,:name,:type,:source,:status,:gender,:source_url,"
-                ":media_path,:preview_path,:thumbnail_path,:face_json,:error_reason,:attempts,:sort,"
-                ":create_time,:update_time) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+                _insert("avatars", row.__dict__) + " ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
                 "gender=excluded.gender, preview_path=excluded.preview_path, "
                 "thumbnail_path=excluded.thumbnail_path, sort=excluded.sort",
                 row.__dict__,
             )
 
-    def insert_avatar(self, row: AvatarRow) -> None:
+    def insert_avatar(self, row: AvatarRow, room: Room | None = None) -> None:
+        """Add an avatar record; with `room`, only while the queue has room (NoRoom otherwise), atomically."""
         try:
-            with self._connect() as db:
-                db.execute(
-                    "INSERT INTO avatars VALUES(:id,:avatar_id,:name,:type,:source,:status,:gender,:source_url,"
-                    ":media_path,:preview_path,:thumbnail_path,:face_json,:error_reason,:attempts,:sort,"
-                    ":create_time,:update_time)",
-                    row.__dict__,
-                )
+            self._insert_admitted(_insert("avatars", row.__dict__), row.__dict__, room)
         except sqlite3.IntegrityError as exc:
             raise DuplicateError(row.avatar_id) from exc
 
-    def update_avatar(self, avatar_record_id: str, **fields: Any) -> None:
-        self._update("avatars", avatar_record_id, fields)
+    def _insert_admitted(self, sql: str, values: dict[str, Any], room: Room | None) -> None:
+        with self._connect() as db:
+            # The count and the insert as one: two callers cannot both take the last place.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if room is not None:
+                    ahead = _unfinished(db, None)
+                    if ahead >= room.total:
+                        raise NoRoom(ahead, room.total, "the engine's")
+                    mine = _unfinished(db, values.get("client"))
+                    if mine >= room.per_client:
+                        raise NoRoom(mine, room.per_client, "your")
+                db.execute(sql, values)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def count_unfinished(self, client: str | None = None) -> int:
+        """Videos and avatars queued or processing: all of them, or one client's."""
+        with self._connect() as db:
+            return _unfinished(db, client)
+
+    def update_avatar(self, record_id: str, **fields: Any) -> None:
+        self._update("avatars", record_id, fields)
 
     def get_avatar(self, record_id: str) -> AvatarRow | None:
         with self._connect() as db:
@@ -261,40 +303,38 @@ class Store:
 
     def unfinished_avatars(self) -> list[AvatarRow]:
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM avatars WHERE status IN (1, 2) ORDER BY create_time").fetchall()
+            rows = db.execute(
+                "SELECT * FROM avatars WHERE status IN (?, ?) ORDER BY create_time", UNFINISHED
+            ).fetchall()
         return [AvatarRow(**dict(r)) for r in rows]
 
     # -- videos -------------------------------------------------------------------------------
 
-    def insert_video(self, row: VideoRow) -> None:
-        with self._connect() as db:
-            db.execute(
-                "INSERT INTO videos VALUES(:id,:video_id,:task_id,:status,:request_json,:webhook_url,:output_path,"
-                ":duration,:progress,:error_code,:error_reason,:attempts,:create_time,:update_time)",
-                row.__dict__,
-            )
+    def insert_video(self, row: VideoRow, room: Room | None = None) -> None:
+        """Add a video record; with `room`, only while the queue has room (NoRoom otherwise), atomically."""
+        self._insert_admitted(_insert("videos", row.__dict__), row.__dict__, room)
 
-    def update_video(self, video_record_id: str, **fields: Any) -> None:
-        self._update("videos", video_record_id, fields)
+    def update_video(self, video_id: str, **fields: Any) -> None:
+        self._update("videos", video_id, fields)
 
-    def get_video(self, record_id: str) -> VideoRow | None:
+    def get_video(self, video_id: str) -> VideoRow | None:
         with self._connect() as db:
-            row = db.execute("SELECT * FROM videos WHERE id=?", (record_id,)).fetchone()
+            row = db.execute("SELECT * FROM videos WHERE id=?", (video_id,)).fetchone()
         return None if row is None else VideoRow(**dict(row))
 
-    def transition_video(self, record_id: str, fields: dict[str, Any], webhook: WebhookNote | None) -> None:
+    def transition_video(self, video_id: str, fields: dict[str, Any], webhook: WebhookNote | None) -> None:
         """Change a video's fields and queue its webhook atomically: both happen, or neither."""
-        fields = {**fields, "update_time": now_ms()}
+        fields = {**fields, "update_time": self.clock.now_ms()}
         sets = ", ".join(f"{k}=:{k}" for k in fields)
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.execute(f"UPDATE videos SET {sets} WHERE id=:id", {**fields, "id": record_id})  # noqa: S608
+                db.execute(f"UPDATE videos SET {sets} WHERE id=:id", {**fields, "id": video_id})  # noqa: S608
                 if webhook is not None:
                     db.execute(
                         "INSERT INTO webhooks(url, payload_json, next_attempt, create_time, video_id) "
                         "VALUES(?,?,?,?,?)",
-                        (webhook.url, json.dumps(webhook.payload), webhook.at_ms, webhook.at_ms, record_id),
+                        (webhook.url, json.dumps(webhook.payload), webhook.at_ms, webhook.at_ms, video_id),
                     )
                 db.execute("COMMIT")
             except BaseException:
@@ -307,15 +347,15 @@ class Store:
 
     def unfinished_videos(self) -> list[VideoRow]:
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM videos WHERE status IN (1, 2) ORDER BY create_time").fetchall()
+            rows = db.execute("SELECT * FROM videos WHERE status IN (?, ?) ORDER BY create_time", UNFINISHED).fetchall()
         return [VideoRow(**dict(r)) for r in rows]
 
     # -- webhooks -----------------------------------------------------------------------------
 
-    def latest_webhook(self, video_record_id: str) -> WebhookRow | None:
+    def latest_webhook(self, video_id: str) -> WebhookRow | None:
         with self._connect() as db:
             row = db.execute(
-                "SELECT * FROM webhooks WHERE video_id=? ORDER BY seq DESC LIMIT 1", (video_record_id,)
+                "SELECT * FROM webhooks WHERE video_id=? ORDER BY seq DESC LIMIT 1", (video_id,)
             ).fetchone()
         return None if row is None else WebhookRow(**dict(row))
 
@@ -323,17 +363,26 @@ class Store:
         with self._connect() as db:
             return int(db.execute("SELECT COUNT(*) FROM webhooks WHERE state=?", (state,)).fetchone()[0])
 
-    def due_webhooks(self, at_ms: int, limit: int = 20) -> list[WebhookRow]:
+    def due_webhooks(self, at_ms: int, limit: int = 20, skip_urls: Collection[str] = ()) -> list[WebhookRow]:
+        """Pending deliveries due by `at_ms`, oldest first, leaving out receivers in `skip_urls`."""
+        skip = sorted(skip_urls)
+        marks = ",".join("?" * len(skip))
         with self._connect() as db:
             rows = db.execute(
-                "SELECT * FROM webhooks WHERE state='pending' AND next_attempt<=? ORDER BY seq LIMIT ?",
-                (at_ms, limit),
+                f"SELECT * FROM webhooks WHERE state='pending' AND next_attempt<=? AND url NOT IN ({marks}) "  # noqa: S608
+                "ORDER BY seq LIMIT ?",
+                (at_ms, *skip, limit),
             ).fetchall()
         return [WebhookRow(**dict(r)) for r in rows]
 
-    def next_webhook_time(self) -> int | None:
+    def next_webhook_time(self, skip_urls: Collection[str] = ()) -> int | None:
+        skip = sorted(skip_urls)
+        marks = ",".join("?" * len(skip))
         with self._connect() as db:
-            row = db.execute("SELECT MIN(next_attempt) FROM webhooks WHERE state='pending'").fetchone()
+            row = db.execute(
+                f"SELECT MIN(next_attempt) FROM webhooks WHERE state='pending' AND url NOT IN ({marks})",  # noqa: S608
+                skip,
+            ).fetchone()
         return None if row[0] is None else int(row[0])
 
     def list_webhooks(self) -> list[WebhookRow]:
@@ -347,15 +396,27 @@ class Store:
             db.execute(f"UPDATE webhooks SET {sets} WHERE seq=:seq", {**fields, "seq": seq})  # noqa: S608
 
     def _update(self, table: str, record_id: str, fields: dict[str, Any]) -> None:
-        fields = {**fields, "update_time": now_ms()}
+        fields = {**fields, "update_time": self.clock.now_ms()}
         sets = ", ".join(f"{k}=:{k}" for k in fields)
         with self._connect() as db:
             db.execute(f"UPDATE {table} SET {sets} WHERE id=:id", {**fields, "id": record_id})  # noqa: S608
 
 
-def _private_file(path: Path) -> None:
-    """Create the file readable by the user only, or take group/other access away from an old one."""
-    fd = os.open(path, os.O_CREAT | os.O_RDWR, DB_MODE)
-    os.close(fd)
-    if path.stat().st_mode & 0o077:
-        path.chmod(DB_MODE)
+def _insert(table: str, values: dict[str, Any]) -> str:
+    """INSERT naming its columns (a database migrated from an older release may order them differently)."""
+    columns = list(values)
+    return f"INSERT INTO {table}({','.join(columns)}) VALUES({','.join(':' + c for c in columns)})"
+
+
+def _unfinished(db: sqlite3.Connection, client: str | None) -> int:
+    mine = "" if client is None else " AND client=?"
+    args = UNFINISHED if client is None else (*UNFINISHED, client)
+    count = 0
+    for table in ("videos", "avatars"):
+        sql = f"SELECT COUNT(*) FROM {table} WHERE status IN (?, ?){mine}"  # noqa: S608
+        count += int(db.execute(sql, args).fetchone()[0])
+    return count
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {str(r["name"]) for r in db.execute(f"PRAGMA table_info({table})")}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import anyio
 from anyio.abc import TaskGroup
 
-from akool_mcp.local.clock import Clock
+from akool_mcp.clock import Clock
 from akool_mcp.log import get_logger
 
 log = get_logger(__name__)

@@ -1,10 +1,15 @@
 """Webhook deliveries: the Akool envelope POSTed on status changes, persisted and retried until HTTP 200.
 
+Deliveries to different receivers (webhook URLs) go in parallel, up to `MAX_PARALLEL` at once; one
+receiver gets one delivery at a time, in the order the changes happened. So a receiver that is slow
+or failing delays only its own deliveries: each waits at most `DELIVERY_TIMEOUT`, and its retries
+come when the backoff says, whatever the other receivers do.
+
 Each delivery runs inside its own boundary: whatever goes wrong with one (a URL the HTTP client
 refuses, a key that cannot seal, a receiver that hangs) is recorded on that delivery, as a retry for
-passing faults or as failed for permanent ones, and the loop goes on to the next. Where the request may
-go is the guarded transport's job (see `net`): private and loopback receivers are refused, and the
-connection is pinned to the checked address.
+passing faults or as failed for permanent ones. Where the request may go is the guarded transport's
+job (see `media.transport`): private and loopback receivers are refused, and the connection is pinned
+to the checked address.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ from collections import Counter
 
 import anyio
 import httpx2
+from anyio.abc import TaskGroup
 
 from akool_mcp import user_agent
 from akool_mcp.client.webhook import WebhookKeyError, seal_webhook
-from akool_mcp.local.clock import Clock
+from akool_mcp.clock import Clock
 from akool_mcp.local.keys import LocalKeys
 from akool_mcp.local.store import Store, WebhookRow
 from akool_mcp.log import get_logger
@@ -29,7 +35,11 @@ MAX_ATTEMPTS = 8
 USER_AGENT = user_agent("local engine; webhook")
 BACKOFF_SECONDS = (5, 15, 60, 300, 900, 1800, 3600)
 IDLE_SECONDS = 60.0
-DELIVERY_TIMEOUT = 30.0
+# Seconds a receiver has to answer one delivery (Akool documents none; ten is what hosted webhook
+# senders commonly allow). A slow receiver then costs only its own queue this much per attempt.
+DELIVERY_TIMEOUT = 10.0
+MAX_PARALLEL = 16  # deliveries in flight at once, each to a different receiver
+DUE_BATCH = 100
 MAX_ERROR = 300
 # A delivery whose bookkeeping itself keeps failing is set aside for this process's lifetime.
 QUARANTINE_AFTER = 3
@@ -51,33 +61,58 @@ class WebhookDispatcher:
         self._clock = clock
         self._wake = anyio.Event()
         self._crashes: Counter[int] = Counter()
-        self._turn = anyio.Lock()  # one delivery pass at a time, so no envelope goes out twice at once
+        self._busy: set[str] = set()  # receivers (webhook URLs) with a delivery in flight
+        self._finished = anyio.Event()  # set (and replaced) each time a delivery ends
+        self._parallel = anyio.CapacityLimiter(MAX_PARALLEL)
 
     def wake(self) -> None:
         self._wake.set()
 
     async def run(self) -> None:
-        while True:
-            wait = await self.run_once()
-            await self._clock.wait(self._wake, wait)
+        async with anyio.create_task_group() as tg:
+            while True:
+                wait = self._start_due(tg)
+                await self._clock.wait(self._wake, wait)
 
     async def run_once(self) -> float:
-        """Deliver everything due now; return the seconds until the next delivery is due."""
-        async with self._turn:
-            return await self._pass()
+        """Deliver everything due now and wait until it has gone (deliveries already under way included);
+        return the seconds until the next delivery is due."""
+        async with anyio.create_task_group() as tg:
+            while True:
+                finished = self._finished
+                self._start_due(tg)
+                if not self._busy:
+                    break
+                await finished.wait()
+        return self._until_next()
 
-    async def _pass(self) -> float:
+    def _start_due(self, tg: TaskGroup) -> float:
+        """Start a delivery for each receiver that has one due and none in flight; the seconds to wait."""
         self._wake = anyio.Event()
-        for row in self._store.due_webhooks(self._clock.now_ms(), limit=50):
-            if self._crashes[row.seq] >= QUARANTINE_AFTER:
+        for row in self._store.due_webhooks(self._clock.now_ms(), limit=DUE_BATCH, skip_urls=self._busy):
+            if row.url in self._busy or self._crashes[row.seq] >= QUARANTINE_AFTER:
                 continue
-            self._crashes[row.seq] += 1
-            await self.deliver(row)  # a store failure here ends the loop; its supervisor restarts it
-            del self._crashes[row.seq]
-        next_at = self._store.next_webhook_time()
+            self._busy.add(row.url)
+            tg.start_soon(self._deliver_in_turn, row)
+        return self._until_next()
+
+    def _until_next(self) -> float:
+        next_at = self._store.next_webhook_time(skip_urls=self._busy)
         if next_at is None:
             return IDLE_SECONDS
         return min(IDLE_SECONDS, max(0.0, (next_at - self._clock.now_ms()) / 1000))
+
+    async def _deliver_in_turn(self, row: WebhookRow) -> None:
+        try:
+            async with self._parallel:
+                self._crashes[row.seq] += 1
+                await self.deliver(row)  # a store failure here ends the loop; its supervisor restarts it
+                del self._crashes[row.seq]
+        finally:
+            self._busy.discard(row.url)
+            self._finished.set()
+            self._finished = anyio.Event()
+            self.wake()  # the receiver's next delivery may be due already
 
     async def deliver(self, row: WebhookRow) -> bool:
         attempts = row.attempts + 1

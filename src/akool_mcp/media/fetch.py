@@ -56,7 +56,8 @@ _Category = Literal["image", "video", "audio"]
 
 @dataclass(frozen=True)
 class FetchPolicy:
-    allow_private: bool = False
+    """What a fetch may do. Private addresses are the transport's business (see `GuardedTransport`)."""
+
     allow_local_paths: bool = False
     max_bytes: int = 300 * 1024 * 1024
     timeout: float = 60.0

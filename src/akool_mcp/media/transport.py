@@ -5,7 +5,9 @@ parser: the API runs it when a request is accepted, and the transport runs the s
 request goes out, so a URL that was accepted can always be sent.
 
 `GuardedTransport` wraps the real transport. For each request it resolves the host, refuses private,
-loopback, link-local and metadata addresses (unless private targets are allowed), and sends the
+loopback, link-local and metadata addresses (where private targets are allowed, link-local and cloud
+metadata addresses are still refused: that setting opens the user's network, not the machine's
+credentials), and sends the
 request to the address that was checked, with the original name kept for the Host header and as the
 TLS SNI/verification name (`sni_hostname`). A second DNS answer (rebinding) therefore cannot move the
 connection. Pinned requests carry `Connection: close`, since the pool keys connections by address and
@@ -130,6 +132,25 @@ _BLOCKED_V6 = tuple(
         "ff00::/8",
     )
 )
+# Never reachable, even where private targets are allowed (AKOOL_ALLOW_PRIVATE_URLS opens the user's
+# own network, not the machine's cloud credentials): link-local ranges and the metadata services
+# that hand them out.
+_METADATA_V4 = tuple(
+    ipaddress.IPv4Network(n)
+    for n in (
+        "169.254.0.0/16",  # link-local: AWS, GCP, Azure and OpenStack metadata at 169.254.169.254
+        "100.100.100.200/32",  # Alibaba Cloud metadata
+        "192.0.0.192/32",  # Oracle Cloud metadata (older)
+        "168.63.129.16/32",  # Azure WireServer
+    )
+)
+_METADATA_V6 = tuple(
+    ipaddress.IPv6Network(n)
+    for n in (
+        "fe80::/10",  # link-local
+        "fd00:ec2::254/128",  # AWS metadata over IPv6
+    )
+)
 _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
 _V4_COMPAT = ipaddress.IPv6Network("::/96")
 
@@ -181,6 +202,20 @@ def is_blocked_address(address: str) -> bool:
     return any(ip in net for net in _BLOCKED_V6) or ip.is_site_local or _not_public(ip)
 
 
+def is_metadata_address(address: str) -> bool:
+    """True for link-local and cloud metadata addresses: refused even when private targets are allowed."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0].strip("[]"))
+    except ValueError:
+        return True
+    if isinstance(ip, ipaddress.IPv6Address):
+        v4 = _embedded_v4(ip)
+        if v4 is None:
+            return any(ip in net for net in _METADATA_V6)
+        ip = v4
+    return any(ip in net for net in _METADATA_V4)
+
+
 async def system_resolver(host: str, port: int) -> list[str]:
     infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     seen: dict[str, None] = {}
@@ -189,12 +224,15 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(seen)
 
 
-async def resolve_public(host: str, port: int, resolver: Resolver) -> list[str]:
-    """The host's addresses, or TargetRefused when it does not resolve or any answer is non-public."""
+async def resolve_public(host: str, port: int, resolver: Resolver, *, allow_private: bool = False) -> list[str]:
+    """The host's addresses, or TargetRefused when it does not resolve or any answer is non-public
+    (with `allow_private`: when any answer is link-local or a cloud metadata service)."""
+    blocked = is_metadata_address if allow_private else is_blocked_address
+    what = "link-local or a cloud metadata service" if allow_private else "private, loopback or link-local"
     literal = literal_ip(host)
     if literal is not None:
-        if is_blocked_address(str(literal)):
-            raise TargetRefused("private", "the address is private, loopback or link-local")
+        if blocked(str(literal)):
+            raise TargetRefused("private", f"the address is {what}")
         return [str(literal)]
     try:
         addresses = await resolver(host.rstrip("."), port)
@@ -202,9 +240,9 @@ async def resolve_public(host: str, port: int, resolver: Resolver) -> list[str]:
         addresses = []
     if not addresses:
         raise TargetRefused("unresolvable", "the host name does not resolve")
-    # One private answer is enough to refuse: which answer the client would use is not ours to pick.
-    if any(is_blocked_address(a) for a in addresses):
-        raise TargetRefused("private", "the host name resolves to a private, loopback or link-local address")
+    # One bad answer is enough to refuse: which answer the client would use is not ours to pick.
+    if any(blocked(a) for a in addresses):
+        raise TargetRefused("private", f"the host name resolves to an address that is {what}")
     return addresses
 
 
@@ -238,12 +276,10 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
         url = request.url
         if url.scheme not in ("http", "https") or not url.host:
             raise TargetRefused("unresolvable", "only http(s) URLs with a host are sent", request=request)
-        if self.allow_private:
-            return await (await self._inner()).handle_async_request(request)
         host = url.host
         port = url.port or (443 if url.scheme == "https" else 80)
         try:
-            addresses = await resolve_public(host, port, self._resolver)
+            addresses = await resolve_public(host, port, self._resolver, allow_private=self.allow_private)
         except TargetRefused as exc:
             raise TargetRefused(exc.kind, str(exc), request=request) from None
         if literal_ip(host) is not None:

@@ -22,10 +22,12 @@ from akool_mcp.models.wire import (
     Element,
     Envelope,
     Status,
+    StatusName,
     TalkingVideoRequest,
     Video,
     Voice,
     VoicePage,
+    status_label,
 )
 
 __all__ = [
@@ -44,12 +46,14 @@ __all__ = [
     "Element",
     "Envelope",
     "Status",
+    "StatusName",
     "TalkingVideoRequest",
     "Video",
     "Voice",
     "VoicePage",
     "is_hex_colour",
     "parse_hex_colour",
+    "status_label",
     "validate_avatar_create",
     "validate_talking_video",
 ]

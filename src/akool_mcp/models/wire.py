@@ -6,7 +6,7 @@ Unknown fields are kept (extra="allow"): the service adds fields over time and w
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import Any
+from typing import Any, Literal, cast
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
@@ -18,8 +18,17 @@ class Status(IntEnum):
     FAILED = 4
 
     @property
-    def label(self) -> str:
-        return self.name.lower()
+    def label(self) -> StatusName:
+        return cast(StatusName, self.name.lower())
+
+
+StatusName = Literal["queueing", "processing", "completed", "failed", "unknown"]
+_NAMES: dict[int | str, StatusName] = {**{s.value: s.label for s in Status}, **{s.label: s.label for s in Status}}
+
+
+def status_label(status: int | str | None) -> StatusName:
+    """The one name of a status, from its code (1-4) or a name kept earlier; "unknown" for anything else."""
+    return _NAMES.get(status, "unknown") if status is not None else "unknown"
 
 
 class AvatarSource(IntEnum):

@@ -8,7 +8,7 @@ each frame pastes the right states into that rectangle, moves the head and write
 from __future__ import annotations
 
 from akool_mcp.render.builtin.animator import BuiltinAnimator
-from akool_mcp.render.composition import AvatarLayer, RenderError
+from akool_mcp.render.composition import AvatarLayer, Cancelled, RenderError
 from akool_mcp.render.face.photo import PhotoAnimator
 from akool_mcp.render.face.video import VideoAnimator
 from akool_mcp.render.region import Animator
@@ -17,7 +17,9 @@ from akool_mcp.speech import MouthTracks
 __all__ = ["Animator", "make_animator"]
 
 
-def make_animator(layer: AvatarLayer, canvas: tuple[int, int], fps: int, tracks: MouthTracks) -> Animator:
+def make_animator(
+    layer: AvatarLayer, canvas: tuple[int, int], fps: int, tracks: MouthTracks, cancelled: Cancelled | None = None
+) -> Animator:
     sources = [s for s in (layer.builtin_id, layer.image_path, layer.video_path) if s is not None]
     if len(sources) != 1:
         raise RenderError("an avatar layer needs exactly one of builtin_id, image_path or video_path")
@@ -28,4 +30,4 @@ def make_animator(layer: AvatarLayer, canvas: tuple[int, int], fps: int, tracks:
     if layer.image_path is not None:
         return PhotoAnimator(layer.image_path, layer.box, canvas, fps, tracks)
     assert layer.video_path is not None
-    return VideoAnimator(layer.video_path, layer.box, canvas, fps, tracks)
+    return VideoAnimator(layer.video_path, layer.box, canvas, fps, tracks, cancelled)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -12,6 +12,10 @@ from akool_mcp.speech import Speech
 
 class RenderError(Exception):
     """Rendering failed; the message tells the user what is wrong and what to do."""
+
+
+# Asked often while rendering, inside a frame's work too: true means stop now (RenderError("cancelled")).
+Cancelled = Callable[[], bool]
 
 
 @dataclass(frozen=True)

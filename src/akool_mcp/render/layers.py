@@ -39,6 +39,13 @@ def even_rect(rect: Rect, width: int, height: int) -> Rect:
     return max(0, x0 - x0 % 2), max(0, y0 - y0 % 2), min(width, x1 + x1 % 2), min(height, y1 + y1 % 2)
 
 
+def inside_picture(rect: Rect, width: int, height: int) -> Rect:
+    """``rect`` inside a width x height picture; at least 1x1 (a face off the picture gets a token patch)."""
+    x0, y0, x1, y1 = rect
+    x0, y0 = min(max(0, x0), width - 1), min(max(0, y0), height - 1)
+    return x0, y0, max(x0 + 1, min(width, x1)), max(y0 + 1, min(height, y1))
+
+
 def premultiply(bgra: Image) -> Image:
     alpha = bgra[..., 3:4].astype(np.uint16)
     rgb = ((bgra[..., :3].astype(np.uint16) * alpha + 127) // 255).astype(np.uint8)

@@ -89,8 +89,9 @@ def render(
     """Render the composition to an H.264/AAC MP4 at ``out_path``, as long as the speech.
 
     Runs synchronously; ``progress`` gets fractions 0..1 now and then and ``cancelled`` is
-    polled every frame (RenderError("cancelled") when it turns true). A failed or cancelled
-    render removes what it wrote.
+    polled every frame and inside a frame's work (every decoded source frame); when it turns true
+    the render stops with RenderError("cancelled"). A failed or cancelled render removes what it
+    wrote.
     """
     started = time.perf_counter()
     cv2.setNumThreads(_OPENCV_THREADS)
@@ -105,7 +106,7 @@ def render(
     assert isinstance(avatar_layer, AvatarLayer)
     below = [_drawable(layer) for layer in composition.layers[:avatar_index]]
     above = [_drawable(layer) for layer in composition.layers[avatar_index + 1 :]]
-    animator: Animator = make_animator(avatar_layer, (width, height), fps, tracks)
+    animator: Animator = make_animator(avatar_layer, (width, height), fps, tracks, cancelled)
     if composition.burn_captions and speech.cues:
         animator = CaptionedAnimator(animator, speech.cues, fps, width, height)
 

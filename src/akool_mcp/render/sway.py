@@ -32,6 +32,10 @@ class _Band:
 # Measured on one thread: 32-row bands cut the sway's time by 25-30% on the photo and built-in
 # heads; 16 rows (more calls) or 64 (wider bands) saved less.
 _BAND_ROWS = 32
+# Nothing moves on a sway patch's own edge: the weight fades in over this part of its shorter
+# side, at least _EDGE_MARGIN_PX.
+_EDGE_MARGIN = 0.04
+_EDGE_MARGIN_PX = 4.0
 
 
 class HeadSway:
@@ -106,7 +110,7 @@ def ellipse_weight(
     t = np.clip(1 - (distance - 1) / fade, 0, 1)
     weight = t * t * (3 - 2 * t)
     # Nothing may move on the patch's own edge, or the patch would show a seam there.
-    margin = max(4.0, 0.04 * min(width, height))
+    margin = max(_EDGE_MARGIN_PX, _EDGE_MARGIN * min(width, height))
     ex = np.clip(np.minimum(np.arange(width), width - 1 - np.arange(width)) / margin, 0, 1).astype(np.float32)
     ey = np.clip(np.minimum(np.arange(height), height - 1 - np.arange(height)) / margin, 0, 1).astype(np.float32)
     return np.ascontiguousarray((weight * ey[:, None] * ex[None, :]).astype(np.float32))

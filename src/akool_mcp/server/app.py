@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 import anyio
 import httpx2
@@ -12,8 +13,8 @@ from mcp.server.mcpserver import MCPServer
 from akool_mcp import __version__
 from akool_mcp.client import AkoolClient
 from akool_mcp.client.http import OnDemandClient
+from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.config import Settings
-from akool_mcp.domain.follow import Clock
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRegistry
 from akool_mcp.server.apps import PLAYER_TOOLS, PLAYER_URI, player_extension
@@ -23,6 +24,9 @@ from akool_mcp.server.surface import AkoolServer
 from akool_mcp.tools import avatars, library, preview, resources, videos
 from akool_mcp.tools.params import url_descriptions
 from akool_mcp.tools.state import AppState, open_library
+
+if TYPE_CHECKING:
+    from akool_mcp.media.transport import Resolver
 
 _WORKFLOW = """\
 This server makes talking-avatar videos (3840x2160 MP4) with {where}.
@@ -63,15 +67,17 @@ def build_server(
     shared: SharedBackend | None = None,
     local_paths: bool = True,
     media_base: str | None = None,
+    resolver: Resolver | None = None,
 ) -> MCPServer[AppState]:
-    """The server; `transport` replaces the network (tests pass an httpx2 MockTransport).
+    """The server; `transport` replaces the network (tests pass an httpx2 MockTransport) and `resolver` the
+    DNS that the guarded fetches of untrusted media use.
 
     With `shared`, every connection borrows the backend that the hosting app keeps open. `local_paths`
     lets the in-process engine read local files (stdio, for the user's own machine; never over HTTP).
     `media_base` is the server's own http(s) address under the HTTP transports: links to files use it.
     """
     backend = "akool" if transport is not None else settings.effective_backend
-    time = clock or Clock()
+    time = clock or SystemClock()
     links = Links(
         output_dir=settings.output_dir,
         poster_dir=settings.data_dir / "posters",
@@ -101,7 +107,7 @@ def build_server(
 
             preview_http = await stack.enter_async_context(
                 httpx2.AsyncClient(
-                    transport=GuardedTransport(transport, allow_private=settings.allow_private_urls),
+                    transport=GuardedTransport(transport, allow_private=settings.allow_private_urls, resolver=resolver),
                     timeout=httpx2.Timeout(30, connect=10),
                     follow_redirects=False,
                     headers={"user-agent": USER_AGENT},

@@ -14,8 +14,8 @@ import httpx2
 from akool_mcp import user_agent
 from akool_mcp.client import AkoolClient, ApiKey, ClientCredentials, Credentials, NoCredentials
 from akool_mcp.client.http import tls_context
+from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.config import Settings
-from akool_mcp.domain.follow import Clock
 from akool_mcp.errors import BackendUnavailableError
 from akool_mcp.log import get_logger
 
@@ -60,7 +60,7 @@ async def open_backend(
 ) -> AsyncGenerator[tuple[AkoolClient, Literal["akool", "local"]]]:
     """Yield the shared client. With the local backend, the engine runs in this process behind ASGI."""
     backend = settings.effective_backend
-    sleep = (clock or Clock()).sleep
+    sleep = (clock or SystemClock()).sleep
     if backend == "akool" or transport is not None:
         if transport is None:
             # Loading the CA bundle takes tens of milliseconds and releases the GIL: do it off the event
@@ -123,7 +123,7 @@ class BackgroundBackend:
     ) -> None:
         local = settings.effective_backend == "local" and transport is None
         try:
-            await self._until_wanted(LOCAL_GRACE if local else None, (clock or Clock()).sleep)
+            await self._until_wanted(LOCAL_GRACE if local else None, (clock or SystemClock()).sleep)
             if self._stop.is_set():
                 return
             if local:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager
 from typing import Literal
 
 from mcp.server.mcpserver import MCPServer
@@ -97,8 +95,3 @@ def http_app(
     if settings.mcp_token is not None:
         app = BearerTokenMiddleware(app, settings.mcp_token.get_secret_value())
     return app
-
-
-@asynccontextmanager
-async def no_lifespan(_: Starlette) -> AsyncGenerator[None]:
-    yield

@@ -10,7 +10,8 @@ from pydantic import Field
 
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRecord
-from akool_mcp.tools.results import CreditInfo, SavedVideo, VideoEntry, VideoListing, label_name
+from akool_mcp.models import status_label
+from akool_mcp.tools.results import CreditInfo, SavedVideo, VideoEntry, VideoListing
 from akool_mcp.tools.state import (
     LOCAL_READ,
     LOCAL_WRITE,
@@ -27,7 +28,7 @@ from akool_mcp.tools.state import (
 def entry(record: VideoRecord, links: Links) -> VideoEntry:
     return VideoEntry(
         video_id=record.video_id,
-        status=label_name(record.status),
+        status=status_label(record.status),
         backend="local" if record.backend == "local" else "akool",
         created_at=datetime.fromtimestamp(record.created_at, UTC).isoformat(timespec="seconds"),
         avatar=record.avatar,

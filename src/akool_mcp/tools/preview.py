@@ -65,7 +65,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             preview = await compose_preview(
                 elements,
                 AvatarSource(builtin_id=builtin_id, link=link, field=field),
-                policy=FetchPolicy(allow_private=state.allow_private_urls, allow_local_paths=state.allow_local_paths),
+                policy=FetchPolicy(allow_local_paths=state.allow_local_paths),
                 http=state.preview_http,
                 trusted_root=state.links.files_root,
             )

@@ -20,6 +20,7 @@ from akool_mcp.domain.keeping import kept_captions
 from akool_mcp.domain.lookup import find_by_avatar_id
 from akool_mcp.domain.registry import VideoRecord
 from akool_mcp.errors import AkoolError
+from akool_mcp.media.pictures import PictureError, as_png
 from akool_mcp.tools.avatars import linked
 from akool_mcp.tools.content import video_uri
 from akool_mcp.tools.library import entry
@@ -172,7 +173,7 @@ def register(server: MCPServer[AppState]) -> None:
         try:
             data, kind = await read_picture(
                 link,
-                policy=FetchPolicy(allow_private=state.allow_private_urls, allow_local_paths=False),
+                policy=FetchPolicy(allow_local_paths=False),
                 http=state.preview_http,
                 field="thumbnail",
                 trusted_root=state.links.files_root if state.links else None,
@@ -180,7 +181,12 @@ def register(server: MCPServer[AppState]) -> None:
         except PreviewError as exc:
             raise ResourceError(str(exc)) from exc
         # The resource says image/png, so a JPEG or WebP thumbnail is re-encoded rather than mislabelled.
-        return data if kind == "image/png" else await anyio.to_thread.run_sync(_as_png, data)
+        if kind == "image/png":
+            return data
+        try:
+            return await anyio.to_thread.run_sync(as_png, data)
+        except PictureError as exc:
+            raise ResourceError(f"the avatar's picture {exc}") from None
 
     @server.prompt(title="Make a talking video from a script")
     def make_talking_video(script: str, look: str = "") -> str:
@@ -199,16 +205,3 @@ def register(server: MCPServer[AppState]) -> None:
             "6. Call get_video_status with wait_seconds=45 until it is completed, then tell the user where the "
             "file is (file_path) and offer save_video to give it a name."
         )
-
-
-def _as_png(data: bytes) -> bytes:
-    import cv2
-    import numpy as np
-
-    picture = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if picture is None:
-        raise ResourceError("the avatar's picture could not be read as an image")
-    ok, encoded = cv2.imencode(".png", picture)
-    if not ok:
-        raise ResourceError("the avatar's picture could not be converted to PNG")
-    return encoded.tobytes()

@@ -6,33 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from akool_mcp.models import Avatar, AvatarSource, AvatarType, Status
+from akool_mcp.models import Avatar, AvatarSource, AvatarType, StatusName, status_label
 
-StatusName = Literal["queueing", "processing", "completed", "failed", "unknown"]
 Backend = Literal["akool", "local"]
 
 
-_LABELS: dict[str, StatusName] = {
-    "queueing": "queueing",
-    "processing": "processing",
-    "completed": "completed",
-    "failed": "failed",
-}
-
-
-def label_name(label: str) -> StatusName:
-    return _LABELS.get(label, "unknown")
-
-
-def status_name(code: int | None) -> StatusName:
-    try:
-        return Status(code).label  # type: ignore[return-value]
-    except ValueError:
-        return "unknown"
-
-
 class Result(BaseModel):
-    """A tool's result. Built on first use: tools are built when first called (see server.toolcache)."""
+    """A tool's result (its schema is built when the tool is registered; its validators on first use)."""
 
     model_config = ConfigDict(defer_build=True)
 
@@ -72,7 +52,7 @@ class AvatarInfo(Result):
             source=source,
             kind=kind,
             # Official avatars are listed without a status on some accounts: they are ready to use.
-            status=status_name(avatar.status) if avatar.status is not None else "completed",
+            status=status_label(avatar.status) if avatar.status is not None else "completed",
             gender=avatar.gender,
             preview_url=avatar.url or None,
             thumbnail_url=avatar.thumbnail_url or None,

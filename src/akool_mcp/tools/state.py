@@ -15,7 +15,7 @@ from mcp.types import ToolAnnotations
 
 from akool_mcp.client import AkoolClient
 from akool_mcp.client.http import HttpSource
-from akool_mcp.domain.follow import Clock
+from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.domain.keeping import VideoKeeper
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRegistry
@@ -43,7 +43,7 @@ class AppState:
     # Resolves once the backend is open (it opens in the background so start-up does not wait for it).
     open_client: Callable[[], Awaitable[AkoolClient]] = _no_client
     allow_local_paths: bool = False
-    clock: Clock = field(default_factory=Clock)
+    clock: Clock = field(default_factory=SystemClock)
     library: VideoLibrary | None = None
     links: Links | None = None
     # Fetches media the server itself reads (a preview's background or avatar picture): guarded against

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from textwrap import dedent
 from typing import Annotated, Any
 
@@ -18,10 +17,10 @@ from akool_mcp.domain.links import Links
 from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words, prepare_request
 from akool_mcp.domain.video_library import Observed
 from akool_mcp.errors import AkoolAPIError, InputError
-from akool_mcp.models import Status, Video, Voice
+from akool_mcp.models import Status, Video, Voice, status_label
 from akool_mcp.tools import params
 from akool_mcp.tools.content import finished_blocks
-from akool_mcp.tools.results import VideoCreated, VideoStatus, VoiceInfo, VoiceList, status_name
+from akool_mcp.tools.results import VideoCreated, VideoStatus, VoiceInfo, VoiceList
 from akool_mcp.tools.state import (
     PAID_CREATE,
     READ_ONLY,
@@ -49,7 +48,7 @@ def voice_preview_url(voice: Voice, links: Links, *, local: bool) -> str | None:
 
 
 def video_status(video: Video, observed: Observed, links: Links, *, waited: float, now_ms: float) -> VideoStatus:
-    status = status_name(video.video_status)
+    status = status_label(video.video_status)
     elapsed = round((now_ms - video.create_time) / 1000, 1) if video.create_time else None
     record = observed.record
     error_reason = explain_failure(video.error_reason, record.params)
@@ -94,7 +93,7 @@ def video_status(video: Video, observed: Observed, links: Links, *, waited: floa
 
 def progress_report(video: Video, waited: float, wait_seconds: float) -> tuple[float, float, str]:
     """(progress, total, message): the render percentage out of 100 when known, else seconds waited."""
-    status = status_name(video.video_status)
+    status = status_label(video.video_status)
     percent: float | None = None
     if video.video_status == Status.COMPLETED:
         percent = 100.0
@@ -181,7 +180,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         )
         return VideoCreated(
             video_id=video.id,
-            status=status_name(video.video_status),
+            status=status_label(video.video_status),
             avatar_from=request.avatar_from,
             backend=state.backend,
             next_step=f"Rendering has started: {FOLLOW.format(id=video.id)} to follow it to the finished file.",
@@ -217,7 +216,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         )
         saving_wait = max(min(5.0, state.save_budget), state.save_budget - waited)
         observed = await library.observe(video, backend=state.backend, wait=saving_wait)
-        result = video_status(video, observed, links, waited=waited, now_ms=time.time() * 1000)
+        result = video_status(video, observed, links, waited=waited, now_ms=state.clock.now_ms())
         structured = result.model_dump(mode="json")
         blocks: list[ContentBlock] = [TextContent(type="text", text=json.dumps(structured, indent=2))]
         if video.video_status == Status.COMPLETED:

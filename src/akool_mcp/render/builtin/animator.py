@@ -18,6 +18,10 @@ from akool_mcp.render.region import put_region
 from akool_mcp.render.sway import HeadSway, ellipse_weight
 from akool_mcp.speech import MouthTracks
 
+# The head's sway fades out over this many of its ellipse's radii outside it (the region redrawn
+# every frame reaches that far).
+_HEAD_FADE = 0.45
+
 
 class BuiltinAnimator:
     """A built-in bust: pre-drawn mouth shapes and eye/brow states pasted into the head region,
@@ -43,8 +47,8 @@ class BuiltinAnimator:
         k = side / 1000
         centre = (self.left + HEAD_CENTRE[0] * k, self.top + HEAD_CENTRE[1] * k)
         radii = (HEAD_RADII[0] * k, HEAD_RADII[1] * k)
-        self.head = (centre, radii, 0.45)
-        reach = (radii[0] * 1.45, radii[1] * 1.45)
+        self.head = (centre, radii, _HEAD_FADE)
+        reach = (radii[0] * (1 + _HEAD_FADE), radii[1] * (1 + _HEAD_FADE))
         wanted = (
             math.floor(centre[0] - reach[0]),
             math.floor(centre[1] - reach[1]),

@@ -83,8 +83,12 @@ def _pixel_rect(region: tuple[float, float, float, float], side: int) -> tuple[i
 
 
 @functools.lru_cache(maxsize=6)
-def sprite(avatar_id: str, side: int) -> Sprite:
-    """Draw a built-in avatar at ``side`` x ``side`` pixels (cached: renders reuse it)."""
+def sprite(avatar_id: str, side: int, detail_supersample: int = _DETAIL_SUPERSAMPLE) -> Sprite:
+    """Draw a built-in avatar at ``side`` x ``side`` pixels (cached: renders reuse it).
+
+    ``detail_supersample``: the mouth and eye states are drawn this many times the size and
+    averaged down (1: at size, as the bust of an avatar over ``_SUPERSAMPLE_UP_TO`` pixels).
+    """
     spec = builtin_spec(avatar_id)
     if not 16 <= side <= MAX_SIDE:
         raise RenderError(f"a built-in avatar must be 16 to {MAX_SIDE} pixels tall; got {side}")
@@ -99,7 +103,7 @@ def sprite(avatar_id: str, side: int) -> Sprite:
     def variants(region: tuple[float, float, float, float], drawings: Sequence[Drawing]) -> StatePatches:
         x0, y0, x1, y1 = _pixel_rect(region, side)
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(side, x1), min(side, y1)
-        k = _DETAIL_SUPERSAMPLE
+        k = detail_supersample
         if ss == k:
             below, above = under[y0 * k : y1 * k, x0 * k : x1 * k], top[y0 * k : y1 * k, x0 * k : x1 * k]
         else:

@@ -164,6 +164,38 @@ def draw_blush(painter: Painter, spec: AvatarSpec) -> None:
 
 # --- mouth ---------------------------------------------------------------------------------
 
+# How a drawn mouth answers its pose (widths and heights as parts of the rest mouth's; lengths
+# in design units). Opening narrows it by _OPEN_NARROWS; rounding (o u w) narrows it by
+# _ROUNDED_NARROWS, parts the lips _ROUNDED_TALLER more, makes the opening rounder across and
+# the lower lip _ROUNDED_FULLER fuller; spreading (i e) widens it by _SPREAD_WIDENS, parts the
+# lips _SPREAD_FLATTER less and raises the corners _SMILE_RISE more than at rest. The opening
+# across the mouth is (1 - u * u) ** (_BULGE + _BULGE_ROUNDED * rounded - _BULGE_SPREAD * spread).
+_OPEN_NARROWS = 0.12
+_ROUNDED_NARROWS = 0.3
+_ROUNDED_TALLER = 0.15
+_ROUNDED_FULLER = 0.35
+_SPREAD_WIDENS = 0.12
+_SPREAD_FLATTER = 0.2
+_SMILE_RISE = 3.0
+_CORNER_RISE = 4.5  # the corners at rest sit this much above the middle: relaxed, friendly
+_BULGE = 0.6
+_BULGE_ROUNDED = 0.9
+_BULGE_SPREAD = 0.3
+# The gap opens _UPPER_SHARE above the rest seam (the upper lip lifts) and _LOWER_SHARE below
+# it (the jaw drops); the lips' outer edges ride along by these parts, so the lower lip
+# stretches thinner as it goes.
+_UPPER_SHARE = 0.22
+_LOWER_SHARE = 0.78
+_UPPER_LIP_RIDES = 0.6
+_LOWER_LIP_RIDES = 0.8
+_BITE_GAP = 4.5  # f v: the lips this far apart, the lower one under the upper teeth
+_SHUT_GAP = 1.0  # lips closer than this are drawn shut, meeting on a line
+# Inside an open mouth the upper teeth show _TEETH_SHARE of the gap (at most _TALLEST_TEETH)
+# and the tongue once the lips are _TONGUE_GAP apart.
+_TEETH_SHARE = 0.42
+_TALLEST_TEETH = 8.5
+_TONGUE_GAP = 9
+
 
 def draw_mouth(painter: Painter, spec: AvatarSpec, openness: float, width: float = 0.0, bite: bool = False) -> None:
     """Lips at rest for 0; for more, the lips part around a dark mouth with teeth and tongue.
@@ -173,24 +205,31 @@ def draw_mouth(painter: Painter, spec: AvatarSpec, openness: float, width: float
     """
     rounded, spread = max(-width, 0.0), max(width, 0.0)
     # An open mouth narrows a little; rounding draws the corners in, spreading pulls them out.
-    hw = spec.mouth_half_width * (1 - 0.12 * openness) * (1 - 0.3 * rounded + 0.12 * spread)
-    gap = MOUTH_MAX_GAP * openness * (1 + 0.15 * rounded - 0.2 * spread)
+    hw = (
+        spec.mouth_half_width
+        * (1 - _OPEN_NARROWS * openness)
+        * (1 - _ROUNDED_NARROWS * rounded + _SPREAD_WIDENS * spread)
+    )
+    gap = MOUTH_MAX_GAP * openness * (1 + _ROUNDED_TALLER * rounded - _SPREAD_FLATTER * spread)
     if bite:
-        gap = 4.5
+        gap = _BITE_GAP
     xs = np.linspace(CX - hw, CX + hw, 72)
     u = (xs - CX) / hw
-    bulge = np.clip(1 - u * u, 0, 1) ** (0.6 + 0.9 * rounded - 0.3 * spread)
-    seam = MOUTH_Y - (4.5 + 3.0 * spread) * u * u  # corners raised: a relaxed, friendly rest
+    bulge = np.clip(1 - u * u, 0, 1) ** (_BULGE + _BULGE_ROUNDED * rounded - _BULGE_SPREAD * spread)
+    seam = MOUTH_Y - (_CORNER_RISE + _SMILE_RISE * spread) * u * u
     lip_top = _on_grid([(CX - hw, MOUTH_Y - 5), (CX - 0.6 * hw, MOUTH_Y - 8), (CX - 0.2 * hw, MOUTH_Y - 11.5),
                         (CX, MOUTH_Y - 8.5), (CX + 0.2 * hw, MOUTH_Y - 11.5), (CX + 0.6 * hw, MOUTH_Y - 8),
                         (CX + hw, MOUTH_Y - 5)], xs)  # fmt: skip
-    full = (13.0 if spec.gender == "female" else 10.5) * (1 + 0.35 * rounded)
+    full = (13.0 if spec.gender == "female" else 10.5) * (1 + _ROUNDED_FULLER * rounded)
     lip_bottom = seam + full * np.clip(1 - u * u, 0, 1) ** 0.5
-    up, down = (0.22 * gap * bulge, 0.78 * gap * bulge) if not bite else (gap * bulge, 0.0 * bulge)
+    up, down = (_UPPER_SHARE * gap * bulge, _LOWER_SHARE * gap * bulge) if not bite else (gap * bulge, 0.0 * bulge)
     inner_top, inner_bottom = seam - up, seam + down
-    upper_lip = np.vstack([np.column_stack([xs, lip_top - 0.6 * up]), np.column_stack([xs, inner_top])[::-1]])
-    # The lower lip rides down with the jaw but stretches thinner as it goes.
-    lower_lip = np.vstack([np.column_stack([xs, inner_bottom]), np.column_stack([xs, lip_bottom + 0.8 * down])[::-1]])
+    upper_lip = np.vstack(
+        [np.column_stack([xs, lip_top - _UPPER_LIP_RIDES * up]), np.column_stack([xs, inner_top])[::-1]]
+    )
+    lower_lip = np.vstack(
+        [np.column_stack([xs, inner_bottom]), np.column_stack([xs, lip_bottom + _LOWER_LIP_RIDES * down])[::-1]]
+    )
     painter.fill(lower_lip, spec.lips)
     painter.fill(upper_lip, shade(spec.lips, 0.86))
     shine = painter.mask()
@@ -198,7 +237,7 @@ def draw_mouth(painter: Painter, spec: AvatarSpec, openness: float, width: float
     lip = painter.mask()
     painter.mask_fill(lip, lower_lip)
     painter.atop(painter.blur(shine, 2.5) * lip, shade(spec.lips, 1.3), 0.5)
-    if gap < 1.0:
+    if gap < _SHUT_GAP:
         painter.line(np.column_stack([xs, seam]), shade(spec.lips, 0.42), 2.2)
         return
     inside_poly = np.vstack([np.column_stack([xs, inner_top]), np.column_stack([xs, inner_bottom])[::-1]])
@@ -211,10 +250,10 @@ def draw_mouth(painter: Painter, spec: AvatarSpec, openness: float, width: float
         throat = p.mask()
         p.mask_ellipse(throat, (CX, MOUTH_Y + 0.3 * gap), (hw * 0.55, 0.35 * gap))
         p.darken(p.blur(throat, 0.15 * gap), 0.45)
-        if gap > 9 and not bite:
+        if gap > _TONGUE_GAP and not bite:
             p.ellipse((CX, float(inner_bottom[36]) + 3), (hw * 0.55, 0.32 * gap), _TONGUE)
         # Upper teeth: a band under the upper lip that tapers away towards the corners.
-        teeth_h = min(0.42 * gap, 8.5) if not bite else gap + 1.0
+        teeth_h = min(_TEETH_SHARE * gap, _TALLEST_TEETH) if not bite else gap + 1.0
         keep = np.abs(u) < 0.86
         tx, tu = xs[keep], u[keep]
         teeth_top = inner_top[keep] - 3

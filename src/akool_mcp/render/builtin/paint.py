@@ -24,6 +24,9 @@ Color = tuple[int, int, int]  # BGR
 
 _SHIFT = 4  # sub-pixel bits for cv2 coordinates
 _ONE = 1 << _SHIFT
+# Wide blurs run on a copy reduced int(sigma / _BLUR_SHRINK) times (from a sigma of 8 px): the
+# result is smooth, so scaling it back up loses nothing visible.
+_BLUR_SHRINK = 4
 
 
 def spline(points: Points, closed: bool = False, samples: int = 10) -> npt.NDArray[np.float64]:
@@ -144,7 +147,7 @@ class Painter:
         x0, y0 = max(0, box[0] - reach), max(0, box[1] - reach)
         x1, y1 = min(w, box[2] + reach), min(h, box[3] + reach)
         crop = mask[y0:y1, x0:x1].astype(np.float32)
-        factor = max(1, int(sigma / 4))
+        factor = max(1, int(sigma / _BLUR_SHRINK))
         if factor > 1 and min(crop.shape) > 4 * factor:
             small = cv2.resize(crop, ((x1 - x0) // factor, (y1 - y0) // factor), interpolation=cv2.INTER_AREA)
             small = cv2.GaussianBlur(small, (0, 0), sigma / factor)

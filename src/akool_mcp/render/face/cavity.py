@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from akool_mcp.render.face import landmarks as lm
 from akool_mcp.render.face.axes import smooth
 from akool_mcp.render.face.warp import Points, polygon_mask
 from akool_mcp.render.pixels import Image
@@ -34,14 +35,49 @@ TEETH = np.array([214, 222, 228], np.float32)
 # Lips this far apart (in eye widths) show no inside at all; this far and more show all of it.
 SHUT_GAP = 0.006
 SHOWN_GAP = 0.02
-# Where closed lips meet: a line this wide (eye widths; at least a pixel and a half), this much
+# Where closed lips meet: a line this wide (eye widths; at least _LEAST_SEAM_PX), this much
 # darker at its middle, reaching this far past the corners (mouth widths).
 SEAM_WIDTH = 0.012
 SEAM_SHADE = 0.18
 SEAM_PAST_CORNERS = 0.04
-# The upper teeth's gaps, from the middle of the row towards a corner (-1..1 across the row):
-# two front teeth, then the lateral incisors, the canines and the premolars.
+_LEAST_SEAM_PX = 1.5
+# The inside's edges are soft over an eye width / _FEATHERS_PER_EYE_WIDTH (at least
+# _LEAST_FEATHER_PX), so the paint grows softer with the face's size in the picture.
+_FEATHERS_PER_EYE_WIDTH = 140
+_LEAST_FEATHER_PX = 0.8
+# The throat darkens the inside's middle, less towards the corners (1 - across ** _THROAT_POWER,
+# across -1..1 corner to corner). The tongue rises from _TONGUE_FROM of the way down to the
+# lower lip, wholly shown _TONGUE_RISE further down, once the lips are _TONGUE_GAP eye widths
+# apart (less: less of it).
+_THROAT_POWER = 4
+_TONGUE_FROM = 0.6
+_TONGUE_RISE = 0.3
+_TONGUE_GAP = 0.2
+
+# Drawn upper teeth. The upper teeth's gaps, from the middle of the row towards a corner (-1..1
+# across the row): two front teeth, then the lateral incisors, the canines and the premolars.
 TEETH_GAPS = (0.0, 0.22, 0.4, 0.56)
+_TEETH_SPAN = 0.8  # the row ends this far towards the corners (and darkens up to there)
+_TOOTH_GAP = 0.012  # how wide a gap between two teeth is (eye widths, at least a pixel)
+_TOOTH_EDGE_DIP = 0.07  # each tooth's lower edge rises this part of the row's height at a gap
+# Shades, 1 for a lit front tooth: the upper lip's shadow (_UNDER_LIP_SHADE right under it,
+# _LIP_SHADOW_LIFT lighter _LIP_SHADOW_REACH of the teeth's height down), the worn edge
+# (_WORN_SHADE darker, from _WORN_FROM of the height over _WORN_OVER more), the row turning
+# away towards the corners (_ROW_END_SHADE darker at its ends) and the gaps between the teeth
+# (_GAP_SHADE darker, over _GAP_SHADE_WIDTH of a gap's width).
+_UNDER_LIP_SHADE = 0.74
+_LIP_SHADOW_LIFT = 0.26
+_LIP_SHADOW_REACH = 0.45
+_WORN_SHADE = 0.08
+_WORN_FROM = 0.75
+_WORN_OVER = 0.25
+_ROW_END_SHADE = 0.7
+_GAP_SHADE = 0.12
+_GAP_SHADE_WIDTH = 0.4
+# How lit the face is: skin this bright (the mean of its B, G and R) or brighter takes the
+# colours above as they are; a dimmer face darkens the teeth and the tongue, down to this much.
+_LIT_SKIN = 170.0
+_DIMMEST_LIGHT = 0.6
 
 
 def paint_inside(
@@ -55,7 +91,7 @@ def paint_inside(
     """
     polygon = np.vstack([edge, lower[1:-1][::-1]]).astype(np.float32)
     height, width = out.shape[:2]
-    feather = max(0.8, unit / 140)
+    feather = max(_LEAST_FEATHER_PX, unit / _FEATHERS_PER_EYE_WIDTH)
     # Paint only over the gap's own box: a small part of the patch.
     margin = 2 * feather + 2
     bx0, by0 = np.floor(polygon.min(axis=0) - margin).astype(int).clip(0)
@@ -101,9 +137,10 @@ def _inside_colours(
     ys = np.arange(shape[0], dtype=np.float32)[:, None]
     depth = np.clip((ys - y_top) / np.maximum(y_bottom - y_top, 1e-3), 0, 1)
     left, right = float(top[:, 0].min()), float(top[:, 0].max())
-    across = np.clip(1 - (np.abs(np.arange(shape[1]) - (left + right) / 2) / max((right - left) / 2, 1)) ** 4, 0, 1)
+    middle, half = (left + right) / 2, max((right - left) / 2, 1)
+    across = np.clip(1 - (np.abs(np.arange(shape[1]) - middle) / half) ** _THROAT_POWER, 0, 1)
     colour = INSIDE + (THROAT - INSIDE) * (np.sin(depth * np.pi) * across)[..., None]
-    tongue = np.clip((depth - 0.6) / 0.3, 0, 1) * across * min(1.0, gap / 0.2)
+    tongue = np.clip((depth - _TONGUE_FROM) / _TONGUE_RISE, 0, 1) * across * min(1.0, gap / _TONGUE_GAP)
     return cast(Floats, colour + (TONGUE * light - colour) * tongue[..., None])
 
 
@@ -119,20 +156,20 @@ def _teeth_band(
     ys = np.arange(shape[0], dtype=np.float32)[:, None]
     left, right = float(edge[:, 0].min()), float(edge[:, 0].max())
     u = ((np.arange(shape[1]) - (left + right) / 2) / max((right - left) / 2, 1)).astype(np.float32)
-    taper = np.clip(1 - (np.abs(u) / 0.8) ** 2, 0, 1) ** 0.5
+    taper = np.clip(1 - (np.abs(u) / _TEETH_SPAN) ** 2, 0, 1) ** 0.5
     bottom = y_top + height * taper
     # The teeth's lower edges: each tooth a little shorter at its sides, so the edge undulates.
     px = max((right - left) / 2, 1)
     gap_px = np.min(np.abs(np.abs(u)[:, None] - np.asarray(TEETH_GAPS, np.float32)[None, :]), axis=1) * px
-    tooth_px = max(1.0, 0.012 * unit)
-    bottom = bottom - 0.07 * height * np.exp(-((gap_px / tooth_px) ** 2))
+    tooth_px = max(1.0, _TOOTH_GAP * unit)
+    bottom = bottom - _TOOTH_EDGE_DIP * height * np.exp(-((gap_px / tooth_px) ** 2))
     band = np.clip((bottom - ys) + 0.5, 0, 1) * (taper > 0)
     depth = np.clip((ys - y_top) / max(height, 1.0), 0, 1)  # 0 under the lip .. 1 at the edge
     shade = (
-        (0.74 + 0.26 * smooth(depth / 0.45))  # the upper lip's shadow
-        * (1 - 0.08 * smooth((depth - 0.75) / 0.25))  # the worn edge
-        * (1 - 0.7 * np.clip(np.abs(u) / 0.8, 0, 1) ** 2)[None, :]  # the row turns away towards the corners
-        * (1 - 0.12 * np.exp(-((gap_px / (0.4 * tooth_px)) ** 2)))[None, :]  # between the teeth
+        (_UNDER_LIP_SHADE + _LIP_SHADOW_LIFT * smooth(depth / _LIP_SHADOW_REACH))  # the upper lip's shadow
+        * (1 - _WORN_SHADE * smooth((depth - _WORN_FROM) / _WORN_OVER))  # the worn edge
+        * (1 - _ROW_END_SHADE * np.clip(np.abs(u) / _TEETH_SPAN, 0, 1) ** 2)[None, :]  # the row turns away
+        * (1 - _GAP_SHADE * np.exp(-((gap_px / (_GAP_SHADE_WIDTH * tooth_px)) ** 2)))[None, :]  # between teeth
     )
     return band.astype(np.float32), shade.astype(np.float32)
 
@@ -159,7 +196,7 @@ def soften_seam(out: Image, upper: Points, lower: Points, unit: float) -> None:
 
     line = np.vstack([past(middle[0], middle[1]), middle, past(middle[-1], middle[-2])]).astype(np.float32)
     together = np.concatenate([[meets[0]], meets, [meets[-1]]])
-    width = max(1.5, SEAM_WIDTH * unit)
+    width = max(_LEAST_SEAM_PX, SEAM_WIDTH * unit)
     margin = math.ceil(3 * width) + 2
     height_px, width_px = out.shape[:2]
     x0, y0 = np.floor(line.min(axis=0)).astype(int) - margin
@@ -181,3 +218,17 @@ def soften_seam(out: Image, upper: Points, lower: Points, unit: float) -> None:
     shaded = smoothed * (1 - SEAM_SHADE * soft)
     blended = region.astype(np.float32) * (1 - soft) + shaded * soft
     region[...] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+
+
+def skin_light(picture: Image, face: lm.Face) -> float:
+    """How bright the face is, _DIMMEST_LIGHT..1: teeth in a dim photo are not white.
+
+    Read from the middle half of the face's box, a quarter to halfway down (cheeks and nose).
+    """
+    x, y, w, h = face.box
+    patch = np.ascontiguousarray(
+        picture[max(0, y + h // 4) : max(1, y + h // 2), max(0, x + w // 4) : x + 3 * w // 4, :3]
+    )
+    if patch.size == 0:
+        return 1.0
+    return float(np.clip(np.mean(cv2.mean(patch)[:3]) / _LIT_SKIN, _DIMMEST_LIGHT, 1.0))

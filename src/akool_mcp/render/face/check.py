@@ -25,6 +25,7 @@ THUMBNAIL_SIDE = 256
 MAX_YAW = 0.45  # nose this far from the middle of the cheeks: about 30 degrees turned
 MIN_SECOND_FACE = 0.35  # a second face counts when at least this wide, relative to the first
 FaceBox = tuple[int, int, int, int]  # left, top, width, height
+_PROBED_AT = (0.0, 0.3, 0.6, 0.9)  # the frames read from a video, as parts of its duration
 
 _ADVICE = "use a sharp, well-lit photo of one person looking straight at the camera"
 
@@ -79,17 +80,18 @@ def video_frames_for_probe(path: pathlib.Path) -> tuple[int, int, float, list[Im
                 raise RenderError(
                     f"the avatar video lasts {duration / 60:.1f} minutes; use one under {MAX_VIDEO_SECONDS / 60:.0f}"
                 )
-            wanted = [duration * f for f in (0.0, 0.3, 0.6, 0.9)]
+            # A few moments spread over the video, each reached by seeking to the keyframe before it:
+            # a long video costs a few groups of pictures to decode, not the whole of it.
             frames: list[Image] = []
             last_time = 0.0
-            for frame in container.decode(stream):
-                last_time = float(frame.time or 0.0)
-                if wanted and last_time >= wanted[0]:
-                    frames.append(cast(Image, frame.to_ndarray(format="bgr24")))
-                    while wanted and last_time >= wanted[0]:
-                        wanted.pop(0)
-                if not wanted:
-                    break
+            for moment in (duration * f for f in _PROBED_AT):
+                if moment > 0 and stream.time_base is not None:
+                    container.seek(int(moment / stream.time_base), stream=stream, backward=True, any_frame=False)
+                for frame in container.decode(stream):
+                    last_time = float(frame.time or 0.0)
+                    if last_time >= moment - 1e-3:
+                        frames.append(cast(Image, frame.to_ndarray(format="bgr24")))
+                        break
             width, height = stream.codec_context.width, stream.codec_context.height
     except RenderError:
         raise

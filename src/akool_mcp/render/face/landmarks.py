@@ -34,7 +34,8 @@ MESH_SIZE = 192
 DETECTION_SCORE = 0.5
 MESH_SCORE = 0.5
 _ROI_SCALE = 1.5  # the mesh wants a square crop 1.5x BlazeFace's box (MediaPipe's graph does so)
-_NMS_OVERLAP = 0.3
+_NMS_OVERLAP = 0.3  # two boxes overlapping more than this (intersection over union): one face
+_TILED_ASPECT = 1.2  # a picture whose long side is this many times its short one is also tiled
 
 # Mesh indices (MediaPipe's canonical face topology) that the animation uses.
 LIP_UPPER_INNER = 13
@@ -166,7 +167,7 @@ def detect_faces(bgr: Image) -> list[Detection]:
     h, w = bgr.shape[:2]
     side = min(h, w)
     found = _detect_square(bgr, 0, 0)
-    if max(h, w) > 1.2 * side:
+    if max(h, w) > _TILED_ASPECT * side:
         steps = max(2, math.ceil(2 * max(h, w) / side) - 1)
         for k in range(steps):
             offset = round(k * (max(h, w) - side) / (steps - 1))

@@ -17,7 +17,10 @@ from akool_mcp.log import get_logger
 from akool_mcp.render.composition import Box, RenderError
 from akool_mcp.render.encode import YuvFrame
 from akool_mcp.render.face import landmarks as lm
-from akool_mcp.render.face.rig import EyesRig, MouthPose, MouthRig, skin_light
+from akool_mcp.render.face.cavity import skin_light
+from akool_mcp.render.face.eye_rig import build_eyes_rig
+from akool_mcp.render.face.mouth_posing import MouthPose
+from akool_mcp.render.face.mouth_rig import build_mouth_rig
 from akool_mcp.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect, load_image
 from akool_mcp.render.motion import (
     BITE,
@@ -37,6 +40,16 @@ from akool_mcp.speech import MouthTracks
 log = get_logger(__name__)
 
 EYE_LIDS = (0.0, 0.55, 1.0)  # open, half, shut: as the built-ins blink
+_PRESSED_POSE = MouthPose(-1.0, 0.0, 0.0)  # p b m: the lips pressed together over the teeth
+_BITE_POSE = MouthPose(0.1, 0.1, 1.0)  # f v: a touch open and spread, the lower lip under the teeth
+# The ellipse that moves with the head: its centre this far down the face mesh's box, its radii
+# these parts of the box's width and height (hair included), fading out over _HEAD_FADE radii
+# outside it (see head_region). The head turns about a point _PIVOT_BELOW_CHIN of the
+# ellipse's height below the chin: the neck.
+_HEAD_CENTRE_DOWN = 0.4
+_HEAD_RADII = (0.66, 0.72)
+_HEAD_FADE = 0.4
+_PIVOT_BELOW_CHIN = 0.15
 
 
 def fit_box(box: Box, width: int, height: int) -> Box:
@@ -55,9 +68,9 @@ def flatten(bgra_premultiplied: Image) -> Image:
 
 def mouth_pose(level: int, width_index: int) -> MouthPose:
     if level == PRESSED:
-        return MouthPose(-1.0, 0.0, 0.0)
+        return _PRESSED_POSE
     if level == BITE:
-        return MouthPose(0.1, 0.1, 1.0)
+        return _BITE_POSE
     return MouthPose(level / (OPEN_LEVELS - 1), WIDTH_LEVELS[width_index], 0.0)
 
 
@@ -68,7 +81,7 @@ def head_region(face: lm.Face) -> tuple[tuple[float, float], tuple[float, float]
     encoder too): 0.4 keeps the stretch there under a tenth while the ring stays small.
     """
     x, y, w, h = face.box
-    return (x + w / 2, y + 0.4 * h), (0.66 * w, 0.72 * h), 0.4
+    return (x + w / 2, y + _HEAD_CENTRE_DOWN * h), (_HEAD_RADII[0] * w, _HEAD_RADII[1] * h), _HEAD_FADE
 
 
 class PhotoAnimator:
@@ -120,11 +133,11 @@ class PhotoAnimator:
         self.above = above
         w, h = r[2] - r[0], r[3] - r[1]
         local = lm.Face(self.face.points - np.array(r[:2], np.float32), 1.0)
-        self.mouth = MouthRig(local, w, h)
-        self.eyes = EyesRig(local, w, h, bottom=self.mouth.rect[1])
+        self.mouth = build_mouth_rig(local, w, h)
+        self.eyes = build_eyes_rig(local, w, h, bottom=self.mouth.rect[1])
         self.light = skin_light(region, local)
         (cx, cy), (rx, ry), fade = head_region(local)
-        pivot = (cx, float(local.points[lm.CHIN, 1]) + 0.15 * (ry * 2))
+        pivot = (cx, float(local.points[lm.CHIN, 1]) + _PIVOT_BELOW_CHIN * (ry * 2))
         self.sway = HeadSway(ellipse_weight(w, h, (cx, cy), (rx, ry), fade), pivot)
         self.unit = local.eye_distance
 

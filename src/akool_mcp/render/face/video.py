@@ -20,12 +20,14 @@ import numpy as np
 import numpy.typing as npt
 from av.error import FFmpegError
 
-from akool_mcp.render.composition import Box, RenderError
+from akool_mcp.render.composition import Box, Cancelled, RenderError
 from akool_mcp.render.encode import YuvFrame
 from akool_mcp.render.face import landmarks as lm
+from akool_mcp.render.face.cavity import skin_light
+from akool_mcp.render.face.mouth_opening import Opening, fill_opening, find_opening
+from akool_mcp.render.face.mouth_rig import build_mouth_rig
 from akool_mcp.render.face.photo import fit_box, mouth_pose
-from akool_mcp.render.face.rig import MouthRig, skin_light
-from akool_mcp.render.face.settle import Opening, closed_face, fill_opening, find_opening
+from akool_mcp.render.face.settle import closed_face
 from akool_mcp.render.layers import Drawable, Placed, Rect, box_rect, even_rect, intersect
 from akool_mcp.render.motion import MouthStates, mouth_states
 from akool_mcp.render.pixels import Image
@@ -40,7 +42,16 @@ Floats = npt.NDArray[np.float32]
 _MIN_CUTOFF_HZ = 1.5
 _BETA = 0.8
 _DERIVATIVE_CUTOFF_HZ = 1.0
+# A source frame stays on screen at least this long (the highest frame rate an avatar video may have,
+# see media.probe): looping a video whose clock races still advances the output.
+MIN_FRAME_STEP = 1 / 120
+# Frames are decoded at the size they are drawn at, but never below this on the long side: the face
+# mesh wants some pixels to find the lips in.
+MIN_DECODE_SIDE = 640
 _JUMP = 0.5  # a face moving this many eye widths in one frame: a cut or the loop restarting
+_SMALLEST_PATCH_PX = 8  # a mouth patch narrower or shorter than this is left as the frame has it
+_FALLBACK_FPS = 25  # the source's frame rate when its stream gives none
+_REST_SCAN_S = 1.0  # the rest shape is looked for in the video's first this many seconds
 
 
 class OneEuro:
@@ -115,15 +126,35 @@ def _mesh(picture: Image | I420, roi: lm.Roi) -> lm.Face | None:
 
 
 class LoopedFrames:
-    """Frames of a video as YUV pictures by output time; it starts again from the top at the end."""
+    """Frames of a video as YUV pictures by output time; it starts again from the top at the end.
 
-    def __init__(self, path: pathlib.Path) -> None:
+    Bounded work whatever the file says: each frame advances the source's clock by at least
+    `MIN_FRAME_STEP` (a stream whose timestamps race or stand still cannot make a pass through
+    the video last no time), frames are decoded no larger than `fit` (the size they are drawn at,
+    kept at least `MIN_DECODE_SIDE` on the long side for the face mesh), and `cancelled` is asked
+    at every decoded frame, so a stop or an exhausted budget ends the work inside a frame.
+    """
+
+    def __init__(
+        self, path: pathlib.Path, *, fit: tuple[int, int] | None = None, cancelled: Cancelled | None = None
+    ) -> None:
         self.path = path
+        self.fit = fit
+        self.cancelled = cancelled
         self.offset = 0.0  # output time at which the current pass through the video began
-        self.step = 1 / 25  # one source frame's duration, read from the stream
+        self.step = 1 / _FALLBACK_FPS  # one source frame's duration, read from the stream
         self.current: tuple[float, I420] | None = None
         self.pending: tuple[float, I420] | None = None
         self.frames = self._decode()
+
+    def _size(self, width: int, height: int) -> tuple[int, int]:
+        """The decoded size: the source's, or smaller to fit the drawn size; even sides for 4:2:0."""
+        scale = 1.0
+        if self.fit is not None:
+            wanted = max(min(self.fit[0] / width, self.fit[1] / height), MIN_DECODE_SIDE / max(width, height))
+            scale = min(1.0, wanted)
+        w, h = max(2, round(width * scale)), max(2, round(height * scale))
+        return w - w % 2, h - h % 2
 
     def _decode(self) -> Iterator[tuple[float, I420]]:
         try:
@@ -131,15 +162,19 @@ class LoopedFrames:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
                 if stream.average_rate:
-                    self.step = 1 / float(stream.average_rate)
+                    self.step = max(MIN_FRAME_STEP, 1 / float(stream.average_rate))
                 start: float | None = None
+                last = -MIN_FRAME_STEP
                 for frame in container.decode(stream):
+                    if self.cancelled is not None and self.cancelled():
+                        raise RenderError("cancelled")
                     t = float(frame.time or 0.0)
                     start = t if start is None else start
-                    # 4:2:0 needs even sides: an odd-sized video loses its last row or column.
-                    width, height = frame.width - frame.width % 2, frame.height - frame.height % 2
+                    when = max(t - start, last + MIN_FRAME_STEP)
+                    last = when
+                    width, height = self._size(frame.width, frame.height)
                     block = frame.to_ndarray(format="yuv420p", width=width, height=height)
-                    yield t - start, I420(cast(Image, block))
+                    yield when, I420(cast(Image, block))
         # FFmpegError is bound at import: a generator left open is closed as the interpreter
         # stops, when av's own attributes may already be gone.
         except (FFmpegError, ValueError) as exc:
@@ -163,10 +198,7 @@ class LoopedFrames:
             self.current, self.pending = (when, image), None
 
 
-_REST_SCAN_S = 1.0
-
-
-def _restful_face(path: pathlib.Path, fps: int) -> lm.Face | None:
+def _restful_face(frames: LoopedFrames, fps: int) -> lm.Face | None:
     """The face with the most nearly shut mouth in the video's first seconds, shut outright.
 
     Every frame's mouth is posed from this rest shape, so a person talking in the source video
@@ -177,7 +209,6 @@ def _restful_face(path: pathlib.Path, fps: int) -> lm.Face | None:
     """
     tracker = FaceTracker(fps)
     best: tuple[float, float, lm.Face, Opening] | None = None
-    frames = LoopedFrames(path)
     for index in range(round(_REST_SCAN_S * fps)):
         picture = frames.at(index / fps)
         face = tracker.track(picture)
@@ -195,8 +226,16 @@ def _restful_face(path: pathlib.Path, fps: int) -> lm.Face | None:
 class VideoAnimator:
     """A user's video, looped to the speech: the whole avatar box is redrawn every frame."""
 
-    def __init__(self, path: pathlib.Path, box: Box, canvas: tuple[int, int], fps: int, tracks: MouthTracks) -> None:
-        self.source = LoopedFrames(path)
+    def __init__(
+        self,
+        path: pathlib.Path,
+        box: Box,
+        canvas: tuple[int, int],
+        fps: int,
+        tracks: MouthTracks,
+        cancelled: Cancelled | None = None,
+    ) -> None:
+        self.source = LoopedFrames(path, fit=(box.width, box.height), cancelled=cancelled)
         first = self.source.at(0.0)
         self.box = fit_box(box, first.width, first.height)
         self.fps = fps
@@ -208,7 +247,8 @@ class VideoAnimator:
             raise RenderError(
                 f"no face found in the video {path.name!r}; use a video of one face looking at the camera"
             )
-        self.rig = MouthRig(_restful_face(path, fps) or face, first.width, first.height)
+        rest = LoopedFrames(path, fit=(box.width, box.height), cancelled=cancelled)
+        self.rig = build_mouth_rig(_restful_face(rest, fps) or face, first.width, first.height)
         self.light = skin_light(first.bgr(), face)
         self.first: I420 | None = first
         visible = intersect(box_rect(self.box), (0, 0, *canvas))
@@ -242,11 +282,11 @@ class VideoAnimator:
         # The video's own open mouth, read from its pixels: the lips are settled from where they
         # really are, and the inside between them is covered with the lips' own colours.
         opening = find_opening(frame, face)
-        rig = self.rig.moved_to(face, frame.width, frame.height, opening)
+        rig = self.rig.placed_on(face, frame.width, frame.height, opening)
         at = min(index, len(self.states.level) - 1)
         level, width = int(self.states.level[at]), int(self.states.width[at])
         x0, y0, x1, y1 = rig.rect
-        if x1 - x0 < 8 or y1 - y0 < 8:
+        if x1 - x0 < _SMALLEST_PATCH_PX or y1 - y0 < _SMALLEST_PATCH_PX:
             return frame
         # Only the mouth's rectangle (grown to even edges for the chroma) goes to BGR and back;
         # the source frame may be shown again (a slower video, the loop), so it is not changed.

@@ -24,6 +24,7 @@ Floats = npt.NDArray[np.float32]
 _SUBPIXEL_BITS = 4  # cv2's fill functions take fixed-point corners: 1/16 px
 _HOLE = -2  # the triangle id of pixels in a hole, while the table is drawn
 _SLIVER_REACH = 4  # px: how far from a sliver its nearest drawn pixel is looked for
+_LEAST_FEATHER_PX = 0.6  # a polygon's edges softer than this are left as anti-aliasing draws them
 
 
 def border_anchors(width: int, height: int, per_side: int) -> Points:
@@ -162,6 +163,6 @@ def polygon_mask(polygon: Points, width: int, height: int, feather: float) -> Fl
     scale = 1 << _SUBPIXEL_BITS
     cv2.fillPoly(mask, [np.round(polygon * scale).astype(np.int32)], 255, cv2.LINE_AA, shift=_SUBPIXEL_BITS)
     soft = mask.astype(np.float32) / 255.0
-    if feather > 0.6:
+    if feather > _LEAST_FEATHER_PX:
         soft = cast(Floats, cv2.GaussianBlur(soft, (0, 0), feather / 2))
     return soft
