@@ -53,11 +53,13 @@ async def make_video(text: str, background: str) -> str:
             status = data(
                 await client.call_tool("get_video_status", {"video_id": created["video_id"], "wait_seconds": 45})
             )
-            if status["done"]:
+            kept = status.get("file_path") or status.get("video_url")  # a check may answer before the copy is made
+            if status["done"] and (status.get("status") != "completed" or kept):
                 break
         if status.get("status") != "completed":
             raise SystemExit(f"the video did not complete: {status.get('error_reason') or status}")
-    url: str = status["video_url"]
+    # Over stdio the server keeps the file on this machine (file_path); over HTTP it gives a signed link.
+    url: str = status.get("file_path") or status["video_url"]
     return url
 
 
@@ -66,7 +68,7 @@ def save(url: str, out: Path) -> None:
     if url.startswith(("http://", "https://")):  # Akool's cloud, or a local engine served over HTTP
         with urllib.request.urlopen(url) as response, out.open("wb") as file:  # noqa: S310 - the server's own URL
             shutil.copyfileobj(response, file)
-    else:  # the in-process local engine answers with a path on this machine
+    else:  # over stdio: the kept file on this machine
         shutil.copyfile(url, out)
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import anyio
 from mcp.types import CallToolResult
@@ -35,10 +39,23 @@ class FakeClock:
             await self.sleep(seconds)
 
 
+def make_settings(values: Mapping[str, Any] | None = None, /, **more: Any) -> Settings:
+    """The one way tests build Settings: in the test's own folders (conftest's `_private_folders` makes them)
+    unless `data_dir` or `output_dir` are given, so no test writes into the user's videos or data folders."""
+    given = {**(values or {}), **more}
+    folders: dict[str, Any] = {}
+    for name, variable in (("data_dir", "AKOOL_DATA_DIR"), ("output_dir", "AKOOL_OUTPUT_DIR")):
+        if name not in given:
+            if variable not in os.environ:  # a module or session fixture runs before the per-test folders exist
+                raise RuntimeError(f"outside a test, give make_settings both folders ({name} is missing)")
+            folders[name] = os.environ[variable]
+    return Settings.model_validate({**folders, **given})
+
+
 def cloud_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {"api_key": "test-api-key-0123456789", "backend": "akool", "max_retries": 2}
     values.update(overrides)
-    return Settings.model_validate(values)
+    return make_settings(values)
 
 
 def data(result: CallToolResult) -> dict[str, Any]:
@@ -49,3 +66,9 @@ def data(result: CallToolResult) -> dict[str, Any]:
 
 def text(result: CallToolResult) -> str:
     return " ".join(getattr(c, "text", "") for c in result.content)
+
+
+def local_file(url: str) -> Path:
+    """The file a `file://` URL names."""
+    assert url.startswith("file://"), url
+    return Path(unquote(urlsplit(url).path))

@@ -234,7 +234,7 @@ async def _render_a_short_video(client: Client) -> dict[str, Any]:
 
 
 @pytest.mark.slow
-async def test_over_streamable_http_the_finished_video_is_served_behind_the_token_with_ranges(
+async def test_over_streamable_http_the_finished_video_opens_from_its_signed_link_with_ranges(
     tmp_path: Path,
 ) -> None:
     env = {"AKOOL_MCP_TOKEN": TOKEN, "AKOOL_RENDER_PRESET": "ultrafast"}
@@ -243,24 +243,24 @@ async def test_over_streamable_http_the_finished_video_is_served_behind_the_toke
         with anyio.fail_after(180):
             async with _http_client(port, TOKEN) as client:
                 made = await _render_a_short_video(client)
+                again = data(await client.call_tool("get_video_status", {"video_id": made["status"]["video_id"]}))
             status, avatars = made["status"], made["avatars"]
             url = status["video_url"]
             async with httpx2.AsyncClient(timeout=30) as raw:
-                without = await raw.get(url, headers={"Range": "bytes=0-99"})
-                ranged = await raw.get(url, headers={"Range": "bytes=0-99", "Authorization": f"Bearer {TOKEN}"})
-                thumbnail = await raw.get(avatars[0]["thumbnail_url"], headers={"Authorization": f"Bearer {TOKEN}"})
-                outside = await raw.get(
-                    f"http://127.0.0.1:{port}/media/videos/..%2F..%2Fdata%2Fengine.sqlite3",
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                )
-    assert status["status"] == "completed" and status["file_path"] is None  # never a path on the server's disk
-    assert url.startswith(f"http://127.0.0.1:{port}/media/videos/") and url.endswith(".mp4")
-    assert without.status_code == 401
+                # What a <video> element or a person's click sends: no header at all.
+                ranged = await raw.get(url, headers={"Range": "bytes=0-99"})
+                thumbnail = await raw.get(avatars[0]["thumbnail_url"])
+                unsigned = await raw.get(url.split("?")[0], headers={"Authorization": f"Bearer {TOKEN}"})
+                outside = await raw.get(f"http://127.0.0.1:{port}/media/videos/..%2F..%2Fdata%2Fengine.sqlite3")
+    assert status["status"] == "completed" and "file_path" not in status  # never a path on the server's disk
+    assert url.startswith(f"http://127.0.0.1:{port}/media/videos/") and ".mp4?expires=" in url
+    assert again["video_url"].split("?")[0] == url.split("?")[0]
     assert ranged.status_code == 206 and len(ranged.content) == 100 and ranged.content[4:8] == b"ftyp"
     assert ranged.headers["content-type"] == "video/mp4"
     assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/png"
     assert avatars[0]["thumbnail_url"].startswith(f"http://127.0.0.1:{port}/media/files/")
-    assert outside.status_code == 404
+    assert unsigned.status_code == 403 and "not signed" in unsigned.text  # the token does not stand in for it
+    assert outside.status_code == 403
     assert (tmp_path / "videos").is_dir() and any((tmp_path / "videos").glob("*.mp4"))
 
 

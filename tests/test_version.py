@@ -37,7 +37,7 @@ def test_the_command_prints_the_version(capsys: pytest.CaptureFixture[str]) -> N
 @pytest.mark.anyio
 async def test_the_server_info_and_the_client_user_agent_carry_the_version() -> None:
     fake = FakeAkool()
-    server = build_server(cloud_settings(), transport=fake.transport(), clock=FakeClock())
+    server = build_server(cloud_settings(), transport=fake.transport(), resolver=fake.resolve, clock=FakeClock())
     async with Client(server) as client:
         assert client.server_info is not None
         assert client.server_info.version == INSTALLED

@@ -104,7 +104,7 @@ def _setup_logging(settings: Settings) -> None:
     secrets = [
         s.get_secret_value()
         for s in (settings.api_key, settings.client_secret, settings.mcp_token, settings.local_api_key,
-                  settings.local_client_secret)
+                  settings.local_client_secret, settings.link_secret)
         if s is not None
     ]  # fmt: skip
     configure_logging(settings.log_level, fmt=settings.log_format, secrets=secrets)

@@ -84,6 +84,12 @@ class Settings(BaseModel):
     # MCP server over HTTP
     mcp_token: SecretStr | None = None
     allowed_origins: list[str] = Field(default_factory=list)
+    # Media links (signed, expiring): the signing secret (else one generated and kept in the data directory)
+    link_secret: SecretStr | None = None
+    link_ttl_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
+
+    # Paid calls on Akool: ask the user first (auto: when the client can be asked; always: refuse otherwise)
+    confirm_spend: Literal["auto", "always", "never"] = "auto"
 
     # Local engine
     data_dir: Path = Field(default_factory=default_data_dir)
@@ -109,7 +115,7 @@ class Settings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
 
-    @field_validator("api_key", "client_secret", "mcp_token", "local_api_key", "local_client_secret")
+    @field_validator("api_key", "client_secret", "mcp_token", "local_api_key", "local_client_secret", "link_secret")
     @classmethod
     def _blank_secret_is_none(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().strip():

@@ -76,13 +76,14 @@ async def drive(out: Path, text: str, voice: str | None, background: str) -> Pat
                     "get_video_status", {"video_id": video_id, "wait_seconds": 45}, progress_callback=show
                 )
             )
-            if status["done"]:
+            # Done once finished and kept in the output folder (file_path); a check may answer before the copy.
+            if status["done"] and (status["status"] != "completed" or status.get("file_path")):
                 break
         else:
             raise DemoError("the video did not finish in time")
         if status["status"] != "completed":
             raise DemoError(f"the render failed: {status.get('error_reason')}")
-        source = Path(status["video_url"])
+        source = Path(status["file_path"])
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, out)
         _say(f"done in {time.monotonic() - started:.1f}s")

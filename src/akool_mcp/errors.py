@@ -108,7 +108,7 @@ AKOOL_CODES: dict[int, CodeInfo] = {
     1109: CodeInfo(
         ServiceError,
         "create avatar video error",
-        "Akool could not create the video; check the inputs and retry.",
+        "{service} could not create the video; check the inputs and retry.",
     ),
     1200: CodeInfo(
         PermissionDeniedError,
@@ -147,21 +147,28 @@ def is_retryable_code(code: int) -> bool:
     return code in _RETRYABLE_CODES
 
 
-def error_for_code(code: int, msg: str, *, http_status: int | None = None) -> AkoolAPIError:
-    """Turn a business code (and the service's own message) into a typed error with advice."""
+AKOOL = "Akool"
+LOCAL_ENGINE = "the local engine"
+
+
+def error_for_code(code: int, msg: str, *, http_status: int | None = None, service: str = AKOOL) -> AkoolAPIError:
+    """Turn a business code (and the service's own message) into a typed error with advice.
+
+    `service` names who answered: Akool's cloud, or the local engine (whose refusals are not Akool's, and read
+    without Akool's code numbers).
+    """
     info = AKOOL_CODES.get(code)
-    detail = msg.strip() or (info.meaning if info else "")
+    detail = msg.strip().rstrip(".") or (info.meaning if info else "")
+    said = f"Akool error {code} ({detail})" if service == AKOOL else f"The local engine refused this: {detail}"
     if info is None:
         return AkoolAPIError(
-            f"Akool error {code}: {detail or 'no message'}. Check the inputs; if it persists, try again later.",
-            code=code,
-            http_status=http_status,
+            f"{said}. Check the inputs; if it persists, try again later.", code=code, http_status=http_status
         )
     field = field_in_message(detail) if code == 1003 else None
-    advice = info.advice.format(field=f"`{field}`" if field else "the parameter it names")
+    advice = info.advice.format(field=f"`{field}`" if field else "the parameter it names", service=service)
     if code == 1005 and "try again in" in detail:
         advice = "Nothing was created; call again after that wait."  # the service said when: no guessing
-    return info.error(f"Akool error {code} ({detail}). {advice}", code=code, http_status=http_status)
+    return info.error(f"{said}. {advice[0].upper()}{advice[1:]}", code=code, http_status=http_status)
 
 
 def error_for_http_status(status: int, body_excerpt: str = "") -> AkoolAPIError:

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx2
 
-from tests.fakes.media import tiny_mp4
+from tests.fakes.media import MP3_HEAD, TINY_PNG, tiny_mp4
 
 API_KEY = "test-api-key-0123456789"
 CLIENT_ID = "client-id-1"
@@ -38,7 +38,13 @@ MINE: dict[str, Any] = {
 
 
 CDN = "cdn.example"
-CDN_ADDRESS = "93.184.215.14"  # a public address the fake's CDN name resolves to
+API_HOST = "openapi.akool.com"
+PUBLIC_ADDRESS = "93.184.215.14"  # what every name resolves to in the fake's world, but those below
+PRIVATE_NAMES = {"localhost": "127.0.0.1", "printer.internal": "192.168.1.20"}
+# Any other host is a media host serving files by their extension (what create-time checks probe).
+MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".mp4": "video/mp4", ".mp3": "audio/mpeg"}
+
+CDN_ADDRESS = PUBLIC_ADDRESS  # the fake CDN name resolves to a public address
 
 
 async def resolve_cdn(host: str, port: int) -> list[str]:
@@ -78,11 +84,17 @@ class FakeAkool:
     def calls(self, path: str) -> list[httpx2.Request]:
         return [r for r in self.requests if r.url.path == path]
 
+    async def resolve(self, host: str, port: int) -> list[str]:
+        """DNS in the fake's world: one public address for every name but a few private ones."""
+        return [PRIVATE_NAMES.get(host, PUBLIC_ADDRESS)]
+
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         path = request.url.path
         if request.headers.get("host", request.url.host) == CDN:  # pinned fetches keep the name in Host
             return self._cdn(request)
+        if request.url.host != API_HOST:
+            return self._media(request)
         scripted = self.script.get(path)
         if scripted:
             answer = scripted.popleft()
@@ -129,6 +141,18 @@ class FakeAkool:
             raise httpx2.ReadError("connection reset by peer")
         body = self.cdn_video or tiny_mp4()
         return httpx2.Response(200, content=body, headers={"content-type": "video/mp4"})
+
+    def _media(self, request: httpx2.Request) -> httpx2.Response:
+        assert "authorization" not in request.headers and "x-api-key" not in request.headers, "leaked credentials"
+        if request.url.path.endswith("/picture"):  # no extension, but the server says what it is
+            return httpx2.Response(200, content=TINY_PNG, headers={"content-type": "image/png"})
+        if "page" in request.url.path:  # a web page, whatever the link says
+            return httpx2.Response(200, text="<!DOCTYPE html><title>x</title>", headers={"content-type": "text/html"})
+        suffix = "." + request.url.path.rsplit(".", 1)[-1] if "." in request.url.path else ""
+        if suffix not in MEDIA_TYPES or "missing" in request.url.path:
+            return httpx2.Response(404, text="Not Found")
+        body = {".png": TINY_PNG, ".jpg": b"\xff\xd8\xff\xe0" + bytes(60), ".mp3": MP3_HEAD}.get(suffix) or tiny_mp4()
+        return httpx2.Response(200, content=body, headers={"content-type": MEDIA_TYPES[suffix]})
 
     def _ok(self, data: Any = None, *, code: int = 1000, msg: str = "OK") -> httpx2.Response:
         body: dict[str, Any] = {"code": code, "msg": msg}

@@ -36,6 +36,14 @@ def tiny_mp4(width: int = VIDEO_SIZE[0], height: int = VIDEO_SIZE[1]) -> bytes:
         return path.read_bytes()
 
 
+# A 1x1 PNG, and the first bytes of an MP3 (an ID3 tag): what a media host serves for a probe of its links.
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c49444154081d63686868000003040181d9f6"
+    "b9bb0000000049454e44ae426082"
+)
+MP3_HEAD = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(64)
+
+
 # A clock of 2^31-1 ticks a second: frames 1,300 ticks apart come 0.6 microseconds apart, so a whole
 # pass through the video lasts next to nothing (seen from a hostile client: looping it never advanced).
 RACING_TIMESCALE = 2**31 - 1

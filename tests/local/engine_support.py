@@ -16,6 +16,7 @@ from akool_mcp.config import Settings
 from akool_mcp.local.engine import LocalEngine
 from akool_mcp.local.store import Store, WebhookNote
 from akool_mcp.media.transport import system_resolver
+from tests.support import make_settings
 
 ENGINE_KEY = "engine-secret-0123456789abcdefgh"  # 32 bytes: AES-256 for webhooks
 ENGINE_CLIENT_ID = "engine-client-1"
@@ -30,7 +31,7 @@ def engine_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "render_preset": "ultrafast",
     }
     values.update(overrides)
-    return Settings.model_validate(values)
+    return make_settings(values)
 
 
 async def test_names(host: str, port: int) -> list[str]:

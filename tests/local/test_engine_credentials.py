@@ -10,9 +10,10 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from akool_mcp.config import ConfigError, Settings, check_settings
+from akool_mcp.config import ConfigError, check_settings
 from akool_mcp.local.keys import TokenIssuer
 from tests.local.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, EngineClock, akool_mode
+from tests.support import make_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -108,18 +109,16 @@ def test_a_token_signed_with_another_secret_or_tampered_with_is_refused() -> Non
 
 
 def test_a_key_and_a_secret_that_differ_are_refused_naming_both() -> None:
-    settings = Settings.model_validate(
-        {"local_api_key": "a" * 32, "local_client_secret": "b" * 32, "data_dir": "/tmp/unused"}
-    )
+    settings = make_settings({"local_api_key": "a" * 32, "local_client_secret": "b" * 32, "data_dir": "/tmp/unused"})
     with pytest.raises(ConfigError, match=r"AKOOL_LOCAL_API_KEY and AKOOL_LOCAL_CLIENT_SECRET"):
         check_settings(settings)
-    same = Settings.model_validate({"local_api_key": "a" * 32, "local_client_secret": "a" * 32})
+    same = make_settings({"local_api_key": "a" * 32, "local_client_secret": "a" * 32})
     check_settings(same)
 
 
 @pytest.mark.parametrize(("variable", "value"), [("local_client_secret", "short"), ("local_api_key", "x" * 33)])
 def test_a_secret_that_cannot_be_an_aes_key_is_refused_without_echoing_it(variable: str, value: str) -> None:
-    settings = Settings.model_validate({variable: value})
+    settings = make_settings({variable: value})
     with pytest.raises(ConfigError) as caught:
         check_settings(settings)
     assert f"AKOOL_{variable.upper()}" in str(caught.value) and "16, 24 or 32 bytes" in str(caught.value)

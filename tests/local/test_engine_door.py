@@ -12,6 +12,7 @@ import pytest
 
 from akool_mcp.local.api import MAX_BODY
 from tests.local.engine_support import ENGINE_CLIENT_ID, ENGINE_KEY, akool_mode
+from tests.support import make_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -265,10 +266,9 @@ async def test_a_decompression_bomb_upload_fails_from_its_header_with_the_reason
 async def test_a_bad_webhook_url_through_the_mcp_tool_is_refused_and_later_calls_work(tmp_path: Path) -> None:
     from mcp import Client
 
-    from akool_mcp.config import Settings
     from akool_mcp.server import build_server
 
-    settings = Settings.model_validate({"data_dir": tmp_path / "data", "backend": "local"})
+    settings = make_settings({"data_dir": tmp_path / "data", "backend": "local"})
     arguments = {"avatar_url": "https://media.example.com/me.png", "text": "Hi.", "voice_id": "en-US-female-1"}
     async with Client(build_server(settings)) as client:
         refused = await client.call_tool(

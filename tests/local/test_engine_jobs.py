@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from akool_mcp.config import Settings
 from akool_mcp.local.engine import LocalEngine
 from akool_mcp.local.jobs import MAX_ATTEMPTS
 from akool_mcp.local.keys import load_keys
 from akool_mcp.local.store import Store, VideoRow, new_object_id
 from akool_mcp.models import Status
 from tests.local.engine_support import akool_mode
+from tests.support import make_settings
 
 pytestmark = pytest.mark.anyio
 
 
 def test_generated_keys_are_made_once_and_kept(tmp_path: Path) -> None:
-    settings = Settings.model_validate({"data_dir": tmp_path})
+    settings = make_settings({"data_dir": tmp_path})
     store = Store(tmp_path / "engine.sqlite3")
     first = load_keys(settings, Store(tmp_path / "engine.sqlite3"))
     second = load_keys(settings, store)
@@ -29,7 +29,7 @@ def test_generated_keys_are_made_once_and_kept(tmp_path: Path) -> None:
 
 
 def test_configured_keys_win_over_generated_ones(tmp_path: Path) -> None:
-    settings = Settings.model_validate({"data_dir": tmp_path, "local_api_key": "configured-key-0123456789abcdef"})
+    settings = make_settings({"data_dir": tmp_path, "local_api_key": "configured-key-0123456789abcdef"})
     keys = load_keys(settings, Store(tmp_path / "engine.sqlite3"))
     assert keys.api_key == "configured-key-0123456789abcdef" and not keys.generated
 
@@ -83,6 +83,6 @@ async def test_half_written_outputs_are_removed_at_start(tmp_path: Path) -> None
     videos.mkdir(parents=True)
     partial = videos / ".0123.partial.mp4"
     partial.write_bytes(b"half")
-    settings = Settings.model_validate({"data_dir": tmp_path / "engine"})
+    settings = make_settings({"data_dir": tmp_path / "engine"})
     async with LocalEngine.running(settings, in_process=True):
         assert not partial.exists()

@@ -21,13 +21,13 @@ from mcp.types import ImageContent, ResourceLink
 
 from akool_mcp.config import Settings
 from akool_mcp.server import build_server
-from tests.support import data
+from tests.support import data, local_file, make_settings
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 
 def local_settings(tmp_path: Path) -> Settings:
-    return Settings.model_validate(
+    return make_settings(
         {
             "data_dir": tmp_path / "data",
             "output_dir": tmp_path / "Videos",
@@ -82,17 +82,19 @@ async def test_the_tools_make_a_real_4k_talking_video_offline(tmp_path: Path) ->
         shown = await client.call_tool("get_video_status", {"video_id": created["video_id"]})
         listed = data(await client.call_tool("list_videos", {}))
     assert avatars["backend"] == "local" and avatars["total"] >= 4
-    assert all(a["thumbnail_url"] and Path(a["thumbnail_url"]).is_file() for a in avatars["avatars"])
-    assert created["avatar_from"] == 2
+    assert all(local_file(a["thumbnail_url"]).is_file() for a in avatars["avatars"])  # file:// URLs over stdio
+    assert "avatar_from" not in created  # the wire's field stays on the wire
     assert status["status"] == "completed", status
-    facts = probe(Path(status["video_url"]))
+    kept = Path(status["file_path"])
+    assert status["video_url"] == kept.resolve().as_uri()  # the kept file, never the engine's own copy
+    facts = probe(kept)
     assert (facts["width"], facts["height"]) == (3840, 2160)
     assert (facts["codec"], facts["pix_fmt"], facts["audio_codec"]) == ("h264", "yuv420p", "aac")
     assert facts["fps"] == 25
     assert abs(facts["video_seconds"] - facts["audio_seconds"]) <= 0.04 + 0.03  # one frame, plus AAC priming
     # Kept in the output folder without a second copy on the same disk, and shown with a 16:9 poster.
-    kept = Path(status["file_path"])
-    assert kept.parent == tmp_path / "Videos" and kept.stat().st_ino == Path(status["video_url"]).stat().st_ino
+    engine_copy = tmp_path / "data" / "files" / "videos" / f"{created['video_id']}.mp4"
+    assert kept.parent == tmp_path / "Videos" and kept.stat().st_ino == engine_copy.stat().st_ino
     posters = [c for c in shown.content if isinstance(c, ImageContent)]
     assert len(posters) == 1
     jpeg = base64.b64decode(posters[0].data)
@@ -198,7 +200,13 @@ async def test_killing_the_engine_mid_render_loses_nothing(tmp_path: Path) -> No
 
 def test_the_demo_makes_and_saves_a_video(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AKOOL_")}
-    env.update({"AKOOL_DATA_DIR": str(tmp_path / "data"), "AKOOL_RENDER_PRESET": "ultrafast"})
+    env.update(
+        {
+            "AKOOL_DATA_DIR": str(tmp_path / "data"),
+            "AKOOL_OUTPUT_DIR": str(tmp_path / "videos"),
+            "AKOOL_RENDER_PRESET": "ultrafast",
+        }
+    )
     out = tmp_path / "demo.mp4"
     result = subprocess.run(
         [sys.executable, "-m", "akool_mcp", "demo", "--out", str(out), "--text", "Hello, this is the demo."],

@@ -16,12 +16,11 @@ from mcp import Client
 
 from akool_mcp.client import AkoolClient
 from akool_mcp.client.http import OnDemandClient, tls_context
-from akool_mcp.config import Settings
 from akool_mcp.errors import BackendUnavailableError
 from akool_mcp.media.transport import GuardedTransport
 from akool_mcp.server import build_server
 from akool_mcp.server.backend import LOCAL_GRACE, BackgroundBackend
-from tests.support import FakeClock, cloud_settings, text
+from tests.support import FakeClock, cloud_settings, make_settings, text
 
 pytestmark = pytest.mark.anyio
 
@@ -29,7 +28,7 @@ pytestmark = pytest.mark.anyio
 async def test_a_local_engine_that_cannot_start_is_reported_to_the_model(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the data directory should be")
-    settings = Settings.model_validate({"data_dir": blocker / "data", "backend": "local"})
+    settings = make_settings({"data_dir": blocker / "data", "backend": "local"})
     async with Client(build_server(settings)) as client:
         tools = await client.list_tools()
         result = await client.call_tool("list_voices", {})
@@ -97,7 +96,7 @@ async def test_a_backend_never_asked_for_stops_without_opening(tls_loads: list[i
 async def test_the_local_engine_opens_unasked_after_a_grace_to_resume_its_jobs(tmp_path: Path) -> None:
     clock = FakeClock()
     opener = BackgroundBackend()
-    settings = Settings.model_validate({"data_dir": tmp_path / "data", "backend": "local"})
+    settings = make_settings({"data_dir": tmp_path / "data", "backend": "local"})
     with anyio.fail_after(120):
         async with anyio.create_task_group() as tg:
             tg.start_soon(opener.run, settings, None, False, clock)

@@ -13,7 +13,7 @@ from akool_mcp.config import Settings
 from akool_mcp.server import build_server
 from akool_mcp.server.apps import PLAYER_URI
 from tests.fakes.akool import FakeAkool
-from tests.support import FakeClock, cloud_settings
+from tests.support import FakeClock, cloud_settings, make_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -21,9 +21,7 @@ APP_MIME = "text/html;profile=mcp-app"
 
 
 def local(tmp_path: Path, **values: Any) -> Settings:
-    return Settings.model_validate(
-        {"backend": "local", "data_dir": tmp_path / "d", "output_dir": tmp_path / "o", **values}
-    )
+    return make_settings({"backend": "local", "data_dir": tmp_path / "d", "output_dir": tmp_path / "o", **values})
 
 
 async def test_the_status_and_avatar_tools_point_at_the_player_and_the_others_do_not(tmp_path: Path) -> None:
@@ -68,7 +66,7 @@ def test_the_player_html_loads_nothing_from_outside_itself() -> None:
 
 async def test_the_server_advertises_the_apps_extension_and_results_stay_as_they_were() -> None:
     fake = FakeAkool()
-    server = build_server(cloud_settings(), transport=fake.transport(), clock=FakeClock())
+    server = build_server(cloud_settings(), transport=fake.transport(), resolver=fake.resolve, clock=FakeClock())
     async with Client(server) as client:
         capabilities = client.server_capabilities
         listed = await client.call_tool("list_avatars", {})

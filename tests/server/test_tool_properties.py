@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
 
-from akool_mcp.config import Settings
 from akool_mcp.server import build_server
+from tests.support import make_settings
 
 ALL_HEALTH_CHECKS: list[HealthCheck] = [HealthCheck(c) for c in HealthCheck]
 TRACEBACK_WORDS = ("Traceback (most recent call last)", 'File "/')
@@ -45,7 +45,9 @@ VALUES = st.one_of(
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Generator[tuple[BlockingPortal, Client, dict[str, Any]]]:
     data_dir: Path = tmp_path_factory.mktemp("props") / "data"
-    settings_ = Settings.model_validate({"data_dir": data_dir, "backend": "local", "render_preset": "ultrafast"})
+    settings_ = make_settings(
+        {"data_dir": data_dir, "output_dir": data_dir / "videos", "backend": "local", "render_preset": "ultrafast"}
+    )
     with (
         start_blocking_portal() as portal,
         portal.wrap_async_context_manager(Client(build_server(settings_))) as client,

@@ -12,10 +12,9 @@ import pytest
 from mcp import Client
 from mcp.types import ImageContent
 
-from akool_mcp.config import Settings
 from akool_mcp.server import build_server
 from tests.fakes.akool import CDN_ADDRESS, OFFICIAL, FakeAkool, resolve_cdn
-from tests.support import FakeClock, cloud_settings, data, text
+from tests.support import FakeClock, cloud_settings, data, make_settings, text
 
 pytestmark = pytest.mark.anyio
 
@@ -31,9 +30,7 @@ def picture(result_content: list[object]) -> np.ndarray:
 async def test_a_local_preview_shows_the_builtin_avatar_on_the_background_and_creates_no_video(
     tmp_path: Path,
 ) -> None:
-    settings = Settings.model_validate(
-        {"data_dir": tmp_path / "data", "output_dir": tmp_path / "out", "backend": "local"}
-    )
+    settings = make_settings({"data_dir": tmp_path / "data", "output_dir": tmp_path / "out", "backend": "local"})
     async with Client(build_server(settings)) as client:
         avatars = data(await client.call_tool("list_avatars", {"source": "official"}))["avatars"]
         result = await client.call_tool(
@@ -69,7 +66,23 @@ async def test_a_cloud_preview_uses_the_avatars_picture_and_sends_nothing_to_ako
 
 
 async def test_a_preview_names_the_parameter_whose_media_cannot_be_used(tmp_path: Path) -> None:
-    settings = Settings.model_validate({"data_dir": tmp_path / "data", "backend": "local"})
+    settings = make_settings({"data_dir": tmp_path / "data", "backend": "local"})
     async with Client(build_server(settings)) as client:
         result = await client.call_tool("preview_video_layout", {"avatar_url": str(tmp_path / "missing.png")})
     assert result.is_error and "avatar_url" in text(result) and "missing.png" in text(result)
+
+
+async def test_a_smaller_builtin_bust_carries_on_to_the_bottom_of_the_frame_with_no_floating_edge(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings({"data_dir": tmp_path / "data", "output_dir": tmp_path / "out", "backend": "local"})
+    async with Client(build_server(settings)) as client:
+        avatars = data(await client.call_tool("list_avatars", {"source": "official"}))["avatars"]
+        result = await client.call_tool(
+            "preview_video_layout", {"avatar_id": avatars[0]["avatar_id"], "background": "blue", "avatar_scale": 0.8}
+        )
+    frame = picture(list(result.content)).astype(int)
+    blue = np.array((255, 0, 0))
+    below_old_edge = frame[500:, 470:490]  # the bust used to end at about y=486 of 540, over the background
+    assert np.abs(below_old_edge - blue).sum(axis=2).min() > 200  # the body, down to the last row
+    assert np.abs(frame[500:, :40] - blue).sum(axis=2).max() < 40  # and the background beside it

@@ -12,18 +12,17 @@ import pytest
 from mcp import Client
 from mcp.types import BlobResourceContents, TextResourceContents
 
-from akool_mcp.config import Settings
 from akool_mcp.server import build_server
 from tests.fakes.akool import CDN_ADDRESS, MINE, OFFICIAL, FakeAkool, resolve_cdn
 from tests.fakes.media import tiny_mp4
-from tests.support import FakeClock, cloud_settings, data
+from tests.support import FakeClock, cloud_settings, data, local_file, make_settings
 
 pytestmark = pytest.mark.anyio
 
 
 def connect(fake: FakeAkool, tmp_path: Path) -> Client:
     settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
-    return Client(build_server(settings, transport=fake.transport(), clock=FakeClock()))
+    return Client(build_server(settings, transport=fake.transport(), resolver=fake.resolve, clock=FakeClock()))
 
 
 async def make_finished_video(client: Client, words: str) -> str:
@@ -109,11 +108,9 @@ async def test_an_avatars_thumbnail_is_readable_fetched_with_care(tmp_path: Path
 
 
 async def test_a_local_avatars_thumbnail_is_read_from_the_engine(tmp_path: Path) -> None:
-    settings = Settings.model_validate(
-        {"data_dir": tmp_path / "data", "output_dir": tmp_path / "o", "backend": "local"}
-    )
+    settings = make_settings({"data_dir": tmp_path / "data", "output_dir": tmp_path / "o", "backend": "local"})
     async with Client(build_server(settings)) as client:
         avatar = data(await client.call_tool("list_avatars", {"size": 1}))["avatars"][0]
         content = (await client.read_resource(f"akool://avatars/{avatar['avatar_id']}/thumbnail")).contents[0]
     assert isinstance(content, BlobResourceContents)
-    assert base64.b64decode(content.blob) == Path(avatar["thumbnail_url"]).read_bytes()
+    assert base64.b64decode(content.blob) == local_file(avatar["thumbnail_url"]).read_bytes()

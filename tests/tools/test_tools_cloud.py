@@ -23,7 +23,12 @@ INFO = "/api/open/v3/content/video/infobymodelid"
 
 
 def connect(fake: FakeAkool, clock: FakeClock | None = None, **settings: Any) -> Client:
-    server = build_server(cloud_settings(**settings), transport=fake.transport(), clock=clock or FakeClock())
+    server = build_server(
+        cloud_settings(**settings),
+        transport=fake.transport(),
+        resolver=fake.resolve,
+        clock=clock or FakeClock(),
+    )
     return Client(server)
 
 
@@ -40,8 +45,11 @@ async def test_every_tool_declares_an_output_schema_and_annotations() -> None:
         assert tool.annotations is not None, tool.name
     read_only = tools["list_avatars"].annotations
     create = tools["create_talking_video"].annotations
+    keeps = tools["get_video_status"].annotations
     assert read_only is not None and read_only.read_only_hint is True
-    assert create is not None and create.idempotent_hint is False
+    # A hint left out means the spec's default: not read-only, not idempotent, destructive, open world.
+    assert create is not None and not create.idempotent_hint and create.destructive_hint is False
+    assert keeps is not None and not keeps.read_only_hint and keeps.idempotent_hint is True  # it writes the MP4
     for paid in ("create_talking_video", "create_avatar"):
         assert "bill" in (tools[paid].description or "").lower()
 
@@ -78,7 +86,7 @@ async def test_list_avatars_refuses_a_page_size_over_100_naming_the_field() -> N
 @pytest.mark.parametrize("shape", ["object", "array"])
 async def test_get_avatar_by_record_id_reads_both_detail_shapes(shape: str) -> None:
     async with connect(FakeAkool(detail_shape=shape)) as client:
-        result = data(await client.call_tool("get_avatar", {"id": OFFICIAL["_id"]}))
+        result = data(await client.call_tool("get_avatar", {"avatar_id": OFFICIAL["_id"]}))
     assert result["avatar"]["avatar_id"] == OFFICIAL["avatar_id"]
     assert result["ready"] is True
 
@@ -86,14 +94,14 @@ async def test_get_avatar_by_record_id_reads_both_detail_shapes(shape: str) -> N
 async def test_get_avatar_resolves_an_avatar_id_through_the_list() -> None:
     fake = FakeAkool()
     async with connect(fake) as client:
-        result = data(await client.call_tool("get_avatar", {"id": "Me1"}))
+        result = data(await client.call_tool("get_avatar", {"avatar_id": "Me1"}))
     assert result["avatar"]["record_id"] == MINE["_id"]
     assert fake.calls("/api/open/v3/avatar/detail")[0].url.params["id"] == MINE["_id"]
 
 
 async def test_get_avatar_with_an_unknown_id_says_how_to_find_valid_ones() -> None:
     async with connect(FakeAkool()) as client:
-        result = await client.call_tool("get_avatar", {"id": "Nobody"})
+        result = await client.call_tool("get_avatar", {"avatar_id": "Nobody"})
     assert result.is_error and "list_avatars" in text(result)
 
 
@@ -124,7 +132,7 @@ async def test_create_avatar_returns_the_queued_record_and_the_next_step() -> No
 async def test_create_avatar_with_a_taken_avatar_id_says_to_choose_another() -> None:
     async with connect(FakeAkool()) as client:
         result = await client.call_tool("create_avatar", {"video_url": "https://x.example/a.mp4", "avatar_id": "Me1"})
-    assert result.is_error and "1222" in text(result) and "choose another" in text(result)
+    assert result.is_error and "'Me1' is already one of your avatars; choose another avatar_id" in text(result)
 
 
 async def test_create_video_with_an_official_avatar_sends_avatar_from_2() -> None:
@@ -278,7 +286,7 @@ async def test_get_video_status_refuses_a_wait_over_50_seconds() -> None:
 @pytest.mark.parametrize(
     ("code", "advice"),
     [
-        (1003, "Fix `avatar_from`"),
+        (1003, "Fix `avatar_id`"),  # the API's avatar_from is the tool's avatar_id
         (1005, "wait a minute"),
         (1006, "credit is spent"),
         (1008, "list_avatars"),

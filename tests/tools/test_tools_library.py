@@ -24,7 +24,7 @@ CREATE = "/api/open/v3/talkingavatar/create"
 
 def connect(fake: FakeAkool, tmp_path: Path, clock: FakeClock | None = None) -> Client:
     settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
-    return Client(build_server(settings, transport=fake.transport(), clock=clock or FakeClock()))
+    return Client(build_server(settings, transport=fake.transport(), resolver=fake.resolve, clock=clock or FakeClock()))
 
 
 async def make_video(client: Client, words: str = "Hello from the fake cloud, welcome to the show") -> str:
@@ -92,7 +92,7 @@ async def test_an_expired_link_is_reported_and_the_status_still_answers(tmp_path
     fake = FakeAkool(cdn_expired=True)
     async with connect(fake, tmp_path) as client:
         status = data(await finish(client, await make_video(client)))
-    assert status["status"] == "completed" and status["file_path"] is None
+    assert status["status"] == "completed" and "file_path" not in status
     assert "403" in status["next_step"] and "expire" in status["next_step"]
 
 

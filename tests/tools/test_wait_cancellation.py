@@ -41,7 +41,7 @@ class BlockingClock:
 async def test_cancelling_the_call_stops_the_wait_on_the_server() -> None:
     fake = FakeAkool(video_polls_until_done=1000)
     blocking = BlockingClock()
-    server = build_server(cloud_settings(), transport=fake.transport(), clock=blocking)
+    server = build_server(cloud_settings(), transport=fake.transport(), resolver=fake.resolve, clock=blocking)
     async with Client(server) as client:
         created = data(
             await client.call_tool("create_talking_video", {"avatar_id": "Me1", "audio_url": "https://a.example/s.mp3"})

@@ -17,6 +17,7 @@ from akool_mcp.client import parse
 from akool_mcp.client.auth import Credentials
 from akool_mcp.client.retry import backoff_delay, parse_retry_after, should_retry_status
 from akool_mcp.errors import (
+    AKOOL,
     AKOOL_CODES,
     AkoolAPIError,
     AkoolConnectionError,
@@ -55,9 +56,11 @@ class AkoolClient:
         max_retries: int = 2,
         sleep: Sleep = anyio.sleep,
         jitter: Callable[[], float] = random.random,
+        service: str = AKOOL,
     ) -> None:
         self._http = http
         self._credentials = credentials
+        self.service = service  # who answers, as messages name it: Akool, or the local engine
         self._max_retries = max_retries
         self._sleep = sleep
         self._jitter = jitter
@@ -84,6 +87,10 @@ class AkoolClient:
     async def create_avatar(self, request: AvatarCreateRequest) -> Avatar:
         body = request.model_dump(mode="json", exclude_none=True)
         return parse.avatar(await self._create(f"{V3}/avatar/create", body))
+
+    async def delete_avatar(self, record_id: str) -> None:
+        """The local engine's extension (Akool's v3 API has no delete); not re-sent on a lost answer."""
+        await self._call("POST", f"{V3}/avatar/delete", json={"id": record_id}, idempotent=False)
 
     async def create_talking_video(self, request: TalkingVideoRequest) -> Video:
         body = request.model_dump(mode="json", exclude_none=True)
@@ -133,7 +140,7 @@ class AkoolClient:
                     continue
                 raise AkoolConnectionError(self._connection_message(exc, idempotent)) from exc
             try:
-                return self._unwrap(response)
+                return self._unwrap(response, self.service)
             except AuthenticationError as exc:
                 # A token refused with 1101 is refreshed once; the request was refused, so re-sending is safe.
                 if exc.code == 1101 and not refreshed and self._credentials.invalidate():
@@ -171,7 +178,7 @@ class AkoolClient:
         )
 
     @staticmethod
-    def _unwrap(response: httpx2.Response) -> Any:
+    def _unwrap(response: httpx2.Response, service: str = AKOOL) -> Any:
         try:
             raw: Any = response.json()
         except ValueError:
@@ -183,7 +190,7 @@ class AkoolClient:
             and envelope.code != 1000
             and (response.status_code < 400 or envelope.code in AKOOL_CODES)
         ):
-            raise error_for_code(envelope.code, envelope.msg, http_status=response.status_code)
+            raise error_for_code(envelope.code, envelope.msg, http_status=response.status_code, service=service)
         if response.status_code >= 400 or envelope is None:
             excerpt = "" if envelope is not None else response.text[:200]
             if response.status_code < 400:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,8 +17,10 @@ from akool_mcp.models import (
     ContractViolation,
     Element,
     TalkingVideoRequest,
+    is_hex_colour,
     validate_talking_video,
 )
+from akool_mcp.models.contract import shown
 
 DEFAULT_BACKGROUND = "#EEF1F6"
 
@@ -38,6 +41,28 @@ COLOUR_NAMES = {
     "teal": "#008080",
     "transparent": "#00000000",
 }
+
+
+def background_colour(value: str) -> str | None:
+    """The hex colour a background names (#RRGGBB[AA] or a colour name), None when it is a picture's link or
+    file; anything else is refused with what a background may be."""
+    bg = value.strip()
+    named = COLOUR_NAMES.get(bg.lower())
+    if named is not None:
+        return named
+    if re.fullmatch(r"[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?", bg):
+        return f"#{bg}"  # a hex colour without its '#'
+    if bg.startswith("#"):
+        if is_hex_colour(bg):
+            return bg
+        raise InputError("background", f"{shown(bg)} is not a hex colour: write #RRGGBB or #RRGGBBAA, e.g. #1E90FF.")
+    if "://" in bg or bg.startswith(("/", "~")) or PurePosixPath(bg).suffix:
+        return None
+    raise InputError(
+        "background",
+        f"{shown(bg)} is not a colour or a picture: give a hex colour such as #1E90FF, a colour name "
+        f"({', '.join(sorted(set(COLOUR_NAMES) - {'grey'}))}), or an image link (.png .jpg .jpeg .webp).",
+    )
 
 
 @dataclass(frozen=True)
@@ -129,8 +154,7 @@ def _elements_from_spec(spec: VideoSpec) -> list[Element]:
     p = spec.placement
     elements: list[Element] = []
     if spec.background:
-        bg = spec.background.strip()
-        bg = COLOUR_NAMES.get(bg.lower(), bg)
+        bg = background_colour(spec.background) or spec.background.strip()
         elements.append(
             Element(
                 type="image",

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
 from akool_mcp.client import AkoolClient
+from akool_mcp.clock import Clock
+from akool_mcp.domain.follow import POLL_FACTOR, POLL_FIRST, POLL_MAX
 from akool_mcp.errors import InputError, NotFoundError
 from akool_mcp.models import Avatar, AvatarSource, Status, status_label
 
@@ -30,10 +33,10 @@ async def find_by_avatar_id(client: AkoolClient, avatar_id: str) -> Avatar | Non
 
 
 async def resolve_avatar(client: AkoolClient, id_or_avatar_id: str) -> Avatar:
-    """The avatar's current detail, given its record `_id` or its `avatar_id`."""
+    """The avatar's current detail, given its `avatar_id` or its record `_id`."""
     key = id_or_avatar_id.strip()
     if not key:
-        raise InputError("id", "is empty: give the avatar's record id or its avatar_id from list_avatars.")
+        raise InputError("avatar_id", "is empty: give the avatar's avatar_id (or record_id) from list_avatars.")
     if is_record_id(key):
         try:
             return await client.get_avatar(key)
@@ -41,7 +44,7 @@ async def resolve_avatar(client: AkoolClient, id_or_avatar_id: str) -> Avatar:
             pass  # an avatar_id may look like a record id; try the list before giving up
     found = await find_by_avatar_id(client, key)
     if found is None:
-        raise InputError("id", f"no avatar has the id or avatar_id {key!r}; call list_avatars to see valid ones.")
+        raise InputError("avatar_id", f"no avatar has the avatar_id or record_id {key!r}; list_avatars shows them.")
     return await client.get_avatar(found.id) if found.id else found
 
 
@@ -58,3 +61,28 @@ async def ready_avatar(client: AkoolClient, avatar_id: str) -> Avatar:
 
 def avatar_source(avatar: Avatar) -> int:
     return avatar.from_ or AvatarSource.OFFICIAL
+
+
+async def wait_for_avatar(
+    client: AkoolClient,
+    record_id: str,
+    *,
+    wait_seconds: float,
+    clock: Clock,
+    on_poll: Callable[[Avatar, float], Awaitable[None]] | None = None,
+    max_interval: float = POLL_MAX,
+) -> Avatar:
+    """Follow an upload until it is ready or failed, or until `wait_seconds` pass (as `wait_for_video` does)."""
+    start = clock.monotonic()
+    interval = min(POLL_FIRST, max_interval)
+    avatar = await client.get_avatar(record_id)
+    while True:
+        waited = clock.monotonic() - start
+        if on_poll is not None:
+            await on_poll(avatar, waited)
+        remaining = start + wait_seconds - clock.monotonic()
+        if avatar.status in (None, Status.COMPLETED, Status.FAILED) or remaining <= 0:
+            return avatar
+        await clock.sleep(min(interval, remaining))
+        interval = min(interval * POLL_FACTOR, max_interval)
+        avatar = await client.get_avatar(record_id)

@@ -65,6 +65,17 @@ _API_WORDS = {
     "/api/open/v4/voice/list": "list_voices",
     "see avatar/list": "call list_avatars",
 }
+# The API's field names, as every tool calls them (the wire's names never reach the model).
+_WIRE_NAMES = {"video_model_id": "video_id", "webhookUrl": "webhook_url", "input_text": "text",
+               "avatar_from": "avatar_id", "thumbnailUrl": "thumbnail_url"}  # fmt: skip
+_WIRE_NAME = re.compile(r"(?<![\w.])(" + "|".join(_WIRE_NAMES) + r")(?!\w)")
+
+
+def tool_words(message: str) -> str:
+    """A message from either backend with the API's field and endpoint names replaced by the tools' own."""
+    for api, tool in _API_WORDS.items():
+        message = message.replace(api, tool)
+    return _WIRE_NAME.sub(lambda m: _WIRE_NAMES[m[1]], message)
 
 
 def in_tool_words(exc: AkoolAPIError, spec: VideoSpec) -> AkoolAPIError:

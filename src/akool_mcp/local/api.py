@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import errno
 import json
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import anyio
 import anyio.to_thread
 from pydantic import ValidationError
 from starlette.applications import Starlette
@@ -27,14 +29,22 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from akool_mcp.local.catalogue import Catalogue
-from akool_mcp.local.engine_errors import FAILED, INVALID, NO_RECORD, TOO_FREQUENT, BodyTooLarge, EngineError
+from akool_mcp.local.engine_errors import (
+    DENIED,
+    FAILED,
+    INVALID,
+    NO_RECORD,
+    TOO_FREQUENT,
+    BodyTooLarge,
+    EngineError,
+)
 from akool_mcp.local.filelinks import FileLinks
 from akool_mcp.local.health import Health
 from akool_mcp.local.keys import LocalKeys, RateLimiter, TokenIssuer, same_secret
 from akool_mcp.local.openapi import openapi_document
 from akool_mcp.local.store import AvatarRow, Store, VideoRow
 from akool_mcp.log import get_logger
-from akool_mcp.models import AvatarCreateRequest, Status, TalkingVideoRequest
+from akool_mcp.models import AvatarCreateRequest, AvatarSource, Status, TalkingVideoRequest
 
 if TYPE_CHECKING:
     from akool_mcp.local.intake import Intake
@@ -197,6 +207,7 @@ class LocalApi:
             Route(f"{V3}/avatar/list", self.guard(self.avatar_list), methods=["GET"]),
             Route(f"{V3}/avatar/detail", self.guard(self.avatar_detail), methods=["GET"]),
             Route(f"{V3}/avatar/create", self.guard(self.avatar_create), methods=["POST"]),
+            Route(f"{V3}/avatar/delete", self.guard(self.avatar_delete), methods=["POST"]),
             Route(f"{V3}/talkingavatar/create", self.guard(self.video_create), methods=["POST"]),
             Route(f"{V3}/content/video/infobymodelid", self.guard(self.video_info), methods=["GET"]),
             Route(f"{V3}/faceswap/quota/info", self.guard(self.quota), methods=["GET"]),
@@ -270,6 +281,27 @@ class LocalApi:
             raise EngineError(INVALID, _first_validation_error(exc)) from None
         row = await self._intake.accept_avatar(req, caller_of(request))
         return envelope(self.avatar_json(row))
+
+    async def avatar_delete(self, request: Request) -> Response:
+        """Remove one of the user's own avatars (not Akool's v3 API, which has no delete: an engine extension)."""
+        body = await _json_body(request)
+        record_id = str(body.get("id") or body.get("_id") or "").strip()
+        if not record_id:
+            raise EngineError(INVALID, "id is required: the avatar record _id from avatar/list")
+        row = self._store.get_avatar(record_id)
+        if row is None:
+            raise EngineError(NO_RECORD, f"no avatar record {record_id[:40]!r}", field="id")
+        if row.source != AvatarSource.USER:
+            raise EngineError(
+                DENIED, f"{row.avatar_id!r} is a built-in avatar; only your own can be deleted", field="id"
+            )
+        if row.status in (Status.QUEUEING, Status.PROCESSING):
+            raise EngineError(INVALID, f"{row.avatar_id!r} is still being prepared; delete it once done", field="id")
+        self._store.delete_avatar(record_id)
+        folder = self._links.root / "avatars" / record_id
+        await anyio.to_thread.run_sync(lambda: shutil.rmtree(folder, ignore_errors=True))
+        log.info("avatar.deleted", avatar=record_id)
+        return envelope({"_id": record_id, "avatar_id": row.avatar_id, "deleted": True})
 
     def avatar_json(self, row: AvatarRow) -> dict[str, Any]:
         item: dict[str, Any] = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 INVALID = 1003  # a parameter is invalid (Akool's code)
 TOO_FREQUENT = 1005  # operation too frequent / rate limited
 NOT_FOUND = 1008  # the referenced object does not exist
+DENIED = 1009  # permission denied (a built-in avatar cannot be deleted)
 NO_RECORD = 1014  # no record with this id
 FAILED = 1109  # the work failed on the engine's side
 EXISTS = 1222  # an avatar with this avatar_id exists already

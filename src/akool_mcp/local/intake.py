@@ -233,8 +233,14 @@ class Intake:
         try:
             self._admitted(lambda: self._store.insert_avatar(row, self._room))
         except DuplicateError:
-            raise EngineError(
-                EXISTS, f"{req.avatar_id!r} already exists; choose another avatar_id", field="avatar_id"
-            ) from None
+            # An upload that failed leaves nothing usable behind: its avatar_id may be used again.
+            taken = self._store.get_avatar_by_avatar_id(req.avatar_id)
+            if taken is None or taken.source != AvatarSource.USER or taken.status != Status.FAILED:
+                raise EngineError(
+                    EXISTS, f"{req.avatar_id!r} already exists; choose another avatar_id", field="avatar_id"
+                ) from None
+            self._store.delete_avatar(taken.id)
+            log.info("avatar.replaced_failed", avatar=taken.id)
+            self._admitted(lambda: self._store.insert_avatar(row, self._room))
         self._queue.submit("avatar", row.id)
         return row

@@ -189,6 +189,24 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": _envelope({"$ref": "#/components/schemas/Avatar"}), "413": _TOO_LARGE},
                 }
             },
+            "/api/open/v3/avatar/delete": {
+                "post": {
+                    "summary": "Delete one of your own avatars (an engine extension; Akool's v3 API has no delete)",
+                    "security": security,
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"id": {"type": "string", "description": "the avatar record _id"}},
+                                    "required": ["id"],
+                                }
+                            }
+                        }
+                    },
+                    "responses": {"200": _envelope(), "413": _TOO_LARGE},
+                }
+            },
             "/api/open/v3/talkingavatar/create": {
                 "post": {
                     "summary": "Create a 3840x2160 talking-avatar video",

@@ -301,6 +301,12 @@ class Store:
             ).fetchall()
         return int(count), [AvatarRow(**dict(r)) for r in rows]
 
+    def delete_avatar(self, record_id: str) -> bool:
+        """Remove one of the user's own avatars (never a built-in one); False when there was none."""
+        with self._connect() as db:
+            gone = db.execute("DELETE FROM avatars WHERE id=? AND source=3", (record_id,)).rowcount
+        return gone > 0
+
     def unfinished_avatars(self) -> list[AvatarRow]:
         with self._connect() as db:
             rows = db.execute(

@@ -18,8 +18,8 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Literal, NoReturn
+from pathlib import Path
+from typing import NoReturn
 
 import anyio
 import anyio.to_thread
@@ -27,6 +27,16 @@ import httpx2
 
 from akool_mcp import user_agent
 from akool_mcp.media.imagesize import ImageSizeError, check_image_pixels
+from akool_mcp.media.kinds import CONTENT_TYPES as _CONTENT_TYPES
+from akool_mcp.media.kinds import GENERIC_TYPES as _GENERIC_TYPES
+from akool_mcp.media.kinds import KIND_CATEGORIES as _KIND_CATEGORIES
+from akool_mcp.media.kinds import Category as _Category
+from akool_mcp.media.kinds import MediaKind
+from akool_mcp.media.kinds import allowed_exts as _allowed_exts
+from akool_mcp.media.kinds import ext_category as _ext_category
+from akool_mcp.media.kinds import ext_hint as _ext_hint
+from akool_mcp.media.kinds import path_extension as _path_extension
+from akool_mcp.media.sniff import HEAD_BYTES, describe, sniff
 from akool_mcp.media.transport import Resolver, TargetRefused, UrlError, is_blocked_address, parse_http_url
 
 __all__ = [
@@ -38,7 +48,10 @@ __all__ = [
     "check_url_syntax",
     "fetch_media",
     "is_blocked_address",
+    "probe_media",
 ]
+
+PROBE_SECONDS = 15.0  # a check at the call: long enough for a slow host to answer its first bytes
 
 
 class FetchError(Exception):
@@ -47,11 +60,6 @@ class FetchError(Exception):
     Messages only ever contain the URL without userinfo, query string or
     fragment, because signed URLs carry their credentials there.
     """
-
-
-MediaKind = Literal["image", "video", "audio", "avatar"]
-
-_Category = Literal["image", "video", "audio"]
 
 
 @dataclass(frozen=True)
@@ -82,77 +90,7 @@ class FetchedFile:
     source: str
 
 
-_KIND_CATEGORIES: dict[MediaKind, tuple[_Category, ...]] = {
-    "image": ("image",),
-    "video": ("video",),
-    "audio": ("audio",),
-    "avatar": ("image", "video"),
-}
-
-# Extension -> canonical media type, per category.
-_EXTENSIONS: dict[_Category, dict[str, str]] = {
-    "image": {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"},
-    "video": {".mp4": "video/mp4", ".mov": "video/quicktime", ".avi": "video/x-msvideo"},
-    "audio": {
-        ".mp3": "audio/mpeg",
-        ".wav": "audio/wav",
-        ".m4a": "audio/mp4",
-        ".aac": "audio/aac",
-        ".ogg": "audio/ogg",
-        ".oga": "audio/ogg",
-        ".opus": "audio/opus",
-        ".flac": "audio/flac",
-        ".webm": "audio/webm",
-    },
-}
-
-# Media type -> extension to save under, used when the URL has no extension.
-_CONTENT_TYPES: dict[_Category, dict[str, str]] = {
-    "image": {
-        "image/png": ".png",
-        "image/x-png": ".png",
-        "image/jpeg": ".jpg",
-        "image/jpg": ".jpg",
-        "image/pjpeg": ".jpg",
-        "image/webp": ".webp",
-    },
-    "video": {
-        "video/mp4": ".mp4",
-        "video/quicktime": ".mov",
-        "video/x-msvideo": ".avi",
-        "video/avi": ".avi",
-        "video/msvideo": ".avi",
-    },
-    "audio": {
-        "audio/mpeg": ".mp3",
-        "audio/mp3": ".mp3",
-        "audio/mpeg3": ".mp3",
-        "audio/x-mpeg": ".mp3",
-        "audio/wav": ".wav",
-        "audio/x-wav": ".wav",
-        "audio/wave": ".wav",
-        "audio/vnd.wave": ".wav",
-        "audio/mp4": ".m4a",
-        "audio/x-m4a": ".m4a",
-        "audio/m4a": ".m4a",
-        "audio/aac": ".aac",
-        "audio/x-aac": ".aac",
-        "audio/aacp": ".aac",
-        "audio/ogg": ".ogg",
-        "audio/opus": ".opus",
-        "audio/flac": ".flac",
-        "audio/x-flac": ".flac",
-        "audio/webm": ".webm",
-        # Servers label audio-only WebM/Ogg by container, not by content.
-        "video/webm": ".webm",
-        "video/ogg": ".ogg",
-        "application/ogg": ".ogg",
-    },
-}
-
-_GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream", ""})
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
-_EXT_RE = re.compile(r"^\.[a-z0-9]{1,5}$")
 _WRITE_CHUNK = 1024 * 1024
 _USER_AGENT = user_agent("local engine; media fetch")
 
@@ -176,31 +114,6 @@ def _redact(url: httpx2.URL | str) -> str:
         if "@" in text:
             text = "<unparseable URL>"
     return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _allowed_exts(kind: MediaKind) -> dict[str, str]:
-    merged: dict[str, str] = {}
-    for category in _KIND_CATEGORIES[kind]:
-        merged.update(_EXTENSIONS[category])
-    return merged
-
-
-def _ext_category(ext: str) -> _Category:
-    for category, exts in _EXTENSIONS.items():
-        if ext in exts:
-            return category
-    raise AssertionError(ext)  # pragma: no cover - callers pass validated extensions
-
-
-def _ext_hint(kind: MediaKind) -> str:
-    return ", ".join(_allowed_exts(kind))
-
-
-def _path_extension(path: str) -> str | None:
-    """Lower-cased extension of the last path segment, or None if it has none."""
-    name = PurePosixPath(path).name if not path.endswith("/") else ""
-    suffix = PurePosixPath(name).suffix.lower()
-    return suffix if suffix and _EXT_RE.match(suffix) else None
 
 
 def _check_extension(ext: str | None, kind: MediaKind, shown: str) -> None:
@@ -291,6 +204,82 @@ async def fetch_media(
         ) from None
 
 
+async def probe_media(url: str, kind: MediaKind, *, policy: FetchPolicy, client: httpx2.AsyncClient) -> str:
+    """Check now what fetching `url` later would find wrong, reading only its first bytes: a local file
+    exists and is a picture, video or sound by its header; a link is public, answers, and serves such a file
+    as the engine would accept it. Returns the media category; FetchError says what is wrong."""
+    target = _check_syntax(url, kind, allow_local_paths=policy.allow_local_paths)
+    if isinstance(target, Path):
+        return await anyio.to_thread.run_sync(_probe_local, target, kind, policy)
+    shown = _redact(target)
+    try:
+        with anyio.fail_after(min(policy.timeout, PROBE_SECONDS)):
+            return await _probe_remote(target, kind, client)
+    except TimeoutError:
+        raise FetchError(f"{shown} did not answer within {PROBE_SECONDS:g} s; check that the server is up.") from None
+
+
+def _probe_local(path: Path, kind: MediaKind, policy: FetchPolicy) -> str:
+    """What the file is, by its first bytes (a text file named .png is still text), then what the engine
+    checks when it uses it (extension, size, picture size)."""
+    if not path.exists():
+        _fail(f"there is no file at {path}; check the path (the full path on this computer).")
+    if not path.is_file():
+        _fail(f"{path} is a folder or a device, not a file.")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    except OSError as exc:
+        _fail(f"local file {path} cannot be read ({exc.strerror or type(exc).__name__}).")
+    found = sniff(head)
+    if found is None or found not in _KIND_CATEGORIES[kind]:
+        what = describe(head) if found is None else f"a {_WORDS[found]}"
+        wanted = " or ".join(_WORDS[c] for c in _KIND_CATEGORIES[kind])
+        _fail(f"local file {path} is {what}, not a {wanted}; give a {_ext_hint(kind)} file.")
+    _use_local_file(path, kind, policy)
+    return found
+
+
+async def _probe_remote(url: httpx2.URL, kind: MediaKind, client: httpx2.AsyncClient) -> str:
+    current = url
+    for _ in range(FetchPolicy().max_redirects + 1):
+        response = await _open(current, kind, client, first_bytes=True)
+        try:
+            location = response.headers.get("location")
+            if response.status_code in _REDIRECT_CODES and location:
+                try:
+                    current = _parse_http_url(str(current.join(location)))
+                except httpx2.InvalidURL:
+                    _fail(f"{_redact(current)} redirected to an invalid URL.")
+                continue
+            shown = _redact(url)
+            _check_status(response, shown)
+            ext, _ = _output_ext(kind, _media_type(response), _path_extension(url.path), None, shown)
+            head = b""
+            try:
+                async for chunk in response.aiter_bytes():
+                    head += chunk
+                    if len(head) >= HEAD_BYTES:
+                        break
+            except httpx2.HTTPError as exc:
+                _fail(f"the answer from {shown} broke off ({type(exc).__name__}); try again.")
+            return _judge(head, _ext_category(ext), kind, shown)
+        finally:
+            await response.aclose()
+    _fail(f"{_redact(url)} redirected too many times; pass the final URL of the file directly.")
+
+
+def _judge(head: bytes, claimed: _Category, kind: MediaKind, shown: str) -> str:
+    found = sniff(head)
+    if found is None or found != claimed:
+        what = describe(head) if found is None else f"a {_WORDS[found]}"
+        _fail(f"{shown} serves {what}, not a {_WORDS[claimed]}; give a link to a {_ext_hint(kind)} file itself.")
+    return found
+
+
+_WORDS: dict[_Category, str] = {"image": "picture", "video": "video", "audio": "sound file"}
+
+
 # --------------------------------------------------------------------------- local files
 
 
@@ -377,7 +366,9 @@ async def _fetch_remote(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _open(url: httpx2.URL, kind: MediaKind, client: httpx2.AsyncClient) -> httpx2.Response:
+async def _open(
+    url: httpx2.URL, kind: MediaKind, client: httpx2.AsyncClient, *, first_bytes: bool = False
+) -> httpx2.Response:
     """Send the GET through the client's guarded transport (see `net`): it resolves, checks and pins."""
     shown = _redact(url)
     headers = {
@@ -385,6 +376,8 @@ async def _open(url: httpx2.URL, kind: MediaKind, client: httpx2.AsyncClient) ->
         "Accept": ", ".join(f"{c}/*" for c in _KIND_CATEGORIES[kind]) + ", */*;q=0.1",
         "Accept-Encoding": "identity",
     }
+    if first_bytes:
+        headers["Range"] = f"bytes=0-{HEAD_BYTES - 1}"
     auth = httpx2.BasicAuth(url.username, url.password) if url.userinfo else None
     # Built directly rather than via client.build_request so the client's default headers and
     # cookies (possibly API credentials) are never sent to an arbitrary host.
@@ -445,16 +438,7 @@ def _output_ext(
     _fail(f"{shown} returned '{ctype}', which is not a supported {kind} type; use a {_ext_hint(kind)} file.")
 
 
-async def _save(
-    response: httpx2.Response,
-    final_url: httpx2.URL,
-    original_url: httpx2.URL,
-    original_ext: str | None,
-    kind: MediaKind,
-    dest_dir: Path,
-    policy: FetchPolicy,
-) -> FetchedFile:
-    shown = _redact(original_url)
+def _check_status(response: httpx2.Response, shown: str) -> None:
     status = response.status_code
     if status >= 400:
         hint = {
@@ -467,6 +451,19 @@ async def _save(
         _fail(f"{shown} answered HTTP {status}{reason}; {hint}.")
     if not 200 <= status < 300 or status in (204, 205):
         _fail(f"{shown} answered HTTP {status} without a file; pass a direct link to the file.")
+
+
+async def _save(
+    response: httpx2.Response,
+    final_url: httpx2.URL,
+    original_url: httpx2.URL,
+    original_ext: str | None,
+    kind: MediaKind,
+    dest_dir: Path,
+    policy: FetchPolicy,
+) -> FetchedFile:
+    shown = _redact(original_url)
+    _check_status(response, shown)
 
     ext, ctype = _output_ext(kind, _media_type(response), original_ext, _path_extension(final_url.path), shown)
 

@@ -15,14 +15,15 @@ from akool_mcp.client import AkoolClient
 from akool_mcp.client.http import OnDemandClient
 from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.config import Settings
-from akool_mcp.domain.links import Links
+from akool_mcp.domain.ledger import Ledger
+from akool_mcp.domain.links import Links, LinkSigner, load_link_secret
 from akool_mcp.domain.registry import VideoRegistry
 from akool_mcp.server.apps import PLAYER_TOOLS, PLAYER_URI, player_extension
 from akool_mcp.server.backend import USER_AGENT, BackgroundBackend, SharedBackend
 from akool_mcp.server.media_routes import register_media
 from akool_mcp.server.surface import AkoolServer
 from akool_mcp.tools import avatars, library, preview, resources, videos
-from akool_mcp.tools.params import url_descriptions
+from akool_mcp.tools.params import PAID_ONLY, url_descriptions
 from akool_mcp.tools.state import AppState, open_library
 
 if TYPE_CHECKING:
@@ -59,6 +60,12 @@ def instructions_for(backend: str) -> str:
     )
 
 
+def link_signer(settings: Settings) -> LinkSigner:
+    """Signs media links: from AKOOL_LINK_SECRET, or a secret generated once and kept in the data directory."""
+    configured = settings.link_secret.get_secret_value() if settings.link_secret else None
+    return LinkSigner.from_secret(load_link_secret(settings.data_dir, configured), settings.link_ttl_hours * 3600)
+
+
 def build_server(
     settings: Settings,
     *,
@@ -83,13 +90,16 @@ def build_server(
         poster_dir=settings.data_dir / "posters",
         files_root=settings.data_dir / "files" if backend == "local" else None,
         base_url=media_base,
+        signer=link_signer(settings) if media_base is not None else None,
     )
     registry = VideoRegistry(settings.data_dir / "library.sqlite3")
+    ledger = Ledger(settings.data_dir / "paid-requests.sqlite3", now=lambda: time.now_ms() / 1000)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncGenerator[AppState]:
         async with AsyncExitStack() as stack:
             stack.callback(registry.close)  # reopened on next use (SSE runs a lifespan per connection)
+            stack.callback(ledger.close)
             # Downloads of finished videos from the links Akool returns: a client of its own, never carrying
             # the API key, made on first use (start-up should not pay for loading TLS certificates).
             media_http = OnDemandClient(
@@ -135,6 +145,8 @@ def build_server(
                     links=links,
                     preview_http=preview_http,
                     allow_private_urls=settings.allow_private_urls,
+                    ledger=ledger,
+                    confirm_spend=settings.confirm_spend,
                 )
                 return
             opener = BackgroundBackend()
@@ -150,6 +162,8 @@ def build_server(
                         links=links,
                         preview_http=preview_http,
                         allow_private_urls=settings.allow_private_urls,
+                        ledger=ledger,
+                        confirm_spend=settings.confirm_spend,
                     )
                 finally:
                     opener.stop()
@@ -171,5 +185,7 @@ def build_server(
     if media_base is not None:
         register_media(server, links)
     server.describe_parameters(url_descriptions(backend == "local" and transport is None and local_paths))
+    if backend == "local":  # nothing is billed there: no request_id, no duplicates to allow
+        server.omit_parameters({"create_talking_video": PAID_ONLY, "create_avatar": PAID_ONLY})
     server.bind_ui(PLAYER_TOOLS, PLAYER_URI)
     return server

@@ -16,7 +16,7 @@ from akool_mcp.client import AkoolClient, ApiKey, ClientCredentials, Credentials
 from akool_mcp.client.http import tls_context
 from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.config import Settings
-from akool_mcp.errors import BackendUnavailableError
+from akool_mcp.errors import LOCAL_ENGINE, BackendUnavailableError
 from akool_mcp.log import get_logger
 
 log = get_logger(__name__)
@@ -78,7 +78,10 @@ async def open_backend(
         asgi = httpx2.ASGITransport(app=engine.app)
         async with http_client(LOCAL_BASE_URL, settings, asgi) as http:
             log.info("backend.ready", backend="local", data_dir=str(settings.data_dir))
-            yield AkoolClient(http, NoCredentials(), max_retries=settings.max_retries, sleep=sleep), "local"
+            client = AkoolClient(
+                http, NoCredentials(), max_retries=settings.max_retries, sleep=sleep, service=LOCAL_ENGINE
+            )
+            yield client, "local"
 
 
 class SharedBackend:

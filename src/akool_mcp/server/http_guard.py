@@ -1,19 +1,22 @@
-"""The HTTP transports (streamable HTTP and SSE): bearer token, Host/Origin checks, safe binding."""
+"""The HTTP transports (streamable HTTP and SSE): bearer token, Host/Origin checks, CORS, safe binding."""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 from typing import Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from akool_mcp.config import ConfigError, Settings
+from akool_mcp.domain.links import MEDIA_PREFIX
 from akool_mcp.tools.state import AppState
 
 Transport = Literal["streamable-http", "sse"]
@@ -51,15 +54,43 @@ def security_settings(host: str, port: int, settings: Settings) -> TransportSecu
     )
 
 
+# What a browser-based client sends and must read on the MCP endpoint (streamable HTTP and SSE).
+CORS_REQUEST_HEADERS = ["authorization", "content-type", "accept", "mcp-session-id", "mcp-protocol-version",
+                        "last-event-id"]  # fmt: skip
+CORS_EXPOSED_HEADERS = ["mcp-session-id", "mcp-protocol-version", "www-authenticate"]
+
+
+def cors(app: ASGIApp, origins: list[str]) -> ASGIApp:
+    """CORS for the configured origins only (AKOOL_ALLOWED_ORIGINS; `:*` stands for any port), none for others.
+
+    Outermost, so a preflight is answered before the bearer token is asked for (a browser never sends it on
+    a preflight); a preflight from any other origin is refused and other answers carry no CORS headers.
+    """
+    if not origins:
+        return app
+    exact = [o.rstrip("/") for o in origins if "*" not in o]
+    patterns = [re.escape(o.rstrip("/")).replace(r"\*", "[0-9]+") for o in origins if "*" in o]
+    return CORSMiddleware(
+        app,
+        allow_origins=exact,
+        allow_origin_regex="|".join(f"(?:{p})" for p in patterns) or None,
+        allow_methods=["GET", "POST", "DELETE", "HEAD", "OPTIONS"],
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_EXPOSED_HEADERS,
+        max_age=600,
+    )
+
+
 class BearerTokenMiddleware:
-    """Require `Authorization: Bearer <AKOOL_MCP_TOKEN>` on every HTTP request."""
+    """Require `Authorization: Bearer <AKOOL_MCP_TOKEN>` on every HTTP request but the signed media links."""
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
         self._token = token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith(MEDIA_PREFIX + "/"):
+            # Media links carry their own signature and expiry (a <video> element cannot send a header).
             await self.app(scope, receive, send)
             return
         header = dict(scope.get("headers") or []).get(b"authorization", b"")
@@ -94,4 +125,4 @@ def http_app(
         app = Starlette(routes=[Mount("/", app=inner)], lifespan=sse_lifespan)  # type: ignore[arg-type]
     if settings.mcp_token is not None:
         app = BearerTokenMiddleware(app, settings.mcp_token.get_secret_value())
-    return app
+    return cors(app, settings.allowed_origins)

@@ -1,20 +1,22 @@
 """Serving the files the model is linked to, under the HTTP transports: kept videos, posters, engine files.
 
-The route sits on the MCP app itself, so the bearer token that guards `/mcp` guards it too. Byte ranges
+Every link is signed and expires (see domain/links.py): the signature is what lets a browser, a `<video>`
+element or a person's click open it with no header, so the bearer token that guards `/mcp` is not asked for
+here. A link that is unsigned, changed or expired gets 403 with a sentence saying what to do. Byte ranges
 come from Starlette's FileResponse (players seek with them). Only regular, non-hidden files inside the
-three roots are served; anything else is a 404 that says nothing about the disk.
+roots are served; anything else is a 404 that says nothing about the disk.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, Response
 
 from akool_mcp.domain.links import MEDIA_PREFIX, Links
 from akool_mcp.tools.state import AppState
@@ -27,8 +29,7 @@ _TYPES = {
     ".vtt": "text/vtt; charset=utf-8",
     ".mp3": "audio/mpeg",
 }
-
-
+_PRIVATE = {"Cache-Control": "private, max-age=300", "Referrer-Policy": "no-referrer"}
 _PREVIEW = re.compile(r"voices/([A-Za-z0-9-]{1,64})/preview\.mp3")
 
 
@@ -50,20 +51,29 @@ def media_file(links: Links, kind: str, rel: str) -> Path | None:
 
 
 def register_media(server: MCPServer[AppState], links: Links) -> None:
+    if links.signer is None:
+        raise ValueError("media links are served only when they are signed")
+    signer = links.signer
+
     @server.custom_route(f"{MEDIA_PREFIX}/{{kind}}/{{rel:path}}", methods=["GET", "HEAD"], include_in_schema=False)
     async def media(request: Request) -> Response:
         kind, rel = request.path_params["kind"], request.path_params["rel"]
+        refusal = signer.refusal(
+            f"{MEDIA_PREFIX}/{kind}/{rel}", request.query_params.get("expires"), request.query_params.get("signature")
+        )
+        if refusal is not None:
+            return PlainTextResponse(refusal, status_code=403, headers=_PRIVATE)
         voice = _PREVIEW.fullmatch(rel) if kind == "files" and links.files_root is not None else None
         if voice is not None and links.files_root is not None:
             # A voice's preview is made on its first request, then kept among the engine's files.
             from akool_mcp.speech import SpeechError
             from akool_mcp.speech.samples import preview_file
 
-            try:
+            with contextlib.suppress(SpeechError):  # an unknown voice: not found, below
                 await anyio.to_thread.run_sync(preview_file, voice.group(1), links.files_root / "voices")
-            except SpeechError as exc:
-                raise HTTPException(404) from exc
         target = media_file(links, kind, rel)
         if target is None:
-            raise HTTPException(404)
-        return FileResponse(target, media_type=_TYPES[target.suffix.lower()])
+            return PlainTextResponse(
+                "This file is no longer here; ask the assistant for it again.", status_code=404, headers=_PRIVATE
+            )
+        return FileResponse(target, media_type=_TYPES[target.suffix.lower()], headers=_PRIVATE)

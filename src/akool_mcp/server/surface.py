@@ -7,6 +7,7 @@ is a billed, wrong video), and out-of-range values are explained in the tool's o
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -31,9 +32,9 @@ _UNKNOWN_NAMED = 5  # unknown arguments named in a refusal; the rest are counted
 def compact_schema(schema: Any, *, output: bool = False) -> Any:
     """The same JSON schema with less text: no generated titles, `null` unions folded, no null defaults.
 
-    Output schemas also lose descriptions, defaults and `required` (every field of a result is always
-    present): they check results, and the model reads the values. Optional inputs are typed without
-    their `null`: leaving one out is how a model says "none".
+    Output schemas also lose descriptions, defaults and `required`: they check results, and the model reads
+    the values. Optional inputs are typed without their `null`: leaving one out is how a model says "none";
+    an output field without a value is left out of the result likewise.
     """
     if isinstance(schema, list):
         return [compact_schema(item, output=output) for item in cast(list[Any], schema)]
@@ -57,10 +58,41 @@ def compact_schema(schema: Any, *, output: bool = False) -> Any:
     options = out.get("anyOf")
     if isinstance(options, list) and len(cast(list[Any], options)) == 2:
         first, second = cast(list[dict[str, Any]], options)
-        if second == {"type": "null"} and isinstance(first.get("type"), str):
+        # An optional input is left out to say "none"; an output field with no value is left out of the result
+        # (see tools.results.Result): neither needs `null`, and one `type` per field is what every client reads.
+        if second == {"type": "null"} and (isinstance(first.get("type"), str) or (output and "type" not in first)):
             del out["anyOf"]
-            out = {**first, **out, "type": [first["type"], "null"] if output else first["type"]}
+            out = {**first, **out}
     return out
+
+
+def inline_single_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """An output schema with each `$defs` entry used once written in place: shorter, and easier on clients."""
+    defs = cast(dict[str, Any], schema.get("$defs") or {})
+    text = json.dumps(schema)
+    once = {name for name in defs if text.count(f'"#/$defs/{name}"') == 1}
+    if not once:
+        return schema
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            mapping = cast(dict[str, Any], node)
+            ref = mapping.get("$ref")
+            if isinstance(ref, str) and ref.removeprefix("#/$defs/") in once and len(mapping) == 1:
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {key: walk(value) for key, value in mapping.items() if not (key == "$defs" and node is schema)}
+        if isinstance(node, list):
+            return [walk(item) for item in cast(list[Any], node)]
+        return node
+
+    inlined = cast(dict[str, Any], walk(schema))
+    rest = {name: walk(value) for name, value in defs.items() if name not in once}
+    return {**inlined, "$defs": rest} if rest else inlined
+
+
+# What the spec says an absent annotation means: the same said by leaving it out.
+_ANNOTATION_DEFAULTS = {"read_only_hint": False, "destructive_hint": True, "idempotent_hint": False,
+                        "open_world_hint": True}  # fmt: skip
 
 
 def _shown(value: object) -> str:
@@ -123,6 +155,7 @@ class AkoolServer(MCPServer[AppState]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, middleware=[*kwargs.pop("middleware", ()), _list_made_resources], **kwargs)
         self._descriptions: dict[str, str] = {}
+        self._omitted: dict[str, tuple[str, ...]] = {}
         self._ui: dict[str, str] = {}
         self._listed: dict[str, MCPTool] | None = None
 
@@ -149,6 +182,12 @@ class AkoolServer(MCPServer[AppState]):
         self._descriptions = dict(descriptions)
         self._listed = None
 
+    def omit_parameters(self, omitted: dict[str, tuple[str, ...]]) -> None:
+        """Leave these optional parameters out of these tools (what one backend has no use for); a call that sends
+        one is then refused like any unknown argument."""
+        self._omitted = dict(omitted)
+        self._listed = None
+
     def bind_ui(self, names: tuple[str, ...], resource_uri: str) -> None:
         """Point these tools at an MCP Apps view (`_meta.ui.resourceUri`); their results stay as they are."""
         self._ui.update(dict.fromkeys(names, resource_uri))
@@ -166,6 +205,10 @@ class AkoolServer(MCPServer[AppState]):
     def _finish(self, tool: MCPTool) -> MCPTool:
         parameters = dict(tool.input_schema)
         properties = cast(dict[str, Any], parameters.get("properties", {}))
+        omitted = self._omitted.get(tool.name, ())
+        if omitted:
+            properties = {name: schema for name, schema in properties.items() if name not in omitted}
+            parameters["properties"] = properties
         rewritten = {name: text for name, text in self._descriptions.items() if name in properties}
         if rewritten:
             parameters["properties"] = {
@@ -176,12 +219,19 @@ class AkoolServer(MCPServer[AppState]):
         if tool.name in self._ui:
             meta = {**(meta or {}), "ui": {"resourceUri": self._ui[tool.name]}}
         output = tool.output_schema
+        annotations = tool.annotations
+        if annotations is not None:
+            kept = {
+                k: v for k, v in annotations.model_dump().items() if v is not None and _ANNOTATION_DEFAULTS.get(k) != v
+            }
+            annotations = ToolAnnotations.model_validate(kept)
         return tool.model_copy(
             update={
                 "input_schema": compact_schema(parameters),
-                "output_schema": None if output is None else compact_schema(output, output=True),
+                "output_schema": None if output is None else inline_single_refs(compact_schema(output, output=True)),
                 "description": inspect.cleandoc(tool.description) if tool.description else tool.description,
                 "meta": meta,
+                "annotations": annotations,
             }
         )
 

@@ -34,9 +34,7 @@ def entry(record: VideoRecord, links: Links) -> VideoEntry:
         avatar=record.avatar,
         summary=record.summary,
         file_path=None if links.over_http else record.file_path,
-        video_url=(links.video(record.file_path) or links.engine(record.remote_url))
-        if links.over_http
-        else record.remote_url or record.file_path,
+        video_url=links.playable(record.file_path, record.remote_url),
     )
 
 
@@ -73,7 +71,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         return SavedVideo(
             video_id=record.video_id,
             file_path=None if links.over_http else record.file_path,
-            video_url=links.video(record.file_path) if links.over_http else None,
+            video_url=links.playable(record.file_path, None),
         )
 
     credit_doc = (

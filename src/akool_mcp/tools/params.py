@@ -28,6 +28,15 @@ Y: float = CANVAS_HEIGHT // 2
 SCALE: float = 1
 WIDTH: float = CANVAS_WIDTH
 HEIGHT: float = CANVAS_HEIGHT
+# Paid calls on Akool: never sent twice (see tools.spending); offered on the akool backend only.
+RequestId = Annotated[
+    str | None,
+    Field(min_length=1, max_length=100, description="Your id for this request: reusing it returns the same result."),
+]
+AllowDuplicate = Annotated[
+    bool, Field(description="Send even if an identical request went out in the last 10 minutes.")
+]
+PAID_ONLY = ("request_id", "allow_duplicate")
 # Links are checked (length, scheme, extension) where they are parsed, with messages naming them.
 AvatarUrl = Annotated[str | None, Field(description="Your own picture or video.")]
 AudioUrl = Annotated[str | None, Field(description="Recorded speech.")]

@@ -10,6 +10,7 @@ from mcp.types import CallToolResult, ImageContent, TextContent
 
 from akool_mcp.domain.compose import VideoSpec, build_visuals
 from akool_mcp.domain.requests import avatar_picture
+from akool_mcp.domain.sources import given_sources
 from akool_mcp.errors import AkoolError
 from akool_mcp.tools import params
 from akool_mcp.tools.results import Result
@@ -57,6 +58,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             background=background,
             placement=params.placement(avatar_x, avatar_y, avatar_width, avatar_height, avatar_scale),
         )
+        spec = given_sources(spec, allow_local_paths=state.allow_local_paths, backend=state.backend)
         elements = build_visuals(spec, allow_local_paths=state.allow_local_paths)
         builtin_id, link, field = await avatar_picture(client, spec, backend=state.backend)
         if state.preview_http is None or state.links is None:

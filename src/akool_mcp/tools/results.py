@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,10 +11,26 @@ from akool_mcp.models import Avatar, AvatarSource, AvatarType, StatusName, statu
 Backend = Literal["akool", "local"]
 
 
+def _is_none(value: object) -> bool:
+    return value is None
+
+
 class Result(BaseModel):
-    """A tool's result (its schema is built when the tool is registered; its validators on first use)."""
+    """A tool's result (its schema is built when the tool is registered; its validators on first use).
+
+    A field with nothing to say is left out rather than sent as `null`: the output schemas then type each
+    field with one `type` (portable to clients that map schemas onto single-type dialects), and the model
+    reads less.
+    """
 
     model_config = ConfigDict(defer_build=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        for field in cls.model_fields.values():
+            if field.default is None:
+                field.exclude_if = _is_none
 
 
 class AvatarInfo(Result):
@@ -75,10 +91,15 @@ class AvatarResult(Result):
     next_step: str
 
 
+class AvatarDeleted(Result):
+    avatar_id: str
+    record_id: str
+    next_step: str
+
+
 class VideoCreated(Result):
     video_id: str = Field(description="The video record id: pass it to get_video_status.")
     status: StatusName
-    avatar_from: int
     backend: Backend
     next_step: str
 
@@ -92,7 +113,7 @@ class VideoStatus(Result):
     file_path: str | None = Field(default=None, description="Where the finished MP4 is kept (AKOOL_OUTPUT_DIR).")
     elapsed_seconds: float | None = Field(default=None, description="Seconds since the video was created.")
     waited_seconds: float = 0.0
-    progress: float | None = Field(default=None, description="Render progress 0..1, when the backend reports it.")
+    progress_percent: float | None = Field(default=None, description="Render progress out of 100, when known.")
     error_reason: str | None = None
     next_step: str
 

@@ -17,8 +17,10 @@ from akool_mcp.client import AkoolClient
 from akool_mcp.client.http import HttpSource
 from akool_mcp.clock import Clock, SystemClock
 from akool_mcp.domain.keeping import VideoKeeper
+from akool_mcp.domain.ledger import Ledger
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRegistry
+from akool_mcp.domain.requests import tool_words
 from akool_mcp.domain.video_library import VideoLibrary
 from akool_mcp.errors import AkoolError
 from akool_mcp.log import get_logger
@@ -31,6 +33,11 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_worl
 PAID_CREATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
 LOCAL_READ = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 LOCAL_WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+# Asks the backend, and keeps what is finished on this machine (the MP4 and its poster): not read-only.
+READ_AND_KEEP = ToolAnnotations(
+    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+)
+LOCAL_DELETE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
 async def _no_client() -> AkoolClient:
@@ -52,6 +59,9 @@ class AppState:
     allow_private_urls: bool = False
     # How long a status check may spend saving a finished video before answering (clients cut calls at ~60 s).
     save_budget: float = 55.0
+    # Paid requests sent to Akool (none twice), and whether to ask the user first (AKOOL_CONFIRM_SPEND).
+    ledger: Ledger | None = None
+    confirm_spend: Literal["auto", "always", "never"] = "auto"
 
     async def client(self) -> AkoolClient:
         return await self.open_client()
@@ -122,8 +132,8 @@ def model_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             return await fn(*args, **kwargs)
         except AkoolError as exc:
             log.info("tool.error", tool=fn.__name__, error=type(exc).__name__, code=exc.code)
-            raise ToolError(str(exc)) from exc
+            raise ToolError(tool_words(str(exc))) from exc
         except ContractViolation as exc:
-            raise ToolError(str(exc)) from exc
+            raise ToolError(tool_words(str(exc))) from exc
 
     return wrapper

@@ -6,7 +6,9 @@ import json
 from textwrap import dedent
 from typing import Annotated, Any
 
+from mcp.server.elicitation import ElicitationResult
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.resolve import Resolve
 from mcp.types import CallToolResult, ContentBlock, TextContent
 from pydantic import Field
 
@@ -14,15 +16,18 @@ from akool_mcp.domain.compose import VideoSpec
 from akool_mcp.domain.follow import is_final, wait_for_video
 from akool_mcp.domain.keeping import kept_captions
 from akool_mcp.domain.links import Links
-from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words, prepare_request
+from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words
 from akool_mcp.domain.video_library import Observed
-from akool_mcp.errors import AkoolAPIError, InputError
+from akool_mcp.errors import AkoolAPIError, InputError, NotFoundError
 from akool_mcp.models import Status, Video, Voice, status_label
 from akool_mcp.tools import params
 from akool_mcp.tools.content import finished_blocks
+from akool_mcp.tools.plans import confirm_video, plan_video
 from akool_mcp.tools.results import VideoCreated, VideoStatus, VoiceInfo, VoiceList
+from akool_mcp.tools.spending import Plan, SpendConfirmation, send_once
 from akool_mcp.tools.state import (
     PAID_CREATE,
+    READ_AND_KEEP,
     READ_ONLY,
     AppContext,
     AppState,
@@ -35,6 +40,7 @@ from akool_mcp.tools.state import (
 
 MAX_WAIT_SECONDS = 50  # Claude Desktop cuts tool calls at about 60 s
 FOLLOW = "call get_video_status with video_id={id!r} and wait_seconds=45"
+FOLLOW_NEXT = "Call get_video_status with video_id={id!r} and wait_seconds=45"
 
 
 def voice_preview_url(voice: Voice, links: Links, *, local: bool) -> str | None:
@@ -53,12 +59,11 @@ def video_status(video: Video, observed: Observed, links: Links, *, waited: floa
     record = observed.record
     error_reason = explain_failure(video.error_reason, record.params)
     file_path = None if links.over_http else record.file_path
-    # Over HTTP: the kept copy served here, else the backend's link made reachable (never a disk path).
-    served = links.video(record.file_path) if links.over_http else None
-    url = served or (links.engine(video.video) if links.over_http else video.video) or None
+    # Over HTTP: the kept copy's signed link (fresh at each call); over stdio the kept file. Never the engine's copy.
+    url = links.playable(record.file_path, video.video or None)
     if video.video_status == Status.COMPLETED:
-        where = f"kept at {file_path}" if file_path else f"at {url}"
-        next_step = f"Done: the video is {where}."
+        where = f" the video is kept at {file_path}." if file_path else f" the video is at {url}." if url else ""
+        next_step = f"Done:{where}" if where else "Done."
         captions = links.video(kept_captions(record.file_path))
         if captions:
             next_step += f" WebVTT captions: {captions}."
@@ -85,20 +90,25 @@ def video_status(video: Video, observed: Observed, links: Links, *, waited: floa
         file_path=file_path,
         elapsed_seconds=elapsed,
         waited_seconds=round(waited, 1),
-        progress=video.progress,
+        progress_percent=percent_done(video),
         error_reason=error_reason,
         next_step=next_step,
     )
 
 
+def percent_done(video: Video) -> float | None:
+    """The render's progress out of 100: 100 once completed, the backend's fraction scaled, else unknown."""
+    if video.video_status == Status.COMPLETED:
+        return 100.0
+    if video.progress is not None:
+        return round(max(0.0, min(1.0, video.progress)) * 100, 1)
+    return None
+
+
 def progress_report(video: Video, waited: float, wait_seconds: float) -> tuple[float, float, str]:
     """(progress, total, message): the render percentage out of 100 when known, else seconds waited."""
     status = status_label(video.video_status)
-    percent: float | None = None
-    if video.video_status == Status.COMPLETED:
-        percent = 100.0
-    elif video.progress is not None:
-        percent = round(max(0.0, min(1.0, video.progress)) * 100, 1)
+    percent = percent_done(video)
     if percent is not None:
         return percent, 100.0, f"video {status} {percent:g}%, {waited:.0f} s waited"
     return min(waited, wait_seconds), wait_seconds, f"video {status}, {waited:.0f} s of {wait_seconds:g} s waited"
@@ -125,6 +135,8 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         state: StateDep,
         client: ClientDep,
         library: LibraryDep,
+        plan: Annotated[Plan, Resolve(plan_video)],
+        consent: Annotated[ElicitationResult[SpendConfirmation], Resolve(confirm_video)],
         avatar_id: params.AvatarId = None,
         avatar_url: params.AvatarUrl = None,
         text: Annotated[
@@ -147,46 +159,54 @@ def register(server: MCPServer[AppState], backend: str) -> None:
                 description="Advanced: Akool's raw elements; replaces avatar, speech, background, placement.",
             ),
         ] = None,
-        burn_captions: bool = False,
+        request_id: params.RequestId = None,
+        allow_duplicate: params.AllowDuplicate = False,
+        burn_captions: Annotated[bool, Field(description="Draw the captions into the picture (local engine).")] = False,
     ) -> VideoCreated:
-        spec = VideoSpec(
-            avatar_id=avatar_id.strip() if avatar_id else None,
-            avatar_url=avatar_url.strip() if avatar_url else None,
-            text=text,
-            voice_id=voice_id.strip() if voice_id else None,
-            audio_url=audio_url.strip() if audio_url else None,
-            background=background,
-            placement=params.placement(avatar_x, avatar_y, avatar_width, avatar_height, avatar_scale),
-            webhook_url=webhook_url,
-            elements=elements,
-            burn_captions=burn_captions,
+        spec: VideoSpec = plan.spec
+
+        async def send() -> Video:
+            try:
+                return await client.create_talking_video(plan.request)
+            except AkoolAPIError as exc:
+                raise in_tool_words(exc, spec) from exc
+
+        sent = await send_once(
+            state,
+            plan,
+            "video",
+            request_id=request_id,
+            allow_duplicate=allow_duplicate,
+            consent=consent,
+            what="this video",
+            send=send,
+            made_id=lambda made: made.id,
         )
-        if burn_captions and state.backend != "local":
-            raise InputError(
-                "burn_captions",
-                "draws captions into the picture on the local engine only; leave it out for Akool (its videos "
-                "made from text get captions as a .vtt file beside the kept MP4).",
+        if sent.made is None:
+            assert sent.earlier is not None
+            assert sent.earlier.result_id is not None
+            known = library.registry.get(sent.earlier.result_id)
+            return VideoCreated(
+                video_id=sent.earlier.result_id,
+                status=status_label(known.status) if known else "queueing",
+                backend=state.backend,
+                next_step=f"{sent.note} {FOLLOW_NEXT.format(id=sent.earlier.result_id)} to follow it.",
             )
-        if burn_captions and not text:
-            raise InputError("burn_captions", "needs text: the words of recorded speech (audio_url) are not known.")
-        request = await prepare_request(client, spec, allow_local_paths=state.allow_local_paths)
-        try:
-            video = await client.create_talking_video(request)
-        except AkoolAPIError as exc:
-            raise in_tool_words(exc, spec) from exc
+        video = sent.made
         avatar, summary = describe(spec)
         library.created(
-            video, backend=state.backend, avatar=avatar, summary=summary, params=element_params(spec), script=text
+            video, backend=state.backend, avatar=avatar, summary=summary, params=element_params(spec), script=spec.text
         )
+        billed = " Akool bills it to your credit." if state.backend == "akool" else ""
         return VideoCreated(
             video_id=video.id,
             status=status_label(video.video_status),
-            avatar_from=request.avatar_from,
             backend=state.backend,
-            next_step=f"Rendering has started: {FOLLOW.format(id=video.id)} to follow it to the finished file.",
+            next_step=f"Rendering has started.{billed} {FOLLOW_NEXT.format(id=video.id)} to follow it to the "
+            "finished file.",
         )
 
-    @server.tool(title="Get a video's status", annotations=READ_ONLY)
+    @server.tool(title="Get a video's status", annotations=READ_AND_KEEP)
     @model_errors
     async def get_video_status(
         ctx: AppContext,
@@ -200,20 +220,29 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             Field(ge=0, le=MAX_WAIT_SECONDS, description="Wait up to this long for the end (0: just check)."),
         ] = 0,
     ) -> Annotated[CallToolResult, VideoStatus]:
-        """Check a video's status. Once completed, the MP4 and captions are kept in the output folder."""
+        """Check a video's status. Once completed, the MP4 and its WebVTT captions are kept in the output folder
+        and the result shows a poster frame and links the files."""
 
         async def on_poll(video: Video, waited: float) -> None:
             if wait_seconds > 0:
                 await ctx.report_progress(*progress_report(video, waited, wait_seconds))
 
-        video, waited = await wait_for_video(
-            client,
-            video_id.strip(),
-            wait_seconds=wait_seconds,
-            clock=state.clock,
-            on_poll=on_poll,
-            max_interval=state.poll_max,
-        )
+        try:
+            video, waited = await wait_for_video(
+                client,
+                video_id.strip(),
+                wait_seconds=wait_seconds,
+                clock=state.clock,
+                on_poll=on_poll,
+                max_interval=state.poll_max,
+            )
+        except NotFoundError as exc:
+            where = "Akool has" if state.backend == "akool" else "the local engine has"
+            raise InputError(
+                "video_id",
+                f"{where} no video {video_id.strip()[:60]!r}; list_videos shows the videos made through this server "
+                "(create_talking_video gives the id of a new one).",
+            ) from exc
         saving_wait = max(min(5.0, state.save_budget), state.save_budget - waited)
         observed = await library.observe(video, backend=state.backend, wait=saving_wait)
         result = video_status(video, observed, links, waited=waited, now_ms=state.clock.now_ms())
@@ -233,7 +262,8 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         page: Annotated[int, Field(ge=1, le=10_000)] = 1,
         size: Annotated[int, Field(ge=1, le=100)] = 100,
     ) -> VoiceList:
-        """Voices for text in create_talking_video."""
+        """List the voices that can speak text in create_talking_video (pass a voice_id with text); each
+        has a spoken sample at preview_url."""
         listing = await client.list_voices(page=page, size=size)
         voices = [
             VoiceInfo(

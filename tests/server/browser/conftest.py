@@ -1,6 +1,7 @@
 # PyAV and OpenCV stubs are partly untyped: relax the unknown-type checks here only.
 # pyright: reportUnknownMemberType=false, reportUnknownVariableType=false, reportUnknownArgumentType=false
-"""The browser tests' shared parts: Debian's chromium under Playwright, and a loopback site with media."""
+"""The browser tests' shared parts: Debian's chromium under Playwright, and a loopback site with the MCP Apps
+host (apps_host.html on the official host library, bundled by ./scripts/setup) and some media."""
 
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ from playwright.sync_api import Browser, sync_playwright
 
 HERE = Path(__file__).parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Built by ./scripts/setup from package-lock.json (npm ci) wherever Node is installed.
+HOST_BUNDLE = HERE.parents[2] / ".tools" / "browser-host" / "apps_host_bundle.js"
+
+
+def _missing(what: str, how: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must have {what} for the browser tests; .ci/run installs it")
+    pytest.skip(f"{what} is not installed ({how})")
 
 
 def write_clip(path: Path, width: int = 640, height: int = 360, frames: int = 50) -> None:
@@ -43,8 +52,13 @@ def write_clip(path: Path, width: int = 640, height: int = 360, frames: int = 50
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Generator[str]:
+    if not HOST_BUNDLE.is_file():
+        if shutil.which("node") is None or shutil.which("npm") is None:
+            _missing("Node.js", "the MCP Apps host is built from npm packages: apt-get install nodejs npm")
+        pytest.fail("the MCP Apps host is not built: run ./scripts/setup (it runs npm ci and bundles it)")
     root = tmp_path_factory.mktemp("site")
-    shutil.copy(HERE / "host.html", root / "host.html")
+    shutil.copy(HERE / "apps_host.html", root / "apps_host.html")
+    shutil.copy(HOST_BUNDLE, root / "apps_host_bundle.js")
     media = root / "media"
     media.mkdir()
     write_clip(media / "video.mp4")
@@ -67,9 +81,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def browser() -> Generator[Browser]:
     if not Path(CHROMIUM).exists():  # pragma: no cover - CI installs Debian's chromium (.ci/run)
-        if os.environ.get("CI"):
-            pytest.fail("CI must have Debian's chromium for the browser tests; .ci/run installs it")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        _missing("Debian's chromium", "apt-get install chromium")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM,

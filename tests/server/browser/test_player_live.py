@@ -1,8 +1,8 @@
-"""The player with the real server: a real render's results, and the resources it reads through the host.
+"""The player with the real server over stdio's rules: a real render's results, and the resources it reads.
 
-The MCP server runs in process on the local engine (stdio rules: no web address, so the player reads
-the MP4, the poster and the thumbnails as resources); the browser plays the host, forwarding the
-player's `resources/read` to the server and the answers back.
+The MCP server runs in process on the local engine (no web address, so the player reads the MP4, the poster
+and the thumbnails as resources); the AppBridge host hands the player's `resources/read` to the test, which
+asks the server and answers (test_player_in_host.py has the host's own client over streamable HTTP).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pytest
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import Client
 from playwright.sync_api import Browser, Page
-from tests.server.browser.test_player import opened, shot
+from tests.server.browser.test_player import DECODED_FRAME, opened, shot, show
+from tests.support import make_settings
 
-from akool_mcp.config import Settings
 from akool_mcp.server import build_server
 from akool_mcp.server.apps import PLAYER_URI
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Generator[tuple[BlockingPortal, Client]]:
     root = tmp_path_factory.mktemp("live")
-    settings = Settings.model_validate(
+    settings = make_settings(
         {"backend": "local", "data_dir": root / "d", "output_dir": root / "o", "render_preset": "ultrafast"}
     )
     with start_blocking_portal() as portal, portal.wrap_async_context_manager(Client(build_server(settings))) as client:
@@ -45,10 +45,12 @@ def serve_reads(page: Page, portal: BlockingPortal, client: Client, count: int, 
     """Answer the player's resources/read requests `start`.. `start + count - 1` from the real server."""
     uris: list[str] = []
     for index in range(start, start + count):
-        page.wait_for_function(f"host.resourceReads.length > {index}", timeout=20_000)
-        uri = page.evaluate(f"host.resourceReads[{index}].uri")
+        page.wait_for_function(f"record.reads.length > {index}", timeout=20_000)
+        uri = page.evaluate(f"record.reads[{index}].uri")
         read = portal.call(client.read_resource, uri)
-        page.evaluate("(r) => answerResourceRead(r)", read.model_dump(mode="json", by_alias=True, exclude_none=True))
+        page.evaluate(
+            "(r) => answer('resources/read', r)", read.model_dump(mode="json", by_alias=True, exclude_none=True)
+        )
         uris.append(uri)
     return uris
 
@@ -80,22 +82,15 @@ def test_a_real_render_plays_in_the_player_and_its_avatars_show(
     assert status["structuredContent"]["status"] == "completed"
 
     page, app = opened(browser, site)
-    page.evaluate("(r) => notifyApp('ui/notifications/tool-result', r)", status)
+    show(page, {"video_id": video_id}, status)
     thumbnail, video = serve_reads(page, portal, client, 2)
     assert thumbnail == f"akool://avatars/{first['avatar_id']}/thumbnail"
     assert video.startswith("akool://videos/") and video.endswith("video.mp4")
     app.locator("#avatar-thumb[src^='data:image/']").wait_for()
-    width = app.locator("#player").evaluate(
-        """v => new Promise((resolve, reject) => {
-             const timer = setTimeout(() => reject(new Error('no frame decoded')), 30000);
-             v.requestVideoFrameCallback((now, meta) => { clearTimeout(timer); resolve(meta.width); });
-             v.play().catch(() => {});
-           })"""
-    )
-    assert width == 3840
+    assert app.locator("#player").evaluate(DECODED_FRAME)["width"] == 3840
     shot(page, "live-playing", tmp_path)
 
-    page.evaluate("(r) => notifyApp('ui/notifications/tool-result', r)", avatars)
+    show(page, {"source": "official"}, avatars)
     listed = len(avatars["structuredContent"]["avatars"])
     uris = serve_reads(page, portal, client, listed, start=2)
     assert all(u.startswith("akool://avatars/") and u.endswith("/thumbnail") for u in uris)

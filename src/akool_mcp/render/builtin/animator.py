@@ -32,6 +32,14 @@ class BuiltinAnimator:
         self.sprite = avatars.sprite(avatar_id, side)
         self.left, self.top, self.side = box.left + dx, box.top + dy, side
         self.still = Placed(self.sprite.image, Box(self.left, self.top, side, side))
+        # A bust placed higher than the frame's bottom would end on a hard edge floating in the picture: its last
+        # row carries on down to the bottom instead, as a body would.
+        reach = canvas[1] - (self.top + side)
+        self.body = (
+            Placed(np.ascontiguousarray(self.sprite.image[-1:]), Box(self.left, self.top + side, side, reach))
+            if reach > 0
+            else None
+        )
         self.canvas = canvas
         frames = len(tracks.open)
         self.blinks = blink_schedule(avatar_id, frames, fps)
@@ -68,7 +76,9 @@ class BuiltinAnimator:
         return [] if self.rect is None else [self.rect]
 
     def composite_still(self, canvas: Image) -> None:
-        self.still.composite(canvas, (0, 0, *self.canvas))
+        for layer in (self.still, self.body):
+            if layer is not None:
+                layer.composite(canvas, (0, 0, *self.canvas))
 
     def prepare(self, below: dict[Rect, Image], above: Sequence[Drawable]) -> None:
         if self.rect is None:
@@ -77,6 +87,8 @@ class BuiltinAnimator:
         self.below = below[r]
         base = self.below.copy()
         self.still.composite(base, r)
+        if self.body is not None:
+            self.body.composite(base, r)
         self.base = base
         self.above = above
         (cx, cy), radii, fade = self.head
