@@ -61,6 +61,9 @@ def test_the_graphs_durations_come_out_and_add_up_to_the_audio() -> None:
 
 
 def test_an_extra_output_added_to_a_graph_is_listed_by_onnxruntime() -> None:
+    from akool_mcp.speech.neural import quiet_onnxruntime
+
+    quiet_onnxruntime()
     import onnxruntime
 
     raw = (importlib.resources.files("hibari") / "assets" / "hibari.onnx").read_bytes()

@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import json
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,6 +90,16 @@ class Utterance:
 
 class _Model(Protocol):
     def speak(self, phonemes: str, seed: int) -> Utterance: ...
+
+
+def quiet_onnxruntime() -> None:
+    """onnxruntime 1.32 writes a device id and a telemetry database under ~/.cache/Microsoft unless told not
+    to (found by the tests' home guard): nothing of ours leaves marks in the user's home or reports usage."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+
+# Before anything here can import onnxruntime: hibari's front end runs its own small ONNX model too.
+quiet_onnxruntime()
 
 
 def _session(model: bytes) -> onnxruntime.InferenceSession:
