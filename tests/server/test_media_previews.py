@@ -1,4 +1,4 @@
-"""Under the HTTP transports a voice's preview is an http(s) URL on this server, made on its first request."""
+"""Under the HTTP transports a voice's preview is a signed http(s) URL on this server, made on its first request."""
 
 from __future__ import annotations
 
@@ -26,14 +26,17 @@ async def test_preview_urls_are_served_by_this_server_and_made_on_first_request(
     server = build_server(local(tmp_path), media_base=BASE)
     async with Client(server) as client:
         voices = data(await client.call_tool("list_voices", {"language": "en-GB"}))["voices"]
-    assert {v["preview_url"] for v in voices} == {
-        f"{BASE}/media/files/voices/{v['voice_id']}/preview.mp3" for v in voices
-    }
+    for voice in voices:  # signed, like every link handed out over HTTP
+        path, _, query = voice["preview_url"].partition("?")
+        assert path == f"{BASE}/media/files/voices/{voice['voice_id']}/preview.mp3"
+        assert "expires=" in query and "signature=" in query
     app = server.streamable_http_app(host="127.0.0.1")
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url=BASE) as http:
         served = await http.get(voices[0]["preview_url"].removeprefix(BASE))
-        unknown = await http.get("/media/files/voices/nobody-1/preview.mp3")
+        unsigned = await http.get(f"/media/files/voices/{voices[1]['voice_id']}/preview.mp3")
     assert served.status_code == 200 and served.headers["content-type"] == "audio/mpeg" and len(served.content) > 5_000
-    assert unknown.status_code == 404
     assert (tmp_path / "data" / "files" / "voices" / voices[0]["voice_id"] / "preview.mp3").is_file()
+    # A link the server did not sign is refused before any speech is made.
+    assert unsigned.status_code == 403
+    assert not (tmp_path / "data" / "files" / "voices" / voices[1]["voice_id"]).exists()

@@ -51,10 +51,14 @@ def talking_mp4(seconds: float) -> bytes:
         return path.read_bytes()
 
 
+def connect(fake: FakeAkool, tmp_path: Path) -> Client:
+    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
+    return Client(build_server(settings, transport=fake.transport(), resolver=fake.resolve, clock=FakeClock()))
+
+
 async def test_an_akool_video_from_text_is_kept_with_captions_spread_over_its_audio(tmp_path: Path) -> None:
     fake = FakeAkool(cdn_video=talking_mp4(6.0))
-    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
-    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock())) as client:
+    async with connect(fake, tmp_path) as client:
         created = data(
             await client.call_tool("create_talking_video", {"avatar_id": "Me1", "text": SCRIPT, "voice_id": "v1"})
         )
@@ -72,11 +76,10 @@ async def test_an_akool_video_from_text_is_kept_with_captions_spread_over_its_au
 
 async def test_an_akool_video_from_recorded_speech_has_no_captions(tmp_path: Path) -> None:
     fake = FakeAkool(cdn_video=talking_mp4(2.0))
-    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
-    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock())) as client:
+    async with connect(fake, tmp_path) as client:
         created = data(
             await client.call_tool(
-                "create_talking_video", {"avatar_id": "Me1", "audio_url": "https://cdn.example/talk.mp3"}
+                "create_talking_video", {"avatar_id": "Me1", "audio_url": "https://media.example/talk.mp3"}
             )
         )
         status = data(await client.call_tool("get_video_status", {"video_id": created["video_id"], "wait_seconds": 30}))
@@ -84,13 +87,13 @@ async def test_an_akool_video_from_recorded_speech_has_no_captions(tmp_path: Pat
     assert "captions" not in status["next_step"]
 
 
-async def test_burning_captions_is_refused_on_akool_naming_the_parameter(tmp_path: Path) -> None:
-    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
+async def test_burning_captions_is_not_offered_on_akool_and_refused_naming_the_parameter(tmp_path: Path) -> None:
     fake = FakeAkool()
-    async with Client(build_server(settings, transport=fake.transport(), clock=FakeClock())) as client:
+    async with connect(fake, tmp_path) as client:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         result = await client.call_tool(
             "create_talking_video", {"avatar_id": "Me1", "text": "Hi.", "voice_id": "v1", "burn_captions": True}
         )
-    assert result.is_error
-    message = result.content[0].model_dump()["text"]
-    assert "burn_captions" in message and "local engine" in message
+    assert "burn_captions" not in tools["create_talking_video"].input_schema["properties"]
+    assert result.is_error and fake.calls("/api/open/v3/talkingavatar/create") == []
+    assert "burn_captions" in result.content[0].model_dump()["text"]

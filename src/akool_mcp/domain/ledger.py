@@ -22,7 +22,7 @@ from akool_mcp.privacy import private_dir, private_file
 if TYPE_CHECKING:
     import sqlite3
 
-Kind = Literal["video", "avatar"]
+Kind = Literal["video", "avatar", "script"]
 State = Literal["sending", "done", "unknown"]
 DUPLICATE_WINDOW = 600.0  # seconds: an identical paid request this recent is taken for a repeat, not a wish
 

@@ -22,9 +22,9 @@ from akool_mcp.server.apps import PLAYER_TOOLS, PLAYER_URI, player_extension
 from akool_mcp.server.backend import USER_AGENT, BackgroundBackend, SharedBackend
 from akool_mcp.server.media_routes import register_media
 from akool_mcp.server.surface import AkoolServer
-from akool_mcp.tools import avatars, library, preview, resources, videos
+from akool_mcp.tools import avatars, library, preview, resources, scripts, videos
 from akool_mcp.tools.params import PAID_ONLY, url_descriptions
-from akool_mcp.tools.state import AppState, open_library
+from akool_mcp.tools.state import AppState, open_library, open_scripts
 
 if TYPE_CHECKING:
     from akool_mcp.media.transport import Resolver
@@ -128,6 +128,13 @@ def build_server(
                     registry, links, media_http, max_bytes=settings.max_download_mb * 1024 * 1024, clock=time
                 ).running()
             )
+            scripts = open_scripts(
+                kept,
+                settings.data_dir / "scripts",
+                media_http,
+                max_bytes=settings.max_download_mb * 1024 * 1024,
+                clock=time,
+            )
             if shared is not None:
                 if shared.value is None:
                     raise RuntimeError("the shared backend is not open")
@@ -147,6 +154,7 @@ def build_server(
                     allow_private_urls=settings.allow_private_urls,
                     ledger=ledger,
                     confirm_spend=settings.confirm_spend,
+                    scripts=scripts,
                 )
                 return
             opener = BackgroundBackend()
@@ -164,6 +172,7 @@ def build_server(
                         allow_private_urls=settings.allow_private_urls,
                         ledger=ledger,
                         confirm_spend=settings.confirm_spend,
+                        scripts=scripts,
                     )
                 finally:
                     opener.stop()
@@ -179,6 +188,7 @@ def build_server(
     )
     avatars.register(server, backend)
     videos.register(server, backend)
+    scripts.register(server, backend)
     library.register(server, backend)
     preview.register(server, backend)
     resources.register(server)
@@ -186,6 +196,10 @@ def build_server(
         register_media(server, links)
     server.describe_parameters(url_descriptions(backend == "local" and transport is None and local_paths))
     if backend == "local":  # nothing is billed there: no request_id, no duplicates to allow
-        server.omit_parameters({"create_talking_video": PAID_ONLY, "create_avatar": PAID_ONLY})
+        server.omit_parameters(
+            {"create_talking_video": PAID_ONLY, "create_avatar": PAID_ONLY, "create_video_from_script": PAID_ONLY}
+        )
+    else:  # Akool draws no captions into its pictures (its videos from text get a .vtt file beside them)
+        server.omit_parameters({"create_talking_video": ("burn_captions",)})
     server.bind_ui(PLAYER_TOOLS, PLAYER_URI)
     return server

@@ -17,7 +17,13 @@ from akool_mcp.domain.ledger import Kind, fingerprint
 from akool_mcp.domain.lookup import avatar_source, ready_avatar
 from akool_mcp.domain.sources import check_source, given_source, given_sources, probe_sources
 from akool_mcp.errors import AkoolError, InputError
-from akool_mcp.models import Avatar, AvatarCreateRequest, ContractViolation, validate_avatar_create
+from akool_mcp.models import (
+    Avatar,
+    AvatarCreateRequest,
+    ContractViolation,
+    TalkingVideoRequest,
+    validate_avatar_create,
+)
 from akool_mcp.models.contract import shown
 from akool_mcp.tools import params
 from akool_mcp.tools.spending import Plan, SpendConfirmation, ask_before_spending, estimated_seconds
@@ -71,25 +77,10 @@ async def plan_video(
         elements=elements,
         burn_captions=burn_captions,
     )
-    avatar: Avatar | None = None
     try:
-        if burn_captions and state.backend != "local":
-            raise InputError(
-                "burn_captions",
-                "draws captions into the picture on the local engine only; leave it out for Akool (its videos "
-                "made from text get captions as a .vtt file beside the kept MP4).",
-            )
         if burn_captions and not text:
             raise InputError("burn_captions", "needs text: the words of recorded speech (audio_url) are not known.")
-        client = await state.client()
-        spec = given_sources(spec, allow_local_paths=state.allow_local_paths, backend=state.backend)
-        build_request(spec, allow_local_paths=state.allow_local_paths)  # cheap checks first: no probe for a bad input
-        if state.preview_http is not None:
-            await probe_sources(spec, policy=_policy(state), http=state.preview_http)
-        if spec.avatar_id and spec.elements is None:
-            avatar = await ready_avatar(client, spec.avatar_id)
-            spec = replace(spec, avatar_from=avatar_source(avatar))
-        request = build_request(spec, allow_local_paths=state.allow_local_paths)
+        spec, request, avatar = await checked_video(state, spec)
     except (AkoolError, ContractViolation) as exc:
         return Plan(error=exc)
     body = request.model_dump(mode="json", exclude_none=True)
@@ -101,6 +92,21 @@ async def plan_video(
         claim=claim,
         question=lambda credit: video_question(spec, avatar, credit),
     )
+
+
+async def checked_video(state: AppState, spec: VideoSpec) -> tuple[VideoSpec, TalkingVideoRequest, Avatar | None]:
+    """The spec as the backend will take it, its request, and its avatar: every check that can be made before
+    anything is sent (the cheap ones first, so a bad input costs no probe of a link). Raises what is wrong."""
+    avatar: Avatar | None = None
+    client = await state.client()
+    spec = given_sources(spec, allow_local_paths=state.allow_local_paths, backend=state.backend)
+    build_request(spec, allow_local_paths=state.allow_local_paths)  # cheap checks first: no probe for a bad input
+    if state.preview_http is not None:
+        await probe_sources(spec, policy=_policy(state), http=state.preview_http)
+    if spec.avatar_id and spec.elements is None:
+        avatar = await ready_avatar(client, spec.avatar_id)
+        spec = replace(spec, avatar_from=avatar_source(avatar))
+    return spec, build_request(spec, allow_local_paths=state.allow_local_paths), avatar
 
 
 def video_question(spec: VideoSpec, avatar: Avatar | None, credit: str) -> str:

@@ -104,6 +104,13 @@ class VideoCreated(Result):
     next_step: str
 
 
+class ScriptCreated(Result):
+    video_id: str = Field(description="The script video's id: pass it to get_video_status.")
+    scenes: int
+    backend: Backend
+    next_step: str
+
+
 class VideoStatus(Result):
     video_id: str
     status: StatusName

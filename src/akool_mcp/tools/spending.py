@@ -30,6 +30,7 @@ from akool_mcp.tools.state import AppContext, AppState, state_of
 
 ConfirmSpend = Literal["auto", "always", "never"]
 WORDS_PER_SECOND = 2.5  # about 150 words a minute, the pace of the voices
+NOUNS: dict[Kind, str] = {"video": "video", "avatar": "avatar upload", "script": "script video"}
 
 
 class SpendConfirmation(BaseModel):
@@ -115,7 +116,7 @@ def refusal_for(claim: Claim, ledger: Ledger, kind: Kind, *, request_id: str | N
     """Why a request that the ledger stopped is not sent, or None when the earlier answer stands for it."""
     earlier = claim.earlier
     assert earlier is not None
-    noun = "video" if kind == "video" else "avatar upload"
+    noun = NOUNS[kind]
     ago = _ago(ledger.age(earlier))
     if claim.other_request:
         return (
@@ -124,7 +125,7 @@ def refusal_for(claim: Claim, ledger: Ledger, kind: Kind, *, request_id: str | N
         )
     if earlier.state == "done":
         return None
-    where = "list_videos" if kind == "video" else "list_avatars"
+    where = "list_avatars" if kind == "avatar" else "list_videos"
     if earlier.state == "sending":
         return f"An identical {noun} is being sent right now (started {ago}); nothing more was sent. Then see {where}."
     return (
@@ -140,7 +141,7 @@ def earlier_note(claim: Claim, ledger: Ledger, kind: Kind) -> str:
     ago = _ago(ledger.age(earlier))
     if claim.why == "request_id":
         return f"This request_id was already used {ago}: this is what it made. Nothing was sent or billed again."
-    noun = "video" if kind == "video" else "avatar"
+    noun = NOUNS[kind].removesuffix(" upload")
     return (
         f"An identical {noun} was requested {ago}: this is that one. Nothing was sent or billed again. To make and "
         "pay for another identical one, call again with allow_duplicate=true."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
 
 import httpx2
@@ -21,6 +22,7 @@ from akool_mcp.domain.ledger import Ledger
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRegistry
 from akool_mcp.domain.requests import tool_words
+from akool_mcp.domain.script_videos import ScriptBook, Scripts
 from akool_mcp.domain.video_library import VideoLibrary
 from akool_mcp.errors import AkoolError
 from akool_mcp.log import get_logger
@@ -62,6 +64,8 @@ class AppState:
     # Paid requests sent to Akool (none twice), and whether to ask the user first (AKOOL_CONFIRM_SPEND).
     ledger: Ledger | None = None
     confirm_spend: Literal["auto", "always", "never"] = "auto"
+    # Scripts of scenes made into one video (see domain.scripts).
+    scripts: Scripts | None = None
 
     async def client(self) -> AkoolClient:
         return await self.open_client()
@@ -114,6 +118,13 @@ def open_library(
 ) -> VideoLibrary:
     keeper = VideoKeeper(links.output_dir, http, max_bytes=max_bytes, sleep=clock.sleep)
     return VideoLibrary(registry, keeper, links.poster_dir)
+
+
+def open_scripts(library: VideoLibrary, folder: Path, http: HttpSource, *, max_bytes: int, clock: Clock) -> Scripts:
+    """Scripts kept in `folder`; their scenes' files downloaded or linked into its scene store."""
+    book = ScriptBook(folder)
+    scenes = VideoKeeper(book.scenes, http, max_bytes=max_bytes, sleep=clock.sleep)
+    return Scripts(book=book, library=library, keeper=scenes, clock=clock)
 
 
 P = ParamSpec("P")

@@ -17,6 +17,7 @@ from akool_mcp.domain.follow import is_final, wait_for_video
 from akool_mcp.domain.keeping import kept_captions
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words
+from akool_mcp.domain.script_videos import is_script
 from akool_mcp.domain.video_library import Observed
 from akool_mcp.errors import AkoolAPIError, InputError, NotFoundError
 from akool_mcp.models import Status, Video, Voice, status_label
@@ -24,6 +25,7 @@ from akool_mcp.tools import params
 from akool_mcp.tools.content import finished_blocks
 from akool_mcp.tools.plans import confirm_video, plan_video
 from akool_mcp.tools.results import VideoCreated, VideoStatus, VoiceInfo, VoiceList
+from akool_mcp.tools.scripts import script_status
 from akool_mcp.tools.spending import Plan, SpendConfirmation, send_once
 from akool_mcp.tools.state import (
     PAID_CREATE,
@@ -161,7 +163,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         ] = None,
         request_id: params.RequestId = None,
         allow_duplicate: params.AllowDuplicate = False,
-        burn_captions: Annotated[bool, Field(description="Draw the captions into the picture (local engine).")] = False,
+        burn_captions: Annotated[bool, Field(description="Also draw the captions into the picture.")] = False,
     ) -> VideoCreated:
         spec: VideoSpec = plan.spec
 
@@ -222,6 +224,9 @@ def register(server: MCPServer[AppState], backend: str) -> None:
     ) -> Annotated[CallToolResult, VideoStatus]:
         """Check a video's status. Once completed, the MP4 and its WebVTT captions are kept in the output folder
         and the result shows a poster frame and links the files."""
+
+        if is_script(video_id.strip()):
+            return await script_status(ctx, state, client, links, video_id.strip(), wait_seconds)
 
         async def on_poll(video: Video, waited: float) -> None:
             if wait_seconds > 0:
