@@ -81,3 +81,18 @@ async def test_a_preview_of_a_voice_that_does_not_exist_is_refused(tmp_path: Pat
     async with Client(build_server(local_settings(tmp_path))) as client:
         with pytest.raises(MCPError, match="unknown voice_id 'nobody-1'"):
             await client.read_resource("akool://voices/nobody-1/preview")
+
+
+@pytest.mark.parametrize(("said", "why"), [("Привет, как дела?", "Cyrillic script"), ("🎉🎉 👍", "no words to speak")])
+async def test_text_no_voice_can_read_is_refused_naming_text_and_what_the_voices_read(
+    tmp_path: Path, said: str, why: str
+) -> None:
+    async with Client(build_server(local_settings(tmp_path))) as client:
+        refused = await client.call_tool(
+            "create_talking_video", {"avatar_id": "local_liam", "text": said, "voice_id": "en-US-female-1"}
+        )
+        listed = data(await client.call_tool("list_videos", {}))["videos"]
+    message = " ".join(getattr(block, "text", "") for block in refused.content)
+    assert refused.is_error and "text: " in message and why in message
+    assert "English, French, German, Spanish" in message and "list_voices" in message
+    assert listed == []  # refused at the door: no video, no silent or noisy render

@@ -148,7 +148,8 @@ class Intake:
             # video's detail shows how it went.
 
     def _check_references(self, req: TalkingVideoRequest) -> None:
-        voice_ids = {v.voice_id for v in self._catalogue.voices()}
+        voices = self._catalogue.voices()
+        voice_ids = {v.voice_id for v in voices}
         for i, el in enumerate(req.elements):
             if el.type == "avatar" and el.avatar_id:
                 field = f"elements[{i}].avatar_id"
@@ -176,9 +177,12 @@ class Intake:
 
                 reason = unspeakable_reason(el.input_text)
                 if reason is not None:
-                    raise ContractViolation(
-                        f"elements[{i}].input_text",
-                        f"{reason}; the voices read English, Spanish, French and German (Latin alphabet)",
+                    languages = ", ".join(sorted({v.language for v in voices}))
+                    raise EngineError(
+                        INVALID,
+                        f"{reason}; the voices read {languages} (Latin alphabet): see the voice list, or give "
+                        "recorded speech instead",
+                        field=f"elements[{i}].input_text",
                     )
 
     def _admitted(self, insert: Callable[[], None]) -> None:
