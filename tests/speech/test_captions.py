@@ -63,3 +63,22 @@ def test_captions_from_text_and_the_audio_length_share_it_by_what_is_spoken() ->
     # "It costs one thousand two hundred fifty dollars." against "Yes.": 48 to 4 characters spoken.
     assert cues[0].end > 8 * (cues[1].end - cues[1].start)
     assert cues_from_text([], 5.0) == []
+
+
+def test_joined_clips_get_one_track_each_clip_moved_by_its_start_and_cut_at_its_end() -> None:
+    from akool_mcp.speech.captions import joined_cues
+
+    first = [Cue(0.01, 1.2, "One."), Cue(1.5, 2.9, "Two.")]
+    second = [Cue(0.01, 0.8, "Three."), Cue(1.0, 2.5, "Four, which runs past its clip.")]
+    cut = joined_cues([(first, 0.0, 3.0), (second, 3.0, 2.0)], 5.0)
+    assert [(c.start, c.end, c.text) for c in cut] == [
+        (0.01, 1.2, "One."),
+        (1.5, 2.9, "Two."),
+        (3.01, 3.8, "Three."),
+        (4.0, 5.0, "Four, which runs past its clip."),
+    ]
+    # A 0.4 s crossfade: the second clip begins at 2.6, inside the first one's last cue, which ends there.
+    faded = joined_cues([(first, 0.0, 3.0), (second, 2.6, 2.0)], 4.6)
+    assert [(round(c.start, 3), round(c.end, 3)) for c in faded] == [(0.01, 1.2), (1.5, 2.61), (2.61, 3.4), (3.6, 4.6)]
+    assert all(a.end <= b.start for a, b in itertools.pairwise(faded))
+    assert joined_cues([([], 0.0, 3.0), ([], 3.0, 2.0)], 5.0) == []

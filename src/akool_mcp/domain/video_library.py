@@ -122,7 +122,7 @@ class VideoLibrary:
                     text = script.read_text(encoding="utf-8")
                     document = await anyio.to_thread.run_sync(captions_from_text, kept, text)
                     if document is not None:
-                        await anyio.to_thread.run_sync(self._write_beside, captions_of(kept).name, document)
+                        await anyio.to_thread.run_sync(self.write_beside, captions_of(kept).name, document)
                 except Exception as exc:  # captions are a bonus: the video is kept either way
                     log.info("video.captions_failed", video=video_id, error=type(exc).__name__)
             poster: Path | None = self.poster_path(video_id)
@@ -142,7 +142,9 @@ class VideoLibrary:
             del self._keeping[video_id]
             done.set()
 
-    def _write_beside(self, name: str, document: str) -> None:
+    def write_beside(self, name: str, document: str) -> None:
+        """A small text file (captions) in the output folder under `name`, written through its safe writes; a
+        file of that name already there is left as it is."""
         with contextlib.suppress(FileExistsError), self.keeper.folder.create(name) as new:
             new.write(document.encode("utf-8"))
             new.commit()

@@ -2,7 +2,8 @@
 
 A sentence that fits two lines is one cue, shown while it is spoken. A longer one is cut between
 words into cues of at most two lines, each shown for its share of the sentence's time (by the
-length of what is spoken, so "$1,250" counts as the five words it is read as).
+length of what is spoken, so "$1,250" counts as the five words it is read as). Clips joined into
+one video get one track: each clip's cues moved to where the clip begins.
 """
 
 from __future__ import annotations
@@ -147,3 +148,24 @@ def cues_from_text(sentences: Sequence[str], duration: float, weigh: Callable[[s
         cues += sentence_cues(sentence, at, max(until, min(duration, at + MIN_CUE_S)), weigh)
         at = until
     return cues
+
+
+def joined_cues(parts: Sequence[tuple[Sequence[Cue], float, float]], duration: float) -> list[Cue]:
+    """One track for clips joined into one video: each part is (its cues, timed from the clip's own start;
+    where the clip begins in the joined video; how long it lasts there). Cues move by their clip's start
+    and end with their clip (and the video, ``duration`` long); where clips overlap (a crossfade), a cue
+    ends where the next clip's first begins."""
+    out: list[Cue] = []
+    for cues, start, length in parts:
+        stop = min(start + length, duration)
+        for cue in sorted(cues, key=lambda c: c.start):
+            begin, end = start + cue.start, min(start + cue.end, stop)
+            if out and begin < out[-1].end:
+                last = out[-1]
+                if begin - last.start >= MIN_CUE_S:
+                    out[-1] = Cue(last.start, begin, last.text)
+                else:
+                    begin = last.end
+            if end > begin:
+                out.append(Cue(begin, end, cue.text))
+    return out
