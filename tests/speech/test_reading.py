@@ -30,9 +30,11 @@ from akool_mcp.speech.sentences import PAUSE_PARAGRAPH_S, PAUSE_QUESTION_S, PAUS
         ("on 2024-03-05", "on March fifth, twenty twenty-four"),
         ("on 12/25/2023", "on December twenty-fifth, twenty twenty-three"),
         ("on 5 March", "on the fifth of March"),
-        ("at 7:30 pm", "at seven thirty P M"),
+        ("at 7:30 pm", "at seven thirty PM"),
         ("at 9:05", "at nine oh five"),
-        ("at 9am", "at nine A M"),
+        ("at 9am", "at nine AM"),
+        ("at 10 a.m.", "at ten AM."),
+        ("at 10:15 a.m. sharp. Then at 3 p.m. We", "at ten fifteen AM sharp. Then at three PM. We"),
         ("5 km and 1 km", "five kilometers and one kilometer"),
         ("20°C", "twenty degrees Celsius"),
         ("a 10 GB file", "a ten gigabytes file"),
@@ -89,3 +91,12 @@ def test_a_spoken_price_is_heard_as_its_words() -> None:
     speech = synthesize("It costs $1,250.", "en-US-female-1")
     wrong, count = word_errors("it costs one thousand two hundred fifty dollars", recognise(speech.samples, 24_000))
     assert wrong / count <= 0.25
+
+
+def test_am_and_pm_are_spoken_as_their_letters_not_as_the_article() -> None:
+    from akool_mcp.speech.neural import phonemize
+
+    # misaki symbols: A is "ay" (eɪ), ɐ the article's "uh"; "A M" as two words came out "uh em".
+    assert "Aˈɛm" in phonemize(read_aloud("Call us at 9am."), british=False)
+    assert "pˌiːˈɛm" in phonemize(read_aloud("It starts at 7:30 p.m."), british=True)  # British: a long i
+    assert "ɐ ˈɛm" not in phonemize(read_aloud("at 9 AM or 10 a.m."), british=False)

@@ -56,6 +56,8 @@ _ABBREVIATIONS = {
     "Corp.": "Corporation", "Ave.": "Avenue", "Dept.": "Department", "Jan.": "January", "Feb.": "February",
     "Aug.": "August", "Sept.": "September", "Oct.": "October", "Nov.": "November", "Dec.": "December",
 }  # fmt: skip
+# Written as one word: the English front end reads "AM" as "ay em", but a lone "A" as the article ("uh").
+_HALF_DAY = {"a": "AM", "p": "PM"}
 _SYMBOLS = {"&": " and ", "+": " plus ", "=": " equals ", "@": " at ", "%": " percent "}
 
 
@@ -97,8 +99,14 @@ def _time(m: re.Match[str]) -> str:
     else:
         spoken += f" {cardinal(minute)}"
     if half:
-        spoken += " A M" if half.startswith("a") else " P M"
+        spoken += f" {_HALF_DAY[half[0]]}{_full_stop(m)}"
     return spoken
+
+
+def _full_stop(m: re.Match[str]) -> str:
+    """The full stop of "a.m." when it also ends the sentence (the text ends, or a new sentence begins)."""
+    rest = m.string[m.end() :]
+    return "." if m.group(0).endswith(".") and (not rest.strip() or re.match(r"\s+[A-Z]", rest)) else ""
 
 
 def _month(name: str) -> str:
@@ -198,7 +206,7 @@ def read_aloud(text: str) -> str:
     t = _sub(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MONTH_WORD})\b(?:,? (\d{{4}})\b)?", _day_month, t)
     t = _sub(r"\b(\d{1,2}):(\d{2})(?:\s?([AaPp]\.?[Mm]\.?)(?![A-Za-z]))?(?!\d)", _time, t)
     t = _sub(r"\b(\d{1,2})\s?([AaPp]\.?[Mm]\.?)(?![A-Za-z])", lambda m: f"{cardinal(int(m.group(1)))} "
-             + ("A M" if m.group(2)[0] in "Aa" else "P M"), t)  # fmt: skip
+             + _HALF_DAY[m.group(2)[0].lower()] + _full_stop(m), t)  # fmt: skip
     t = _sub(r"\b(\d+)(st|nd|rd|th)\b", lambda m: ordinal(int(m.group(1))), t, re.IGNORECASE)
     t = _sub(r"\b(1[1-9]\d0|20\d0)s\b", lambda m: year(int(m.group(1)))[:-1] + "ies"
              if year(int(m.group(1))).endswith("y") else year(int(m.group(1))) + "s", t)  # fmt: skip
