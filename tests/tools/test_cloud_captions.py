@@ -9,9 +9,11 @@ import tempfile
 from pathlib import Path
 
 import av
+import httpx2
 import numpy as np
 import pytest
 from mcp import Client
+from mcp.types import ResourceLink
 
 from akool_mcp.server import build_server
 from akool_mcp.speech import parse_webvtt
@@ -97,3 +99,28 @@ async def test_burning_captions_is_not_offered_on_akool_and_refused_naming_the_p
     assert "burn_captions" not in tools["create_talking_video"].input_schema["properties"]
     assert result.is_error and fake.calls("/api/open/v3/talkingavatar/create") == []
     assert "burn_captions" in result.content[0].model_dump()["text"]
+
+
+async def test_over_http_the_captions_are_a_signed_link_this_server_serves_as_webvtt(tmp_path: Path) -> None:
+    base = "http://127.0.0.1:8765"
+    fake = FakeAkool(cdn_video=talking_mp4(3.0))
+    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "Videos")
+    server = build_server(
+        settings, transport=fake.transport(), resolver=fake.resolve, clock=FakeClock(), media_base=base
+    )
+    async with Client(server) as client:
+        created = data(
+            await client.call_tool("create_talking_video", {"avatar_id": "Me1", "text": SCRIPT, "voice_id": "v1"})
+        )
+        shown = await client.call_tool("get_video_status", {"video_id": created["video_id"], "wait_seconds": 30})
+    status = data(shown)
+    link = next(block for block in shown.content if isinstance(block, ResourceLink) and block.mime_type == "text/vtt")
+    assert str(link.uri).startswith(f"{base}/media/videos/") and "signature=" in str(link.uri)
+    assert str(link.uri) in status["next_step"]  # named in the result as this server's link, not a disk path
+    app = server.streamable_http_app(host="127.0.0.1")
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=base) as http:
+        served = await http.get(str(link.uri).removeprefix(base))
+        unsigned = await http.get(str(link.uri).removeprefix(base).split("?")[0])
+    assert served.status_code == 200 and served.headers["content-type"].startswith("text/vtt")
+    assert parse_webvtt(served.text)[0].text == "Welcome back."
+    assert unsigned.status_code == 403
