@@ -124,3 +124,21 @@ async def test_over_http_the_captions_are_a_signed_link_this_server_serves_as_we
     assert served.status_code == 200 and served.headers["content-type"].startswith("text/vtt")
     assert parse_webvtt(served.text)[0].text == "Welcome back."
     assert unsigned.status_code == 403
+
+
+async def test_a_video_saved_under_a_new_name_takes_its_captions_with_it(tmp_path: Path) -> None:
+    fake = FakeAkool(cdn_video=talking_mp4(3.0))
+    (tmp_path / "Videos").mkdir()
+    (tmp_path / "Videos" / "mine.vtt").write_text("WEBVTT\n\nthe user's own\n")
+    async with connect(fake, tmp_path) as client:
+        created = data(
+            await client.call_tool("create_talking_video", {"avatar_id": "Me1", "text": SCRIPT, "voice_id": "v1"})
+        )
+        status = data(await client.call_tool("get_video_status", {"video_id": created["video_id"], "wait_seconds": 30}))
+        await client.call_tool("save_video", {"video_id": created["video_id"], "name": "launch"})
+        taken = await client.call_tool("save_video", {"video_id": created["video_id"], "name": "mine"})
+    kept = Path(status["file_path"]).with_suffix(".vtt").read_text(encoding="utf-8")
+    assert (tmp_path / "Videos" / "launch.mp4").is_file()
+    assert (tmp_path / "Videos" / "launch.vtt").read_text(encoding="utf-8") == kept
+    assert not taken.is_error and (tmp_path / "Videos" / "mine.mp4").is_file()
+    assert (tmp_path / "Videos" / "mine.vtt").read_text() == "WEBVTT\n\nthe user's own\n"  # never replaced

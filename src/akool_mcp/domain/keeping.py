@@ -91,10 +91,11 @@ class VideoKeeper:
         return kept
 
     async def save_as(self, kept: Path, name: str) -> Path:
-        """A copy (a hard link where possible) of a kept video under the user's chosen name, never replacing."""
+        """A copy (a hard link where possible) of a kept video under the user's chosen name, never replacing; its
+        captions, if it has any, beside it under the same name."""
         chosen = checked_name(name)
         try:
-            return await anyio.to_thread.run_sync(self._folder.place, chosen, kept)
+            saved = await anyio.to_thread.run_sync(self._folder.place, chosen, kept)
         except FileExistsError:
             if chosen == kept.name:
                 return kept  # saving a video under the name it is kept as
@@ -103,6 +104,13 @@ class VideoKeeper:
             raise InputError(
                 "name", f"{chosen!r} already exists in {self._folder.shown}; choose another name."
             ) from None
+        captions = captions_of(kept)
+        if await anyio.to_thread.run_sync(captions.is_file):  # the captions go with it, under the same name
+            # A file of the user's own by that name stays as it is; captions that cannot be written do not undo
+            # the save.
+            with contextlib.suppress(FileExistsError, SaveError):
+                await anyio.to_thread.run_sync(self._folder.place, captions_of(Path(chosen)).name, captions)
+        return saved
 
     async def _download(self, url: str, name: str) -> Path:
         for attempt in range(DOWNLOAD_RETRIES + 1):
