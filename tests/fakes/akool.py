@@ -71,6 +71,7 @@ class FakeAkool:
     # The CDN behind finished videos' links: expired links answer 403; `cdn_drops` cuts that many downloads.
     cdn_expired: bool = False
     cdn_drops: int = 0
+    cdn_video: bytes | None = None  # the finished videos' MP4 (a tiny silent one when not set)
     credit: float = 1234.5
     cdn_files: dict[str, bytes] = field(default_factory=dict[str, bytes])  # other CDN paths, e.g. pictures
 
@@ -138,7 +139,7 @@ class FakeAkool:
         if self.cdn_drops:
             self.cdn_drops -= 1
             raise httpx2.ReadError("connection reset by peer")
-        body = tiny_mp4()
+        body = self.cdn_video or tiny_mp4()
         return httpx2.Response(200, content=body, headers={"content-type": "video/mp4"})
 
     def _media(self, request: httpx2.Request) -> httpx2.Response:

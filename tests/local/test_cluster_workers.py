@@ -66,6 +66,12 @@ def holder_pid(row: dict[str, Any]) -> int | None:
     return int(owner.split("/")[0].rsplit(":", 1)[1])
 
 
+def with_captions(output_path: object) -> list[str]:
+    """The files a finished video from text leaves in the store: the video and its captions beside it."""
+    video = Path(str(output_path)).name
+    return sorted([video, Path(video).with_suffix(".vtt").name])
+
+
 def files_of(blobs: Path, video_id: str) -> list[str]:
     folder = blobs / "videos"
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(video_id)) if folder.is_dir() else []
@@ -131,7 +137,7 @@ async def test_six_renders_on_three_workers_survive_a_worker_killed_mid_render(t
     assert all(rows[i]["status"] == Status.COMPLETED for i in ids), {i: rows[i]["error_reason"] for i in ids}
     assert killed["attempts"] == 2  # the killed worker's render ran again elsewhere, once
     for video_id in ids:
-        assert files_of(running.blobs, video_id) == [Path(str(rows[video_id]["output_path"])).name]
+        assert files_of(running.blobs, video_id) == with_captions(rows[video_id]["output_path"])
         assert receiver.statuses(video_id).count(int(Status.COMPLETED)) == 1
     assert receiver.answers[0] == 500  # the receiver's first answer was a failure, retried later
     assert all(r["lease_owner"] is None for r in rows.values())
@@ -173,7 +179,7 @@ async def test_a_worker_paused_past_its_lease_keeps_nothing_when_it_wakes(tmp_pa
     assert finished["lease_owner"] is None
     assert finished["attempts"] == 2 and str(finished["output_path"]).endswith("-a2.mp4")
     assert after == finished  # the woken worker's writes changed nothing
-    assert files_of(running.blobs, video_id) == [Path(str(finished["output_path"])).name]
+    assert files_of(running.blobs, video_id) == with_captions(finished["output_path"])  # none of the loser's
     leftovers = [p for p in (first.data_dir / "work").rglob("*") if p.is_file()]
     assert leftovers == []  # its half-made file is gone
     assert logged(second, "video.completed")
@@ -258,5 +264,5 @@ async def test_a_render_on_object_storage_is_served_through_a_presigned_link(
     assert served.status_code == 206 and served.content[4:8] == b"ftyp"
     assert thumb.status_code == 307
     keys = [k["Key"] for k in s3_server.client().list_objects_v2(Bucket=bucket, Prefix="engine/videos/")["Contents"]]
-    assert keys == [f"engine/videos/{video_id}.mp4"]
+    assert keys == [f"engine/videos/{video_id}.mp4", f"engine/videos/{video_id}.vtt"]
     assert not (tmp_path / "blobs" / "videos").exists()  # nothing went to a local folder

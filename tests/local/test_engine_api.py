@@ -133,6 +133,21 @@ async def test_the_voice_list_has_the_v4_shape(tmp_path: Path) -> None:
     assert set(data["result"][0]) >= {"voice_id", "name", "gender", "language", "locale"}
 
 
+async def test_each_voice_says_its_quality_and_links_a_preview_served_as_mp3(tmp_path: Path) -> None:
+    async with akool_mode(tmp_path) as (_, http):
+        voices = (await http.get("/api/open/v4/voice/list", headers=KEY)).json()["data"]["result"]
+        ava = next(v for v in voices if v["voice_id"] == "en-US-female-1")
+        path = ava["preview"].removeprefix("http://engine.test")
+        served = await http.get(path)
+        missing = await http.get("/files/voices/nobody-1/preview.mp3")
+    assert ava["quality"] == "neural" and {v["quality"] for v in voices if v["locale"] == "de-DE"} == {"basic"}
+    assert all(v["preview"] == f"http://engine.test/files/voices/{v['voice_id']}/preview.mp3" for v in voices)
+    assert served.status_code == 200 and served.headers["content-type"] == "audio/mpeg"
+    assert served.content[:3] == b"ID3" or served.content[0] == 0xFF  # an MP3 stream
+    assert (tmp_path / "engine" / "files" / "voices" / "en-US-female-1" / "preview.mp3").is_file()
+    assert missing.status_code == 404
+
+
 async def test_the_openapi_document_lists_every_endpoint(tmp_path: Path) -> None:
     async with akool_mode(tmp_path) as (_, http):
         doc = (await http.get("/openapi.json")).json()

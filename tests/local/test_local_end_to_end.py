@@ -101,7 +101,7 @@ async def test_the_tools_make_a_real_4k_talking_video_offline(tmp_path: Path) ->
     picture = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     assert picture is not None and picture.shape[:2] == (360, 640) and 5_000 < len(jpeg) < 100_000
     links = [c for c in shown.content if isinstance(c, ResourceLink)]
-    assert [link.mime_type for link in links] == ["video/mp4"]
+    assert [link.mime_type for link in links] == ["video/mp4", "text/vtt"]
     assert listed["videos"][0]["video_id"] == created["video_id"] and listed["videos"][0]["file_path"] == str(kept)
 
 
@@ -193,7 +193,8 @@ async def test_killing_the_engine_mid_render_loses_nothing(tmp_path: Path) -> No
     assert info["data"]["video_status"] == 3
     assert download.status_code == 206 and len(download.content) == 100
     videos = data_dir / "files" / "videos"
-    assert [p.name for p in videos.iterdir()] == [f"{video_id}.mp4"]  # no partial file left behind
+    # No partial file left behind: the video and its captions.
+    assert sorted(p.name for p in videos.iterdir()) == [f"{video_id}.mp4", f"{video_id}.vtt"]
     assert probe(videos / f"{video_id}.mp4")["width"] == 3840
 
 

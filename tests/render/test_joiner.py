@@ -65,6 +65,7 @@ def test_clips_made_alike_are_joined_by_copying_their_pictures_in_order(
     assert len(colours) == sum(part.frames for part in parts)
     assert joined.duration == pytest.approx(sum(part.duration for part in parts))
     assert joined.starts == pytest.approx((0.0, parts[0].duration, parts[0].duration + parts[1].duration))
+    assert joined.lengths == pytest.approx(tuple(part.duration for part in parts))
     start = 0
     for part, colour in zip(parts, COLOURS, strict=True):  # each part shows its own scene, whole
         assert all(near(found, colour) for found in colours[start : start + part.frames])

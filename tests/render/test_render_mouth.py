@@ -82,9 +82,9 @@ def test_the_mouth_follows_synthesized_speech(tmp_path: pathlib.Path) -> None:
     # Loud "m" and "b" keep the lips together and "f" shows teeth, not the inside: the opening
     # follows the loudness less closely than the track (0.66 here) does.
     assert float(np.corrcoef(opening, _loudness(speech, len(opening)))[0, 1]) >= 0.4
-    # eSpeak NG carries state from one utterance to the next (the same sentence comes out a few samples
-    # longer or shorter after other voices spoke), so a pause's edge can fall a frame either way.
-    assert float(opening[track == 0].max()) <= 0.15 * float(opening.max())
+    # Shut, the lips still show 85-150 levels of darkness as the head sways and the brows lift (the
+    # neural voice opens the mouth less often all the way than eSpeak did, so this is ~15% of its widest).
+    assert float(opening[track == 0].max()) <= 0.2 * float(opening.max())
 
 
 def test_mouth_states_of_clips_shorter_than_the_pressed_window_keep_their_length() -> None:

@@ -32,6 +32,8 @@ def links(tmp_path: Path) -> Links:
 
 def test_files_inside_the_roots_are_served(links: Links, tmp_path: Path) -> None:
     assert media_file(links, "videos", "a.mp4") == (tmp_path / "Videos" / "a.mp4").resolve()
+    (tmp_path / "Videos" / "a.vtt").write_text("WEBVTT\n")
+    assert media_file(links, "videos", "a.vtt") == (tmp_path / "Videos" / "a.vtt").resolve()
     assert media_file(links, "files", "avatars/t.png") == (tmp_path / "files" / "avatars" / "t.png").resolve()
 
 

@@ -13,13 +13,16 @@ import cv2
 import numpy as np
 import pytest
 from mcp import Client
-from mcp.types import CallToolResult
+from mcp.types import CallToolResult, ResourceLink, TextResourceContents
 
 from akool_mcp.domain.script_videos import ScriptBook
 from akool_mcp.render.joiner import read_clip
 from akool_mcp.server import build_server
+from akool_mcp.speech import parse_webvtt
 from tests.fakes.akool import OFFICIAL, FakeAkool
+from tests.speech.listening import words
 from tests.support import FakeClock, cloud_settings, data, make_settings, text
+from tests.tools.test_cloud_captions import talking_mp4
 from tests.tools.test_spending import User
 
 pytestmark = pytest.mark.anyio
@@ -90,6 +93,42 @@ async def test_three_scenes_on_the_local_engine_become_one_video_in_order_with_o
     assert [(v["video_id"], v["summary"]) for v in listed] == [(created["video_id"], "A tour")]  # one job, not four
 
 
+async def test_a_script_from_text_gets_one_caption_file_with_each_scene_moved_to_where_its_part_begins(
+    tmp_path: Path,
+) -> None:
+    lines = ("Welcome to the tour. It is a short one.", "Thanks for watching, and see you soon.")
+    async with local_client(tmp_path) as client:
+        scenes = (await official_scenes(client))[:2]
+        scenes = [{**scene, "text": line} for scene, line in zip(scenes, lines, strict=True)]
+        created = data(await client.call_tool("create_video_from_script", {"scenes": scenes}))
+        shown = await follow(client, created["video_id"])
+        resource = await client.read_resource(f"akool://videos/{created['video_id']}/captions.vtt")
+    finished = data(shown)
+    assert finished["status"] == "completed"
+    captions = Path(finished["file_path"]).with_suffix(".vtt")
+    assert captions.is_file() and str(captions) in finished["next_step"]
+    assert [link.mime_type for link in shown.content if isinstance(link, ResourceLink)] == ["video/mp4", "text/vtt"]
+    document = captions.read_text(encoding="utf-8")
+    assert isinstance(resource.contents[0], TextResourceContents) and resource.contents[0].text == document
+    book = ScriptBook(tmp_path / "data" / "scripts")
+    script = book.get(created["video_id"])
+    assert script is not None
+    files = [book.scene_file(scene.video_id) for scene in script.scenes]
+    own = [parse_webvtt(f.with_suffix(".vtt").read_text(encoding="utf-8")) for f in files]  # each scene's, kept
+    first_length = read_clip(files[0]).duration
+    joined = parse_webvtt(document)
+    assert len(joined) == len(own[0]) + len(own[1])
+    assert words(" ".join(cue.text for cue in joined)) == words(" ".join(lines))
+    # Scene 1's cues as they were; scene 2's moved by the length of scene 1's part of the joined video.
+    assert [(c.start, c.end) for c in joined[: len(own[0])]] == [(c.start, c.end) for c in own[0]]
+    for cue, before in zip(joined[len(own[0]) :], own[1], strict=True):
+        assert cue.text == before.text
+        assert cue.start == pytest.approx(first_length + before.start, abs=0.002)  # WebVTT keeps milliseconds
+    second = joined[len(own[0])]
+    assert abs(second.start - first_length) <= 1 / 25  # scene 2's first words start where its part does
+    assert joined[-1].end <= read_clip(Path(finished["file_path"])).duration + 0.002
+
+
 async def test_a_failed_scene_fails_the_script_naming_it_and_a_second_try_renders_only_that_scene(
     tmp_path: Path,
 ) -> None:
@@ -142,6 +181,23 @@ async def test_on_akool_the_script_is_three_paid_renders_confirmed_once_download
     with av.open(str(finished["file_path"]), "r") as container:
         assert sum(1 for _ in container.decode(video=0)) == 3 * 5  # the fake's clips have five pictures each
     assert again["video_id"] == created["video_id"] and "Nothing was sent or billed again" in again["next_step"]
+
+
+async def test_on_akool_a_script_from_text_gets_one_caption_file_each_scene_over_its_own_part(tmp_path: Path) -> None:
+    fake = FakeAkool(cdn_video=talking_mp4(2.0))  # every scene comes back as 2 s of picture and sound
+    settings = cloud_settings(data_dir=tmp_path / "data", output_dir=tmp_path / "out")
+    server = build_server(settings, transport=fake.transport(), resolver=fake.resolve, clock=FakeClock())
+    async with Client(server, elicitation_callback=User()) as client:
+        created = data(await client.call_tool("create_video_from_script", {"scenes": AKOOL_SCENES}))
+        finished = data(await follow(client, created["video_id"]))
+    captions = Path(finished["file_path"]).with_suffix(".vtt")
+    assert captions.is_file() and str(captions) in finished["next_step"]
+    cues = parse_webvtt(captions.read_text(encoding="utf-8"))
+    assert [cue.text for cue in cues] == [scene["text"] for scene in AKOOL_SCENES]  # one sentence a scene
+    # Akool gives no timings: each scene's text spans its own part of the joined video, which starts where
+    # the one before it ends.
+    for cue, start in zip(cues, (0.0, 2.0, 4.0), strict=True):
+        assert abs(cue.start - start) <= 1 / 25 and cue.end <= start + 2.0 + 1e-3
 
 
 async def test_on_akool_a_declined_script_sends_nothing(tmp_path: Path) -> None:

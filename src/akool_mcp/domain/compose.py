@@ -88,6 +88,7 @@ class VideoSpec:
     placement: Placement = Placement()
     webhook_url: str | None = None
     elements: list[dict[str, Any]] | None = None
+    burn_captions: bool = False  # the local engine's: captions drawn into the picture
 
 
 def _exactly_one(a: str | None, b: str | None, names: tuple[str, str], what: str) -> None:
@@ -117,6 +118,7 @@ def build_request(spec: VideoSpec, *, allow_local_paths: bool = False) -> Talkin
         avatar_from=int(avatar_from),
         elements=elements,
         webhookUrl=spec.webhook_url or None,
+        burn_captions=True if spec.burn_captions else None,
     )
     try:
         validate_talking_video(request, allow_local_paths=allow_local_paths)

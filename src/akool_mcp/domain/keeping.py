@@ -7,6 +7,7 @@ Nothing here calls an endpoint that creates or bills anything.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -32,6 +33,19 @@ Sleep = Callable[[float], Awaitable[None]]
 
 def default_name(video_id: str) -> str:
     return f"akool-{_SAFE_ID.sub('_', video_id)[:80]}.mp4"
+
+
+def captions_of(video: Path) -> Path:
+    """Where a video's WebVTT captions are kept: beside it, same name, ``.vtt``."""
+    return video.with_suffix(".vtt")
+
+
+def kept_captions(file_path: str | None) -> str | None:
+    """The captions kept beside a video file, if there are any."""
+    if file_path is None:
+        return None
+    captions = captions_of(Path(file_path))
+    return str(captions) if captions.is_file() else None
 
 
 class VideoKeeper:
@@ -66,6 +80,10 @@ class VideoKeeper:
             if source.startswith(("https://", "http://")):
                 kept = await self._download(source, name)
             else:
+                captions = captions_of(Path(source))
+                if captions.is_file():  # first, so that a kept video always has its captions beside it
+                    with contextlib.suppress(FileExistsError):
+                        await anyio.to_thread.run_sync(folder.place, captions_of(Path(name)).name, captions)
                 kept = await anyio.to_thread.run_sync(folder.place, name, Path(source))
         except FileExistsError:
             kept = folder.path / name  # another check kept it meanwhile: the same video, already there
@@ -73,10 +91,11 @@ class VideoKeeper:
         return kept
 
     async def save_as(self, kept: Path, name: str) -> Path:
-        """A copy (a hard link where possible) of a kept video under the user's chosen name, never replacing."""
+        """A copy (a hard link where possible) of a kept video under the user's chosen name, never replacing; its
+        captions, if it has any, beside it under the same name."""
         chosen = checked_name(name)
         try:
-            return await anyio.to_thread.run_sync(self._folder.place, chosen, kept)
+            saved = await anyio.to_thread.run_sync(self._folder.place, chosen, kept)
         except FileExistsError:
             if chosen == kept.name:
                 return kept  # saving a video under the name it is kept as
@@ -85,6 +104,13 @@ class VideoKeeper:
             raise InputError(
                 "name", f"{chosen!r} already exists in {self._folder.shown}; choose another name."
             ) from None
+        captions = captions_of(kept)
+        if await anyio.to_thread.run_sync(captions.is_file):  # the captions go with it, under the same name
+            # A file of the user's own by that name stays as it is; captions that cannot be written do not undo
+            # the save.
+            with contextlib.suppress(FileExistsError, SaveError):
+                await anyio.to_thread.run_sync(self._folder.place, captions_of(Path(chosen)).name, captions)
+        return saved
 
     async def _download(self, url: str, name: str) -> Path:
         for attempt in range(DOWNLOAD_RETRIES + 1):

@@ -22,20 +22,24 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import anyio
 import anyio.to_thread
 
 from akool_mcp.clock import Clock
-from akool_mcp.domain.keeping import VideoKeeper, default_name
+from akool_mcp.domain.keeping import VideoKeeper, captions_of, default_name
 from akool_mcp.domain.poster import PosterError, make_poster
 from akool_mcp.domain.requests import explain_failure
+from akool_mcp.domain.transcript import JoinedPart, joined_captions
 from akool_mcp.domain.video_library import VideoLibrary
 from akool_mcp.errors import NotFoundError, SaveError
 from akool_mcp.log import get_logger
 from akool_mcp.models import Status, TalkingVideoRequest, Video
 from akool_mcp.privacy import private_dir, write_private
+
+if TYPE_CHECKING:
+    from akool_mcp.render.joiner import Joined
 
 log = get_logger(__name__)
 
@@ -63,6 +67,7 @@ class ScenePlan:
     summary: str
     seconds: float  # its speech's estimated length, to weigh the script's progress
     params: str  # the tool parameters per request element, to tell a failure in their words
+    text: str | None = None  # what it says, when made from text (Akool's captions are made from it)
 
 
 @dataclass
@@ -72,6 +77,7 @@ class SceneEntry:
     seconds: float
     params: str
     avatar: str | None = None
+    text: str | None = None
 
 
 @dataclass
@@ -215,7 +221,7 @@ class Scripts:
                 video_id = (await send(plan)).id
                 self.book.remember_scene(plan.fingerprint, video_id)
                 sent += 1
-            entries.append(SceneEntry(plan.fingerprint, video_id, plan.seconds, plan.params, plan.avatar))
+            entries.append(SceneEntry(plan.fingerprint, video_id, plan.seconds, plan.params, plan.avatar, plan.text))
         script = Script(self.book.new_id(), backend, title, transition, entries, created_at=time.time())
         self.book.save(script)
         summary = title or plans[0].summary
@@ -350,7 +356,9 @@ class Scripts:
         work = self.book.folder / f".{script.script_id}.mp4"
         crossfade = CROSSFADE_SECONDS if script.transition == "crossfade" else 0.0
         try:
-            await anyio.to_thread.run_sync(lambda: join_clips(files, work, crossfade=crossfade))
+            joined = await anyio.to_thread.run_sync(lambda: join_clips(files, work, crossfade=crossfade))
+            # Captions first, so that the joined video is never kept without them.
+            await self._keep_captions(script, files, joined)
             try:
                 kept = await anyio.to_thread.run_sync(
                     self.library.keeper.folder.place, default_name(script.script_id), work
@@ -375,3 +383,17 @@ class Scripts:
         self.book.save(script)
         log.info("script.joined", script=script.script_id, scenes=len(files))
         return kept, None
+
+    async def _keep_captions(self, script: Script, files: Sequence[Path], joined: Joined) -> None:
+        """One caption file for the joined video: each scene's cues moved by where its part begins."""
+        parts = [
+            JoinedPart(clip, entry.text, start, length)
+            for clip, entry, start, length in zip(files, script.scenes, joined.starts, joined.lengths, strict=True)
+        ]
+        try:
+            document = await anyio.to_thread.run_sync(joined_captions, parts, joined.duration)
+            if document is not None:
+                name = captions_of(Path(default_name(script.script_id))).name
+                await anyio.to_thread.run_sync(self.library.write_beside, name, document)
+        except Exception as exc:  # captions are a bonus: the video is joined and kept either way
+            log.info("script.captions_failed", script=script.script_id, error=type(exc).__name__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
@@ -13,9 +14,10 @@ import anyio.to_thread
 from anyio.abc import TaskGroup
 
 from akool_mcp.blobs import BlobStore
-from akool_mcp.domain.keeping import VideoKeeper, default_name
+from akool_mcp.domain.keeping import VideoKeeper, captions_of, default_name
 from akool_mcp.domain.poster import PosterError, make_poster
 from akool_mcp.domain.registry import Registry, VideoRecord
+from akool_mcp.domain.transcript import captions_from_text, keep_script, script_path
 from akool_mcp.errors import InputError, SaveError
 from akool_mcp.log import get_logger
 from akool_mcp.models import Status, Video, status_label
@@ -66,9 +68,23 @@ class VideoLibrary:
     def output_dir(self) -> Path:
         return self.keeper.output_dir
 
+    @property
+    def transcript_dir(self) -> Path:
+        return self.poster_dir.parent / "transcripts"  # the text each video from text speaks (its captions)
+
     def created(
-        self, video: Video, *, backend: str, avatar: str | None, summary: str | None, params: str | None = None
+        self,
+        video: Video,
+        *,
+        backend: str,
+        avatar: str | None,
+        summary: str | None,
+        params: str | None = None,
+        script: str | None = None,
     ) -> None:
+        if script and backend == "akool":
+            # Akool gives no timings: its captions are made from the script when the video is kept.
+            keep_script(self.transcript_dir, video.id, script)
         self.registry.add(
             video.id,
             backend=backend,
@@ -118,6 +134,15 @@ class VideoLibrary:
     async def _keep(self, video_id: str, source: str, done: anyio.Event) -> None:
         try:
             kept = await self.keeper.keep(video_id, source)
+            script = script_path(self.transcript_dir, video_id)
+            if not captions_of(kept).is_file() and script.is_file():
+                try:
+                    text = script.read_text(encoding="utf-8")
+                    document = await anyio.to_thread.run_sync(captions_from_text, kept, text)
+                    if document is not None:
+                        await anyio.to_thread.run_sync(self.write_beside, captions_of(kept).name, document)
+                except Exception as exc:  # captions are a bonus: the video is kept either way
+                    log.info("video.captions_failed", video=video_id, error=type(exc).__name__)
             poster: Path | None = self.poster_path(video_id)
             try:
                 await anyio.to_thread.run_sync(make_poster, kept, poster)
@@ -144,6 +169,13 @@ class VideoLibrary:
         await anyio.to_thread.run_sync(self.shared.put_copy, f"{KEPT_PREFIX}/{kept.name}", kept)
         if poster is not None:
             await anyio.to_thread.run_sync(self.shared.put_copy, f"{POSTERS_PREFIX}/{poster.name}", poster)
+
+    def write_beside(self, name: str, document: str) -> None:
+        """A small text file (captions) in the output folder under `name`, written through its safe writes; a
+        file of that name already there is left as it is."""
+        with contextlib.suppress(FileExistsError), self.keeper.folder.create(name) as new:
+            new.write(document.encode("utf-8"))
+            new.commit()
 
     async def save_as(self, video_id: str, name: str) -> VideoRecord:
         record = self.registry.get(video_id)

@@ -216,6 +216,7 @@ class LocalApi:
             Route("/api/open/v4/voice/list", self.guard(self.voice_list), methods=["GET"]),
             Route("/openapi.json", self.openapi, methods=["GET"]),
             Route("/health", self.health, methods=["GET"]),
+            Route("/files/voices/{voice_id}/preview.mp3", self.voice_preview, methods=["GET", "HEAD"]),
             Route("/files/{path:path}", self.files, methods=["GET", "HEAD"]),
         ]
         return Starlette(routes=routes, middleware=[Middleware(ErrorBoundary)])
@@ -388,7 +389,8 @@ class LocalApi:
                 "gender": v.gender,
                 "language": v.language,
                 "locale": v.locale,
-                "preview": "",
+                "preview": self._links.url(f"voices/{v.voice_id}/preview.mp3"),
+                "quality": v.quality,
                 "type": 2,
             }
             for v in chunk
@@ -405,6 +407,20 @@ class LocalApi:
     async def health(self, request: Request) -> Response:
         ready, body = await self._health.report()
         return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def voice_preview(self, request: Request) -> Response:
+        """A voice's preview, made on its first request and kept among the engine's files."""
+        from akool_mcp.speech import SpeechError
+        from akool_mcp.speech.samples import preview_file
+
+        voice_id: str = request.path_params["voice_id"]
+        if voice_id not in {v.voice_id for v in self._catalogue.voices()}:
+            raise HTTPException(404)
+        try:
+            path = await anyio.to_thread.run_sync(preview_file, voice_id, self._links.root / "voices")
+        except SpeechError as exc:
+            return JSONResponse({"code": 1201, "msg": str(exc)}, status_code=500)
+        return FileResponse(path, media_type="audio/mpeg")
 
     async def files(self, request: Request) -> Response:
         """A finished file from the blob store: from its folder with byte ranges, or by a presigned link."""
@@ -423,9 +439,14 @@ class LocalApi:
 
 
 def _media_type(path: Path) -> str:
-    return {".mp4": "video/mp4", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}.get(
-        path.suffix.lower(), "application/octet-stream"
-    )
+    return {
+        ".mp4": "video/mp4",
+        ".png": "image/png",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+        ".vtt": "text/vtt; charset=utf-8",
+        ".mp3": "audio/mpeg",
+    }.get(path.suffix.lower(), "application/octet-stream")
 
 
 class ErrorBoundary:

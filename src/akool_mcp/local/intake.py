@@ -166,7 +166,8 @@ class Intake:
             # video's detail shows how it went.
 
     def _check_references(self, req: TalkingVideoRequest) -> None:
-        voice_ids = {v.voice_id for v in self._catalogue.voices()}
+        voices = self._catalogue.voices()
+        voice_ids = {v.voice_id for v in voices}
         for i, el in enumerate(req.elements):
             if el.type == "avatar" and el.avatar_id:
                 field = f"elements[{i}].avatar_id"
@@ -189,6 +190,18 @@ class Intake:
                     f"unknown voice {short(el.voice_id or '')!r}; see the voice list",
                     field=f"elements[{i}].voice_id",
                 )
+            if el.type == "audio" and not el.url and el.input_text:
+                from akool_mcp.speech.sentences import unspeakable_reason
+
+                reason = unspeakable_reason(el.input_text)
+                if reason is not None:
+                    languages = ", ".join(sorted({v.language for v in voices}))
+                    raise EngineError(
+                        INVALID,
+                        f"{reason}; the voices read {languages} (Latin alphabet): see the voice list, or give "
+                        "recorded speech instead",
+                        field=f"elements[{i}].input_text",
+                    )
 
     def _admitted(self, insert: Callable[[], None]) -> None:
         """Run the insert if the queue has room; otherwise refuse as Akool's rate limit, saying when to come back."""

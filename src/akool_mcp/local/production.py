@@ -20,7 +20,7 @@ import shutil
 import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -136,6 +136,11 @@ def output_key(video_id: str, attempt: int, *, per_attempt: bool) -> str:
     return f"videos/{video_id}-a{attempt}.mp4" if per_attempt and attempt > 1 else f"videos/{video_id}.mp4"
 
 
+def captions_key(key: str) -> str:
+    """Where a stored video's WebVTT captions go: its key with `.vtt` (read beside the file by `captions_of`)."""
+    return str(PurePosixPath(key).with_suffix(".vtt"))
+
+
 class VideoProducer:
     """Renders one accepted video; every status change goes through the lifecycle, under the attempt's lease."""
 
@@ -196,6 +201,9 @@ class VideoProducer:
             if lease.lost.is_set():
                 raise RuntimeError("lease lost")
             key = output_key(video_id, row.attempts, per_attempt=self._per_attempt)
+            captions = partial.with_suffix(".vtt")
+            if captions.is_file():  # first: whenever the video is in the store, its captions are there too
+                await anyio.to_thread.run_sync(self._blobs.put_file, captions_key(key), captions)
             await anyio.to_thread.run_sync(self._blobs.put_file, key, partial)
         except JobFailed as exc:
             self._lifecycle.fail(video_id, exc.msg, exc.code, holder=lease.holder)
@@ -216,6 +224,7 @@ class VideoProducer:
             # The lease passed to another attempt while this one finished: its write changed nothing, and
             # its file goes (the other attempt's file has a name of its own).
             await anyio.to_thread.run_sync(self._blobs.delete, key)
+            await anyio.to_thread.run_sync(self._blobs.delete, captions_key(key))
             log.warning("video.output_discarded", video=video_id, holder=lease.holder, reason="lease lost")
             return
         log.info(
@@ -351,7 +360,7 @@ def _render(
 
     try:
         result = render(
-            Composition(layers=layers, speech=speech),
+            Composition(layers=layers, speech=speech, burn_captions=bool(request.burn_captions)),
             partial,
             preset=preset,
             progress=progress,
@@ -365,6 +374,11 @@ def _render(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    if speech.cues:
+        # The captions beside the partial file; the producer stores them before the video.
+        from akool_mcp.speech import to_webvtt
+
+        partial.with_suffix(".vtt").write_text(to_webvtt(speech.cues), encoding="utf-8")
     return result
 
 

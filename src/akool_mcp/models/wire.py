@@ -99,6 +99,7 @@ class Voice(WireModel):
     language: str | None = None
     locale: str | None = None
     preview: str | None = None
+    quality: str | None = None  # the local engine's: "neural", or "basic" (eSpeak NG)
 
 
 class VoicePage(WireModel):
@@ -135,6 +136,8 @@ class TalkingVideoRequest(WireModel):
     avatar_from: int
     elements: list[Element]
     webhook_url: str | None = Field(default=None, alias="webhookUrl")
+    # The local engine's own: draw the speech's captions into the picture (never sent to Akool).
+    burn_captions: bool | None = None
 
 
 class AvatarCreateRequest(WireModel):

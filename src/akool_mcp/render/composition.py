@@ -75,6 +75,7 @@ class Composition:
     width: int = 3840
     height: int = 2160
     fps: int = 25
+    burn_captions: bool = False  # the speech's caption cues drawn into the picture
 
 
 @dataclass(frozen=True)

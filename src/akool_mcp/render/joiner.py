@@ -68,6 +68,7 @@ class Joined:
     path: pathlib.Path
     duration: float
     starts: tuple[float, ...]  # where each clip begins in the joined video, in seconds
+    lengths: tuple[float, ...]  # how long each clip lasts there (its pictures; a crossfade overlaps the next)
     converted: tuple[int, ...]  # the clips that had to be encoded again (none when all matched)
     copied: bool  # whether the pictures were copied (False: a crossfade re-encoded them all)
 
@@ -113,7 +114,14 @@ def join_clips(
         if crossfade > 0:
             sound = _soundtrack(clips, crossfade)
             _reencode(clips, out, reference, sound, crossfade=crossfade, preset=preset, crf=crf, cancelled=cancelled)
-            return Joined(out, len(sound) / AUDIO_RATE, _starts(clips, crossfade), tuple(range(len(clips))), False)
+            return Joined(
+                out,
+                len(sound) / AUDIO_RATE,
+                _starts(clips, crossfade),
+                _lengths(clips),
+                tuple(range(len(clips))),
+                False,
+            )
         converted: list[int] = []
         for index, clip in enumerate(clips):
             if clip.format != reference:
@@ -126,10 +134,13 @@ def join_clips(
             # encode them all once, so the joint video has one.
             sound = _soundtrack(clips, 0.0)
             _reencode(clips, out, reference, sound, crossfade=0, preset=preset, crf=crf, cancelled=cancelled)
-            return Joined(out, len(sound) / AUDIO_RATE, _starts(clips, 0.0), tuple(range(len(clips))), False)
+            return Joined(
+                out, len(sound) / AUDIO_RATE, _starts(clips, 0.0), _lengths(clips), tuple(range(len(clips))), False
+            )
         sound = _soundtrack(clips, 0.0)
         _copy_pictures(clips, out, sound, cancelled)
-    return Joined(out, sum(clip.duration for clip in clips), _starts(clips, 0.0), tuple(converted), True)
+    total = sum(clip.duration for clip in clips)
+    return Joined(out, total, _starts(clips, 0.0), _lengths(clips), tuple(converted), True)
 
 
 def _starts(clips: Sequence[Clip], crossfade: float) -> tuple[float, ...]:
@@ -139,6 +150,10 @@ def _starts(clips: Sequence[Clip], crossfade: float) -> tuple[float, ...]:
         starts.append(at)
         at += clip.duration - crossfade
     return tuple(starts)
+
+
+def _lengths(clips: Sequence[Clip]) -> tuple[float, ...]:
+    return tuple(clip.duration for clip in clips)
 
 
 def _clip_sound(clip: Clip) -> Floats:

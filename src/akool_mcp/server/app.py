@@ -236,5 +236,7 @@ def build_server(
         server.omit_parameters(
             {"create_talking_video": PAID_ONLY, "create_avatar": PAID_ONLY, "create_video_from_script": PAID_ONLY}
         )
+    else:  # Akool draws no captions into its pictures (its videos from text get a .vtt file beside them)
+        server.omit_parameters({"create_talking_video": ("burn_captions",)})
     server.bind_ui(PLAYER_TOOLS, PLAYER_URI)
     return server

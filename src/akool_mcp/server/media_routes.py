@@ -9,9 +9,12 @@ roots are served; anything else is a 404 that says nothing about the disk.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from pathlib import Path
 
 import anyio
+import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
@@ -20,8 +23,16 @@ from akool_mcp.blobs import BlobKeyError, BlobStore
 from akool_mcp.domain.links import MEDIA_PREFIX, Links
 from akool_mcp.tools.state import AppState
 
-_TYPES = {".mp4": "video/mp4", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+_TYPES = {
+    ".mp4": "video/mp4",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".mp3": "audio/mpeg",
+}
 _PRIVATE = {"Cache-Control": "private, max-age=300", "Referrer-Policy": "no-referrer"}
+_PREVIEW = re.compile(r"voices/([A-Za-z0-9-]{1,64})/preview\.mp3")
 
 
 def media_file(links: Links, kind: str, rel: str) -> Path | None:
@@ -59,6 +70,14 @@ def register_media(server: MCPServer[AppState], links: Links, shared: BlobStore 
         )
         if refusal is not None:
             return PlainTextResponse(refusal, status_code=403, headers=_PRIVATE)
+        voice = _PREVIEW.fullmatch(rel) if kind == "files" and links.files_root is not None else None
+        if voice is not None and links.files_root is not None:
+            # A voice's preview is made on its first request, then kept among the engine's files.
+            from akool_mcp.speech import SpeechError
+            from akool_mcp.speech.samples import preview_file
+
+            with contextlib.suppress(SpeechError):  # an unknown voice: not found, below
+                await anyio.to_thread.run_sync(preview_file, voice.group(1), links.files_root / "voices")
         target = media_file(links, kind, rel)
         if target is None and shared is not None and kind in _SHARED:
             return await _from_shared(shared, f"{_SHARED[kind]}/{rel}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from akool_mcp.speech.captions import Cue
 from akool_mcp.speech.mouth import MOUTH_STEP, FloatArray, MouthTracks, frame_means, loudness_stress, mouth_track
 
 MAX_SECONDS = 600.0
@@ -23,17 +24,25 @@ class Speech:
     ``mouth`` (openness) and ``shapes`` (columns width, bite, stress and, when there is a
     fourth, tongue) come every MOUTH_STEP
     seconds from synthesized speech's phonemes; decoded audio has neither and moves the mouth
-    by loudness alone.
+    by loudness alone. ``cues`` are the captions of synthesized speech (none for recordings,
+    whose words are not known).
     """
 
     samples: FloatArray
     sample_rate: int
     mouth: FloatArray | None = None
     shapes: FloatArray | None = None
+    cues: tuple[Cue, ...] = ()
 
     @property
     def duration(self) -> float:
         return len(self.samples) / self.sample_rate
+
+    def samples_at(self, rate: int) -> FloatArray:
+        """The samples at another rate (band-limited exactly; see :func:`audio.resample`)."""
+        from akool_mcp.speech.audio import resample
+
+        return resample(self.samples, self.sample_rate, rate)
 
     def mouth_track(self, fps: int) -> FloatArray:
         """Per-video-frame mouth openness in 0..1, exactly 0 on silent frames."""

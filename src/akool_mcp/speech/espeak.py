@@ -1,7 +1,8 @@
 """eSpeak NG through ctypes: text to 22,050 Hz speech with phoneme events, offline.
 
-eSpeak NG comes from the ``espeakng-loader`` wheel (library and data, no system packages). Its
-phoneme events give per-10 ms mouth shapes (see :mod:`visemes`).
+eSpeak NG comes from the ``espeakng-loader`` wheel (library and data, no system packages; GPL-3.0).
+It speaks only the basic voices, languages no neural voice here covers. Its phoneme events give
+per-10 ms mouth shapes (see :mod:`visemes`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ import espeakng_loader
 import numpy as np
 import numpy.typing as npt
 
-from akool_mcp.speech.clip import MAX_SECONDS, MAX_TEXT_CHARS, Speech, SpeechError
-from akool_mcp.speech.visemes import phoneme_mouth
-from akool_mcp.speech.voices import ESPEAK_NAMES
+from akool_mcp.speech.clip import MAX_SECONDS, SpeechError
+from akool_mcp.speech.mouth import FloatArray
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INIT_PHONEME_EVENTS = 0x0001
@@ -124,25 +124,12 @@ _engine: _Engine | None = None
 _engine_lock = threading.Lock()
 
 
-def synthesize(text: str, voice_id: str) -> Speech:
-    """Speak ``text`` with a local eSpeak NG voice (offline, thread-safe)."""
+def espeak_speak(text: str, espeak_voice: str) -> tuple[FloatArray, int, list[tuple[int, str]]]:
+    """Speak ``text`` with an eSpeak NG voice: samples in -1..1, their rate, and phoneme events (ms, name)."""
     global _engine
-    espeak_voice = ESPEAK_NAMES.get(voice_id)
-    if espeak_voice is None:
-        valid = ", ".join(ESPEAK_NAMES)
-        raise SpeechError(f"unknown voice_id {voice_id!r}; use one of: {valid}")
-    text = text.strip()
-    if not text:
-        raise SpeechError("the text to speak is empty; give at least one word")
-    if len(text) > MAX_TEXT_CHARS:
-        raise SpeechError(f"the text has {len(text)} characters; the limit is {MAX_TEXT_CHARS}, split it")
     with _engine_lock:
         if _engine is None:
             _engine = _Engine()
         raw, phonemes = _engine.run(text, espeak_voice)
         rate = _engine.sample_rate
-    if len(raw) == 0:
-        raise SpeechError("the text produced no speech; give words in the voice's language")
-    samples = (raw.astype(np.float32) / 32768.0).astype(np.float32)
-    mouth, shapes = phoneme_mouth(phonemes, len(samples) / rate)
-    return Speech(samples=samples, sample_rate=rate, mouth=mouth, shapes=shapes)
+    return (raw.astype(np.float32) / 32768.0).astype(np.float32), rate, phonemes

@@ -49,6 +49,11 @@ _RELEASE_S = 0.07
 _CLOSE_S = 0.1  # the fastest a fully open mouth may close when a pause comes
 _LONGEST_CLOSURE_S = 0.15
 _SHAPED_REFERENCE = 0.75  # phoneme openness (times loudness) that counts as wide open
+# The jaw follows loudness: a phoneme's opening is scaled by this floor plus the rest times the
+# frame's loudness (square root of its RMS against the loud frames'). A neural voice's vowel
+# that fades at a sentence's end keeps its full duration in the model's timings; at 0.45 + 0.55x
+# the mouth stayed three quarters open over the fading tail, at 0.2 + 0.8x it closes with it.
+_LOUDNESS_FLOOR = 0.2
 
 
 def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -80,7 +85,7 @@ def mouth_track(samples: FloatArray, rate: int, mouth: FloatArray | None, fps: i
     loud = np.sqrt(np.clip(rms / reference, 0.0, 1.0))
     if mouth is not None and len(mouth) > 0:
         shape = frame_means(mouth.astype(np.float64), 1 / (MOUTH_STEP * fps), frames)
-        target = shape * (0.45 + 0.55 * loud)
+        target = shape * (_LOUDNESS_FLOOR + (1 - _LOUDNESS_FLOOR) * loud)
         # Lips stay shut through p, b and m, which last under a tenth of a second; a longer
         # shut stretch while sound plays means the phoneme timings slipped: follow the sound.
         shut = (shape <= 0.02) & ~silent

@@ -1,4 +1,4 @@
-"""Content blocks that show a finished video in the conversation: its poster and a link to the MP4."""
+"""Content blocks that show a finished video in the conversation: its poster and links to the MP4 and captions."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mcp.types import ContentBlock, ImageContent, ResourceLink
 
+from akool_mcp.domain.keeping import kept_captions
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.registry import VideoRecord
 
@@ -34,6 +35,18 @@ def finished_blocks(record: VideoRecord, links: Links) -> list[ContentBlock]:
                 title="The finished video",
                 mime_type="video/mp4",
                 size=Path(record.file_path).stat().st_size,
+            )
+        )
+    captions = kept_captions(record.file_path)
+    if captions is not None:
+        blocks.append(
+            ResourceLink(
+                type="resource_link",
+                uri=(links.video(captions) if links.over_http else None)
+                or f"{video_uri(record.video_id)}/captions.vtt",
+                name=Path(captions).name,
+                title="Its captions (WebVTT)",
+                mime_type="text/vtt",
             )
         )
     return blocks

@@ -62,6 +62,7 @@ async def plan_video(
     elements: list[dict[str, Any]] | None,
     request_id: str | None,
     allow_duplicate: bool,
+    burn_captions: bool = False,
 ) -> Plan:
     state = state_of(ctx)
     spec = VideoSpec(
@@ -74,8 +75,11 @@ async def plan_video(
         placement=params.placement(avatar_x, avatar_y, avatar_width, avatar_height, avatar_scale),
         webhook_url=webhook_url,
         elements=elements,
+        burn_captions=burn_captions,
     )
     try:
+        if burn_captions and not text:
+            raise InputError("burn_captions", "needs text: the words of recorded speech (audio_url) are not known.")
         spec, request, avatar = await checked_video(state, spec)
     except (AkoolError, ContractViolation) as exc:
         return Plan(error=exc)

@@ -16,6 +16,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.types import Resource
 
+from akool_mcp.domain.keeping import kept_captions
 from akool_mcp.domain.lookup import find_by_avatar_id
 from akool_mcp.domain.registry import VideoRecord
 from akool_mcp.errors import AkoolError
@@ -100,6 +101,8 @@ def register(server: MCPServer[AppState]) -> None:
                 "poster": f"{video_uri(video_id)}/poster.jpg",
                 "mp4": f"{video_uri(video_id)}/video.mp4",
             }
+            if kept_captions(record.file_path):
+                body["resources"]["captions"] = f"{video_uri(video_id)}/captions.vtt"
         return json.dumps(body)
 
     @server.resource("akool://videos/{video_id}/poster.jpg", mime_type="image/jpeg", title="A video's poster")
@@ -115,6 +118,32 @@ def register(server: MCPServer[AppState]) -> None:
         if not record.file_path:
             raise ResourceError("this video is not kept yet: follow it with get_video_status until completed")
         return await anyio.to_thread.run_sync(_read, record.file_path, "video")
+
+    @server.resource("akool://videos/{video_id}/captions.vtt", mime_type="text/vtt", title="A video's captions")
+    async def video_captions(video_id: str, ctx: AppContext) -> str:
+        record, _ = record_of(ctx, video_id)
+        captions = kept_captions(record.file_path)
+        if captions is None:
+            raise ResourceError(
+                "this video has no captions: it is not kept yet (see get_video_status), or its speech was a "
+                "recording rather than text"
+            )
+        return await anyio.to_thread.run_sync(Path(captions).read_text, "utf-8")
+
+    @server.resource("akool://voices/{voice_id}/preview", mime_type="audio/mpeg", title="A voice's spoken preview")
+    async def voice_preview(voice_id: str, ctx: AppContext) -> bytes:
+        from akool_mcp.speech import SpeechError
+        from akool_mcp.speech.samples import preview_file
+
+        state = state_of(ctx)
+        root = state.links.files_root if state.links else None
+        if root is None:
+            raise ResourceError("previews here are of the local engine's voices; play an Akool voice's preview_url")
+        try:
+            path = await anyio.to_thread.run_sync(preview_file, voice_id, root / "voices")
+        except SpeechError as exc:
+            raise ResourceError(f"{exc} (see list_voices)") from exc
+        return await anyio.to_thread.run_sync(path.read_bytes)
 
     @server.resource("akool://avatars/{avatar_id}", mime_type="application/json", title="An avatar")
     async def avatar_metadata(avatar_id: str, ctx: AppContext) -> str:

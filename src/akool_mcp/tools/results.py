@@ -131,6 +131,7 @@ class VoiceInfo(Result):
     gender: str | None = None
     language: str | None = None
     locale: str | None = None
+    quality: str | None = None
     preview_url: str | None = None
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from akool_mcp.client import AkoolClient
 from akool_mcp.domain.compose import VideoSpec
+from akool_mcp.domain.keeping import kept_captions
 from akool_mcp.domain.ledger import fingerprint
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.requests import describe, element_params, in_tool_words
@@ -123,6 +124,7 @@ async def plan_script(
                 summary=summary,
                 seconds=seconds,
                 params=element_params(spec),
+                text=spec.text,
             )
         )
         words = (spec.text or "").split()
@@ -291,6 +293,9 @@ async def script_status(
     if progress.status == "completed":
         where = f" the video is kept at {file_path}." if file_path and not links.over_http else ""
         next_step = f"Done: {len(progress.script.scenes)} scenes joined into one video;{where or ' see video_url.'}"
+        captions = links.video(kept_captions(file_path))
+        if captions:
+            next_step += f" WebVTT captions: {captions}."
     elif progress.status == "failed":
         next_step = (
             f"{progress.error}. Fix that scene and call create_video_from_script again with the same scenes: the "

@@ -14,12 +14,13 @@ from pydantic import Field
 
 from akool_mcp.domain.compose import VideoSpec
 from akool_mcp.domain.follow import is_final, wait_for_video
+from akool_mcp.domain.keeping import kept_captions
 from akool_mcp.domain.links import Links
 from akool_mcp.domain.requests import describe, element_params, explain_failure, in_tool_words
 from akool_mcp.domain.script_videos import is_script
 from akool_mcp.domain.video_library import Observed
 from akool_mcp.errors import AkoolAPIError, InputError, NotFoundError
-from akool_mcp.models import Status, Video, status_label
+from akool_mcp.models import Status, Video, Voice, status_label
 from akool_mcp.tools import params
 from akool_mcp.tools.content import finished_blocks
 from akool_mcp.tools.plans import confirm_video, plan_video
@@ -44,6 +45,16 @@ FOLLOW = "call get_video_status with video_id={id!r} and wait_seconds=45"
 FOLLOW_NEXT = "Call get_video_status with video_id={id!r} and wait_seconds=45"
 
 
+def voice_preview_url(voice: Voice, links: Links, *, local: bool) -> str | None:
+    """A preview the model can hand on: Akool's https link, over HTTP this server's, else the local engine's
+    voice as a resource (akool://voices/{voice_id}/preview); never a disk path."""
+    preview = voice.preview
+    if preview and preview.startswith(("https://", "http://")):
+        return preview
+    served = links.engine(preview) if preview and links.over_http else None
+    return served or (f"akool://voices/{voice.voice_id}/preview" if local else None)
+
+
 def video_status(video: Video, observed: Observed, links: Links, *, waited: float, now_ms: float) -> VideoStatus:
     status = status_label(video.video_status)
     elapsed = round((now_ms - video.create_time) / 1000, 1) if video.create_time else None
@@ -55,6 +66,9 @@ def video_status(video: Video, observed: Observed, links: Links, *, waited: floa
     if video.video_status == Status.COMPLETED:
         where = f" the video is kept at {file_path}." if file_path else f" the video is at {url}." if url else ""
         next_step = f"Done:{where}" if where else "Done."
+        captions = links.video(kept_captions(record.file_path))
+        if captions:
+            next_step += f" WebVTT captions: {captions}."
         if observed.saving:
             next_step += (
                 " It is still being saved to the output folder: call get_video_status again in a few seconds "
@@ -149,6 +163,7 @@ def register(server: MCPServer[AppState], backend: str) -> None:
         ] = None,
         request_id: params.RequestId = None,
         allow_duplicate: params.AllowDuplicate = False,
+        burn_captions: Annotated[bool, Field(description="Also draw the captions into the picture.")] = False,
     ) -> VideoCreated:
         spec: VideoSpec = plan.spec
 
@@ -181,7 +196,9 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             )
         video = sent.made
         avatar, summary = describe(spec)
-        library.created(video, backend=state.backend, avatar=avatar, summary=summary, params=element_params(spec))
+        library.created(
+            video, backend=state.backend, avatar=avatar, summary=summary, params=element_params(spec), script=spec.text
+        )
         billed = " Akool bills it to your credit." if state.backend == "akool" else ""
         return VideoCreated(
             video_id=video.id,
@@ -205,8 +222,8 @@ def register(server: MCPServer[AppState], backend: str) -> None:
             Field(ge=0, le=MAX_WAIT_SECONDS, description="Wait up to this long for the end (0: just check)."),
         ] = 0,
     ) -> Annotated[CallToolResult, VideoStatus]:
-        """Check a video's status. Once completed, the MP4 is saved to the output folder and the result
-        shows a poster frame and links the file."""
+        """Check a video's status. Once completed, the MP4 and its WebVTT captions are kept in the output folder
+        and the result shows a poster frame and links the files."""
 
         if is_script(video_id.strip()):
             return await script_status(ctx, state, client, links, video_id.strip(), wait_seconds)
@@ -245,11 +262,13 @@ def register(server: MCPServer[AppState], backend: str) -> None:
     async def list_voices(
         state: StateDep,
         client: ClientDep,
+        links: LinksDep,
         language: Annotated[str | None, Field(max_length=35, description="e.g. 'en' or 'es-ES'.")] = None,
         page: Annotated[int, Field(ge=1, le=10_000)] = 1,
         size: Annotated[int, Field(ge=1, le=100)] = 100,
     ) -> VoiceList:
-        """List the voices that can speak text in create_talking_video (pass a voice_id with text)."""
+        """List the voices that can speak text in create_talking_video (pass a voice_id with text); each
+        has a spoken sample at preview_url."""
         listing = await client.list_voices(page=page, size=size)
         voices = [
             VoiceInfo(
@@ -258,7 +277,8 @@ def register(server: MCPServer[AppState], backend: str) -> None:
                 gender=v.gender,
                 language=v.language,
                 locale=v.locale,
-                preview_url=v.preview,
+                quality=v.quality,
+                preview_url=voice_preview_url(v, links, local=state.backend == "local"),
             )
             for v in listing.result
         ]
