@@ -5,6 +5,7 @@ request_id and its scenes are known to both, and it is saved under a name throug
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from akool_mcp.tools.state import AppState
 from tests.fakes.akool import FakeAkool
 from tests.s3 import S3Server
 from tests.support import FakeClock, cloud_settings, data
+from tests.tools.test_cloud_captions import talking_mp4
 from tests.tools.test_scripts import AKOOL_SCENES, CREATE, follow
 from tests.tools.test_spending import User
 
@@ -84,7 +86,7 @@ async def read(http: httpx2.AsyncClient, url: str) -> httpx2.Response:
 async def test_a_script_made_on_one_replica_is_joined_once_on_the_other_and_served_by_both(
     tmp_path: Path, migrated: str, shared_store: dict[str, Any]
 ) -> None:
-    fake, clock, user = FakeAkool(), FakeClock(), User()
+    fake, clock, user = FakeAkool(cdn_video=talking_mp4(2.0)), FakeClock(), User()  # scenes with sound: captions
     blobs = {k: v for k, v in shared_store.items() if k != "s3"}
     one, one_settings = replica(tmp_path, "one", migrated, fake, clock, blobs)
     other, other_settings = replica(tmp_path, "other", migrated, fake, clock, blobs)
@@ -106,13 +108,20 @@ async def test_a_script_made_on_one_replica_is_joined_once_on_the_other_and_serv
     async with serving(one, one_settings) as from_one, serving(other, other_settings) as from_other:
         reads = [await read(http, finished["video_url"]) for http in (from_one, from_other)]
         named_read = await read(from_other, named["video_url"])
+        captions_url = re.search(r"WebVTT captions: (\S+)\.$", finished["next_step"])
+        assert captions_url is not None, finished["next_step"]
+        # The joining replica's captions link, opened through the replica that did not join it.
+        captions = await read(from_one, captions_url.group(1))
     assert finished["status"] == "completed" and seen_on_one["status"] == "completed"
     assert seen_on_one["video_url"].split("?")[0] == finished["video_url"].split("?")[0]
     assert finished["video_url"].startswith(f"{FRONT}/media/videos/")
     kept = kept_names(shared_store, tmp_path)
-    assert len([k for k in kept if created["video_id"] in k]) == 1  # joined once, into the shared store
+    joined = [k for k in kept if created["video_id"] in k]
+    assert [Path(k).suffix for k in joined] == [".mp4", ".vtt"]  # joined once, into the shared store, captions too
+    assert captions.status_code in (200, 206) and captions.content.startswith(b"WEBVTT")
     assert "launch.mp4" in kept and named_read.status_code == 206 and named_read.content[4:8] == b"ftyp"
-    assert sorted(p.name for p in (tmp_path / "one" / "videos").iterdir()) == ["launch.mp4"]  # it joined nothing
+    # It joined nothing: only the named copy, its captions with it (from the shared store).
+    assert sorted(p.name for p in (tmp_path / "one" / "videos").iterdir()) == ["launch.mp4", "launch.vtt"]
     assert [r.status_code for r in reads] == [206, 206] and all(r.content[4:8] == b"ftyp" for r in reads)
     # The request_id made on one replica answers on the other, and nothing is sent or billed again.
     assert again["video_id"] == created["video_id"] and "Nothing was sent or billed again" in again["next_step"]

@@ -162,10 +162,13 @@ class VideoLibrary:
             done.set()
 
     async def share(self, kept: Path, poster: Path | None) -> None:
-        """Servers side by side: a copy of a kept file and its poster in the shared blob store, where any
-        replica serves them from (by name: `Links` makes the same link whichever replica kept it)."""
+        """Servers side by side: a copy of a kept file, its captions and its poster in the shared blob store, where
+        any replica serves them from (by name: `Links` makes the same link whichever replica kept it)."""
         if self.shared is None:
             return
+        captions = captions_of(kept)
+        if await anyio.to_thread.run_sync(captions.is_file):  # first: a shared video always has its captions
+            await anyio.to_thread.run_sync(self.shared.put_copy, f"{KEPT_PREFIX}/{captions.name}", captions)
         await anyio.to_thread.run_sync(self.shared.put_copy, f"{KEPT_PREFIX}/{kept.name}", kept)
         if poster is not None:
             await anyio.to_thread.run_sync(self.shared.put_copy, f"{POSTERS_PREFIX}/{poster.name}", poster)
@@ -190,6 +193,9 @@ class VideoLibrary:
             target = await self.keeper.save_as(kept, name)
         else:  # kept by another replica: copied from the shared blob store
             with tempfile.TemporaryDirectory(prefix="akool-shared-") as work:
+                captions = f"{KEPT_PREFIX}/{captions_of(kept).name}"
+                if await anyio.to_thread.run_sync(self.shared.exists, captions):  # beside the copy, to go with it
+                    await anyio.to_thread.run_sync(self.shared.local_copy, captions, Path(work))
                 source = await anyio.to_thread.run_sync(
                     self.shared.local_copy, f"{KEPT_PREFIX}/{kept.name}", Path(work)
                 )
