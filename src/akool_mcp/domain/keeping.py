@@ -59,9 +59,10 @@ class VideoKeeper:
         *,
         max_bytes: int,
         sleep: Sleep = anyio.sleep,
+        private: bool = False,
     ) -> None:
         self.output_dir = output_dir
-        self._folder = OutputFolder(output_dir)
+        self._folder = OutputFolder(output_dir, file_mode=0o600 if private else 0o644)
         self._http = http
         self._max_bytes = max_bytes
         self._sleep = sleep

@@ -59,8 +59,9 @@ def checked_name(name: str) -> str:
 
 
 class OutputFolder:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, file_mode: int = 0o644) -> None:
         self.path = path
+        self._file_mode = file_mode  # the user's videos 0644; copies kept in the private data folder 0600
         self._real: Path | None = None
         self._identity: tuple[int, int] | None = None
 
@@ -89,7 +90,7 @@ class OutputFolder:
         folder = self._open()
         temp = f".akool-{secrets.token_hex(8)}.part"
         try:
-            handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder)
+            handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, self._file_mode, dir_fd=folder)
         except OSError as exc:
             os.close(folder)
             raise self.failure(exc) from None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from akool_mcp.domain.keeping import captions_of
+from akool_mcp.privacy import private_dir, write_private
 
 if TYPE_CHECKING:
     from akool_mcp.speech import Cue
@@ -27,8 +28,8 @@ def script_path(folder: Path, video_id: str) -> Path:
 
 
 def keep_script(folder: Path, video_id: str, text: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    script_path(folder, video_id).write_text(text, encoding="utf-8")
+    private_dir(folder)  # what the user's videos say
+    write_private(script_path(folder, video_id), text.encode("utf-8"))
 
 
 def audio_seconds(video: Path) -> float:

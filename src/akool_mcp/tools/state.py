@@ -128,7 +128,7 @@ def open_library(
 
 def open_scripts(library: VideoLibrary, book: ScriptBook, http: HttpSource, *, max_bytes: int, clock: Clock) -> Scripts:
     """Scripts kept in `book`; their scenes' files downloaded or linked into its scene store."""
-    scenes = VideoKeeper(book.scenes, http, max_bytes=max_bytes, sleep=clock.sleep)
+    scenes = VideoKeeper(book.scenes, http, max_bytes=max_bytes, sleep=clock.sleep, private=True)
     return Scripts(book=book, library=library, keeper=scenes, clock=clock)
 
 
