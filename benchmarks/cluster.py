@@ -88,21 +88,13 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def _video(now: int) -> VideoRow:
-    return VideoRow(
-        id=new_object_id(now),
+    return VideoRow.accepted(
+        new_object_id(now),
         uuid="bench",
         task_id="bench",
-        status=Status.QUEUEING,
         request_json="{}",
         webhook_url="https://receiver.example/hook",
-        output_path=None,
-        duration=None,
-        progress=0.0,
-        error_code=None,
-        error_reason=None,
-        attempts=0,
-        create_time=now,
-        update_time=now,
+        stamp=now,
         client="bench",
     )
 

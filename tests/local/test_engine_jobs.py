@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,21 +39,19 @@ def _interrupted_video(store: Store, attempts: int) -> str:
     now = store.clock.now_ms()
     video_id = new_object_id(now)
     store.insert_video(
-        VideoRow(
-            id=video_id,
-            uuid="v",
-            task_id="t",
+        replace(
+            VideoRow.accepted(
+                video_id,
+                uuid="v",
+                task_id="t",
+                request_json=json.dumps({"width": 3840, "height": 2160, "avatar_from": 2, "elements": []}),
+                webhook_url=None,
+                stamp=now,
+                client=None,
+            ),
             status=Status.PROCESSING,
-            request_json=json.dumps({"width": 3840, "height": 2160, "avatar_from": 2, "elements": []}),
-            webhook_url=None,
-            output_path=None,
-            duration=None,
             progress=0.4,
-            error_code=None,
-            error_reason=None,
             attempts=attempts,
-            create_time=now,
-            update_time=now,
         )
     )
     return video_id

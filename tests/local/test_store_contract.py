@@ -53,21 +53,13 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Generator[EngineSto
 
 def video(store: EngineStore, *, client: str = "a", webhook: str | None = None) -> VideoRow:
     now = store.clock.now_ms()
-    return VideoRow(
-        id=new_object_id(now),
+    return VideoRow.accepted(
+        new_object_id(now),
         uuid="u",
         task_id="t",
-        status=Status.QUEUEING,
         request_json=json.dumps({"elements": []}),
         webhook_url=webhook,
-        output_path=None,
-        duration=None,
-        progress=0.0,
-        error_code=None,
-        error_reason=None,
-        attempts=0,
-        create_time=now,
-        update_time=now,
+        stamp=now,
         client=client,
     )
 

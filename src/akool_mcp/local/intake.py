@@ -106,21 +106,13 @@ class Intake:
             await self._catalogue.ensure_builtins()
         self._check_references(req)
         stamp = self._clock.now_ms()
-        row = VideoRow(
-            id=new_object_id(stamp),
+        row = VideoRow.accepted(
+            new_object_id(stamp),
             uuid=str(uuid.uuid4()),
             task_id=new_object_id(stamp),
-            status=Status.QUEUEING,
             request_json=json.dumps(req.model_dump(mode="json", by_alias=True, exclude_none=True)),
             webhook_url=req.webhook_url or None,
-            output_path=None,
-            duration=None,
-            progress=0.0,
-            error_code=None,
-            error_reason=None,
-            attempts=0,
-            create_time=stamp,
-            update_time=stamp,
+            stamp=stamp,
             client=client,
         )
         enqueue = self._queue.enqueue_with("video", row.id)

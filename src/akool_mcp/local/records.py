@@ -70,6 +70,37 @@ class VideoRow:
     lease_owner: str | None = None  # the attempt that holds the job (see `Lease`); None while queued or done
     lease_until: int | None = None  # epoch ms, on the store's clock, when the hold lapses unless renewed
 
+    @classmethod
+    def accepted(
+        cls,
+        video_id: str,
+        *,
+        uuid: str,
+        task_id: str,
+        request_json: str,
+        webhook_url: str | None,
+        stamp: int,
+        client: str | None,
+    ) -> VideoRow:
+        """A video just accepted: queued at `stamp`, nothing made or tried yet."""
+        return cls(
+            id=video_id,
+            uuid=uuid,
+            task_id=task_id,
+            status=Status.QUEUEING,
+            request_json=request_json,
+            webhook_url=webhook_url,
+            output_path=None,
+            duration=None,
+            progress=0.0,
+            error_code=None,
+            error_reason=None,
+            attempts=0,
+            create_time=stamp,
+            update_time=stamp,
+            client=client,
+        )
+
     @property
     def request(self) -> dict[str, Any]:
         return json.loads(self.request_json)
