@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -39,3 +43,16 @@ def write_private(path: Path, data: bytes) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def private_database(path: Path, schema: str) -> sqlite3.Connection:
+    """A SQLite file readable by the user only, its `schema` made, open for any thread (callers serialise
+    their use with a lock); rows come back as `sqlite3.Row`."""
+    import sqlite3  # here, not at import: a server that is only listed never opens a database
+
+    private_dir(path.parent)
+    private_file(path)
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=5)
+    conn.row_factory = sqlite3.Row
+    conn.executescript(schema)
+    return conn

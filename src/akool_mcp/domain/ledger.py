@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from akool_mcp.privacy import private_dir, private_file
+from akool_mcp.privacy import private_database
 
 if TYPE_CHECKING:
     import sqlite3
@@ -94,15 +94,8 @@ class Ledger:
     @property
     def _db(self) -> sqlite3.Connection:
         with self._lock:
-            if self._conn is None:
-                import sqlite3  # on first use: a server that is only listed never opens it
-
-                private_dir(self.path.parent)
-                private_file(self.path)  # what the user paid for, and the first words of it
-                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5)
-                conn.row_factory = sqlite3.Row
-                conn.executescript(_SCHEMA)
-                self._conn = conn
+            if self._conn is None:  # on first use; it holds what the user paid for, and the first words of it
+                self._conn = private_database(self.path, _SCHEMA)
             return self._conn
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from akool_mcp.privacy import private_dir, private_file
+from akool_mcp.privacy import private_database
 
 if TYPE_CHECKING:
     import sqlite3
@@ -99,17 +99,11 @@ class VideoRegistry:
 
     @property
     def _db(self) -> sqlite3.Connection:
-        # Opened on first use: listing the tools should not touch the disk.
+        # Opened on first use (listing the tools should not touch the disk); it holds signed video links and
+        # summaries of what they say.
         with self._lock:
             if self._conn is None:
-                private_dir(self.path.parent)
-                private_file(self.path)  # it holds signed video links and summaries of what they say
-                import sqlite3  # on first use: a server that is only listed never opens the registry
-
-                conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5)
-                conn.row_factory = sqlite3.Row
-                conn.executescript(_SCHEMA)
-                self._conn = conn
+                self._conn = private_database(self.path, _SCHEMA)
             return self._conn
 
     def close(self) -> None:
