@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,3 +74,28 @@ def local_file(url: str) -> Path:
     """The file a `file://` URL names."""
     assert url.startswith("file://"), url
     return Path(unquote(urlsplit(url).path))
+
+
+def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of an akool-mcp process a test starts: this one's without any AKOOL_ setting, its folders
+    in the test's own, on the local engine, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AKOOL_")}
+    env.update(
+        {
+            "AKOOL_DATA_DIR": str(tmp_path / "data"),
+            "AKOOL_OUTPUT_DIR": str(tmp_path / "videos"),
+            "AKOOL_BACKEND": "local",
+            **extra,
+        }
+    )
+    return env
+
+
+def stop_server(proc: subprocess.Popen[str]) -> None:
+    """Stop a server process as Ctrl-C does; kill it if it has not gone within 20 s."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -8,8 +8,6 @@ names or the engine's paths) and what to do next; bad files and links are refuse
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -27,7 +25,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.support import data, text
+from tests.support import data, server_env, stop_server, text
 
 pytestmark = pytest.mark.anyio
 
@@ -35,30 +33,17 @@ TOKEN = "careless-token-0c4e2a9f1b"
 WIRE_WORDS = ("Akool error", "video_model_id", "webhookUrl", "input_text", "avatar_from", "/files/")
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AKOOL_")}
-    env.update(
-        {
-            "AKOOL_DATA_DIR": str(tmp_path / "data"),
-            "AKOOL_OUTPUT_DIR": str(tmp_path / "videos"),
-            "AKOOL_BACKEND": "local",
-            "AKOOL_RENDER_PRESET": "ultrafast",
-            **extra,
-        }
-    )
-    return env
-
-
 @asynccontextmanager
 async def over_stdio(tmp_path: Path) -> AsyncGenerator[Client]:
-    params = StdioServerParameters(command=sys.executable, args=["-m", "akool_mcp"], env=_env(tmp_path))
+    env = server_env(tmp_path, AKOOL_RENDER_PRESET="ultrafast")
+    params = StdioServerParameters(command=sys.executable, args=["-m", "akool_mcp"], env=env)
     async with Client(params) as client:
         yield client
 
 
 def _start(tmp_path: Path, port: int) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "akool_mcp", "serve", "--transport", "streamable-http", "--port", str(port)]
-    env = _env(tmp_path, AKOOL_MCP_TOKEN=TOKEN)
+    env = server_env(tmp_path, AKOOL_RENDER_PRESET="ultrafast", AKOOL_MCP_TOKEN=TOKEN)
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -86,12 +71,7 @@ async def over_http(tmp_path: Path) -> AsyncGenerator[Client]:
         ):
             yield client
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
         proc.stderr.close()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+
+from tests.support import stop_server
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 BIN = Path(sys.executable).parent  # where `akool-mcp` is installed beside this Python
@@ -92,12 +93,7 @@ def _serving_http(tmp_path: Path, token: str) -> Generator[int]:
             raise AssertionError(f"the server exited early with {proc.wait()}")
         yield port
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
         if proc.stderr is not None:
             proc.stderr.close()
 

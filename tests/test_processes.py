@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -21,28 +19,15 @@ from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.support import data
+from tests.support import data, server_env, stop_server
 
 pytestmark = pytest.mark.anyio
 
 TOKEN = "mcp-test-token-5f1e2d3c4b5a"
 
 
-def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AKOOL_")}
-    env.update(
-        {
-            "AKOOL_DATA_DIR": str(tmp_path / "data"),
-            "AKOOL_OUTPUT_DIR": str(tmp_path / "videos"),
-            "AKOOL_BACKEND": "local",
-            **extra,
-        }
-    )
-    return env
-
-
 async def test_stdio_process_answers_tools_and_keeps_stdout_for_the_protocol(tmp_path: Path) -> None:
-    params = StdioServerParameters(command=sys.executable, args=["-m", "akool_mcp"], env=_env(tmp_path))
+    params = StdioServerParameters(command=sys.executable, args=["-m", "akool_mcp"], env=server_env(tmp_path))
     with anyio.fail_after(60):
         async with Client(params) as client:
             tools = {t.name for t in (await client.list_tools()).tools}
@@ -62,7 +47,7 @@ def _serving(tmp_path: Path, *args: str, **env: str) -> Generator[tuple[subproce
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "akool_mcp", *args, "--port", str(port)],
-        env=_env(tmp_path, **env),
+        env=server_env(tmp_path, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -70,12 +55,7 @@ def _serving(tmp_path: Path, *args: str, **env: str) -> Generator[tuple[subproce
     try:
         yield proc, port
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
@@ -136,7 +116,7 @@ async def test_streamable_http_without_a_token_serves_loopback_clients(tmp_path:
 def _run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "akool_mcp", *args],
-        env=_env(tmp_path, **env),
+        env=server_env(tmp_path, **env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -190,7 +170,7 @@ def test_stdout_carries_only_json_rpc_in_stdio_mode(tmp_path: Path) -> None:
     ]  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "akool_mcp"],
-        env=_env(tmp_path, AKOOL_LOG_LEVEL="DEBUG"),
+        env=server_env(tmp_path, AKOOL_LOG_LEVEL="DEBUG"),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -265,7 +245,7 @@ async def test_over_streamable_http_the_finished_video_opens_from_its_signed_lin
 
 
 async def test_list_videos_over_stdio_remembers_videos_across_a_restart(tmp_path: Path) -> None:
-    params = StdioServerParameters(command=sys.executable, args=["-m", "akool_mcp"], env=_env(tmp_path))
+    params = StdioServerParameters(command=sys.executable, args=["-m", "akool_mcp"], env=server_env(tmp_path))
     with anyio.fail_after(90):
         async with Client(params) as client:
             avatars = data(await client.call_tool("list_avatars", {"source": "official", "size": 1}))["avatars"]

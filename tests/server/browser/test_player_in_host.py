@@ -10,7 +10,6 @@ own `tools/call`s to the server. Media are loaded from the server's signed links
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser
 from tests.server.browser.test_player import DECODED_FRAME, shot
+from tests.support import stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -68,12 +68,7 @@ def server(site: str, tmp_path_factory: pytest.TempPathFactory) -> Generator[str
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
         proc.stderr.close()
 
 
